@@ -1,0 +1,59 @@
+import { Elysia } from 'elysia'
+import { openapi } from '@elysiajs/openapi'
+import type { Config } from './config'
+import type { Database } from './db/client'
+import type { Clock } from './lib/clock'
+import type { Logger } from './lib/logger'
+import type { DataKey } from './lib/crypto'
+import type { FileStore } from './infra/storage'
+import { httpErrors } from './plugins/http-errors'
+import { accessTokens, auth } from './plugins/auth'
+import { AccountsService, type PasswordHashing } from './modules/accounts/service'
+import { accountsRoutes } from './modules/accounts/routes'
+import { opsRoutes } from './modules/ops/routes'
+
+/** Everything the app needs from outside; tests pass their own database, clock and stores. */
+export interface AppDeps {
+  config: Config
+  database: Database
+  clock: Clock
+  logger: Logger
+  files: FileStore
+  dataKeys: DataKey[]
+  passwords: PasswordHashing
+}
+
+export function createApp(deps: AppDeps) {
+  const { config, database, clock, logger, files, dataKeys, passwords } = deps
+  const tokens = accessTokens(config.JWT_SECRET)
+  const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files })
+  const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id) })
+
+  const app = new Elysia({ normalize: false })
+    .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'] }))
+    .use(
+      openapi({
+        path: '/swagger',
+        specPath: '/swagger/json',
+        provider: 'swagger-ui',
+        documentation: {
+          info: { title: 'Shop API', version: '1.0.0', description: 'Bun-native e-commerce API. Errors are RFC 9457 problem+json with a stable `code`.' },
+          components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+        },
+      }),
+    )
+    .use(opsRoutes([{ name: 'database', check: () => database.ping() }, { name: 'files', check: () => files.ping() }]))
+    .use(accountsRoutes(accounts, authPlugin))
+
+  return {
+    app,
+    services: { accounts, tokens },
+    /** Start-up work that needs the database: the configured admin. */
+    async start() {
+      if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
+    },
+    async stop() {},
+  }
+}
+
+export type Shop = ReturnType<typeof createApp>

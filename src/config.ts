@@ -1,0 +1,98 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { Type as T, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { randomBytes } from 'node:crypto'
+
+const Port = T.Integer({ minimum: 0, maximum: 65535 })
+const OnOff = T.Union([T.Literal('on'), T.Literal('off')])
+
+/** Every setting the service reads, validated once at boot. */
+export const ConfigSchema = T.Object({
+  NODE_ENV: T.Union([T.Literal('development'), T.Literal('production'), T.Literal('test')]),
+  HOST: T.String({ minLength: 1 }),
+  PORT: Port,
+  DATABASE_URL: T.String({ pattern: '^(file:|libsql://|https?://|wss?://)' }),
+  DATABASE_AUTH_TOKEN: T.Optional(T.String()),
+  DB_SYNCHRONOUS: T.Union([T.Literal('NORMAL'), T.Literal('FULL')]),
+  REDIS_URL: T.Optional(T.String({ pattern: '^rediss?://' })),
+  REDIS_KEY_PREFIX: T.String(),
+  JWT_SECRET: T.String({ minLength: 32 }),
+  WEBHOOK_SECRET: T.String({ minLength: 16 }),
+  DATA_KEY: T.String({ minLength: 40 }),
+  DATA_KEYS_PREVIOUS: T.Optional(T.String()),
+  UPLOAD_DIR: T.String({ minLength: 1 }),
+  ADMIN_EMAIL: T.Optional(T.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
+  ADMIN_PASSWORD: T.Optional(T.String({ minLength: 8, maxLength: 128 })),
+  PAYMENT_CHECK_DELAY_MS: T.Integer({ minimum: 0 }),
+  PAYMENT_GATEWAY: T.Literal('fake'),
+  RATE_LIMIT: OnOff,
+  CORS_ORIGINS: T.Array(T.String()),
+  TRUSTED_PROXY: T.Optional(T.String()),
+  S3_BUCKET: T.Optional(T.String()),
+  LOG_LEVEL: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error'), T.Literal('silent')]),
+})
+export type Config = Static<typeof ConfigSchema>
+
+type Env = Record<string, string | undefined>
+
+const GENERATED_SECRETS = ['JWT_SECRET', 'WEBHOOK_SECRET', 'DATA_KEY'] as const
+
+/**
+ * Outside production, a missing secret is generated once and kept in `data/secrets.json`,
+ * so tokens and encrypted data survive restarts of a dev server.
+ */
+function devSecrets(path: string, env: Env): Record<string, string> {
+  const kept: Record<string, string> = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {}
+  let changed = false
+  for (const name of GENERATED_SECRETS) {
+    if (env[name] || kept[name]) continue
+    kept[name] = randomBytes(32).toString(name === 'DATA_KEY' ? 'base64' : 'base64url')
+    changed = true
+  }
+  if (changed) {
+    mkdirSync(dirname(path), { recursive: true })
+    writeFileSync(path, JSON.stringify(kept, null, 2), { mode: 0o600 })
+  }
+  return kept
+}
+
+const csv = (value: string | undefined) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [])
+
+/** Reads and validates the environment; throws one clear message listing every problem. */
+export function loadConfig(env: Env = process.env, secretsPath = 'data/secrets.json'): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development'
+  const production = nodeEnv === 'production'
+  if (production) {
+    const missing = GENERATED_SECRETS.filter((name) => !env[name])
+    if (missing.length) throw new Error(`Refusing to start in production without ${missing.join(', ')} (set them in the environment)`)
+  }
+  const secrets = production ? {} : devSecrets(secretsPath, env)
+  const raw = {
+    NODE_ENV: nodeEnv,
+    HOST: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    PORT: Number(env.PORT ?? 3000),
+    DATABASE_URL: env.DATABASE_URL ?? 'file:data/shop.db',
+    DATABASE_AUTH_TOKEN: env.DATABASE_AUTH_TOKEN || undefined,
+    DB_SYNCHRONOUS: env.DB_SYNCHRONOUS ?? 'NORMAL',
+    REDIS_URL: env.REDIS_URL || undefined,
+    REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX ?? 'shop:',
+    JWT_SECRET: env.JWT_SECRET ?? secrets.JWT_SECRET,
+    WEBHOOK_SECRET: env.WEBHOOK_SECRET ?? secrets.WEBHOOK_SECRET,
+    DATA_KEY: env.DATA_KEY ?? secrets.DATA_KEY,
+    DATA_KEYS_PREVIOUS: env.DATA_KEYS_PREVIOUS || undefined,
+    UPLOAD_DIR: env.UPLOAD_DIR ?? 'data/uploads',
+    ADMIN_EMAIL: env.ADMIN_EMAIL || undefined,
+    ADMIN_PASSWORD: env.ADMIN_PASSWORD || undefined,
+    PAYMENT_CHECK_DELAY_MS: Number(env.PAYMENT_CHECK_DELAY_MS ?? 60_000),
+    PAYMENT_GATEWAY: env.PAYMENT_GATEWAY ?? 'fake',
+    RATE_LIMIT: env.RATE_LIMIT ?? 'on',
+    CORS_ORIGINS: csv(env.CORS_ORIGINS),
+    TRUSTED_PROXY: env.TRUSTED_PROXY || undefined,
+    S3_BUCKET: env.S3_BUCKET || undefined,
+    LOG_LEVEL: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+  }
+  const problems = [...Value.Errors(ConfigSchema, raw)].map((e) => `${e.path.slice(1) || 'config'}: ${e.message}`)
+  if (problems.length) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`)
+  return raw as Config
+}

@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { createClient, type Client } from '@libsql/client'
+import { drizzle } from 'drizzle-orm/libsql'
+import { migrate } from 'drizzle-orm/libsql/migrator'
+import * as schema from './schema'
+
+export type Db = ReturnType<typeof drizzle<typeof schema>>
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+/** Either the read handle or an open write transaction: for helpers that serve both. */
+export type Queryable = Db | Tx
+
+export interface Database {
+  /** Reads. Never write through it: writes go through `write`. */
+  readonly db: Db
+  /**
+   * Runs `fn` in one write transaction (BEGIN IMMEDIATE), serialised with every
+   * other write of this process. Inside, await only the database: the local driver
+   * is synchronous, so any other await just holds the write lock longer.
+   */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
+  ping(): Promise<void>
+  close(): void
+}
+
+export interface DatabaseOptions {
+  url: string
+  authToken?: string
+  synchronous?: 'NORMAL' | 'FULL'
+  migrationsFolder?: string
+}
+
+const isLocal = (url: string) => url.startsWith('file:')
+
+/**
+ * Two single-connection clients: one for reads, one for writes. A single writer
+ * connection keeps per-connection PRAGMAs (synchronous, busy_timeout) in force and,
+ * with the in-process queue, means this process never contends with itself for the
+ * SQLite write lock; busy_timeout only covers other processes sharing the file.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const { url, authToken, synchronous = 'NORMAL', migrationsFolder = 'drizzle' } = options
+  if (isLocal(url)) {
+    const path = url.slice('file:'.length)
+    if (path && !path.startsWith(':memory:')) mkdirSync(dirname(path), { recursive: true })
+  }
+  const open = () => createClient({ url, authToken, concurrency: 1 })
+  const writerClient: Client = open()
+  const readerClient: Client = open()
+  if (isLocal(url)) {
+    await writerClient.execute('PRAGMA journal_mode = WAL')
+    for (const client of [writerClient, readerClient]) {
+      await client.execute(`PRAGMA synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
+      await client.execute('PRAGMA busy_timeout = 5000')
+      await client.execute('PRAGMA foreign_keys = ON')
+    }
+  }
+  const writer = drizzle(writerClient, { schema })
+  const reader = drizzle(readerClient, { schema })
+  await migrate(writer, { migrationsFolder })
+
+  let tail: Promise<unknown> = Promise.resolve()
+  return {
+    db: reader,
+    write(fn) {
+      const run = tail.then(() => writer.transaction(fn))
+      tail = run.catch(() => undefined)
+      return run
+    },
+    async ping() {
+      await readerClient.execute('SELECT 1')
+    },
+    close() {
+      writerClient.close()
+      readerClient.close()
+    },
+  }
+}

@@ -1,0 +1,23 @@
+import type { AppDeps } from './app'
+import type { Config } from './config'
+import { openDatabase } from './db/client'
+import { systemClock } from './lib/clock'
+import { createLogger } from './lib/logger'
+import { dataKeyFrom } from './lib/crypto'
+import { localFileStore } from './infra/storage/local'
+import { argon2id } from './modules/accounts/service'
+
+/** Production wiring: real clock, configured database and stores. */
+export async function createDeps(config: Config): Promise<AppDeps> {
+  const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN, synchronous: config.DB_SYNCHRONOUS })
+  const previous = (config.DATA_KEYS_PREVIOUS ?? '').split(',').filter(Boolean)
+  return {
+    config,
+    database,
+    clock: systemClock,
+    logger: createLogger(config.LOG_LEVEL),
+    files: localFileStore(config.UPLOAD_DIR),
+    dataKeys: [config.DATA_KEY, ...previous].map(dataKeyFrom),
+    passwords: argon2id(),
+  }
+}

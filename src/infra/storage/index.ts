@@ -1,0 +1,7 @@
+/** Where uploaded files live: local disk by default; several instances need a shared store (S3). */
+export interface FileStore {
+  put(key: string, bytes: Uint8Array, contentType: string): Promise<void>
+  get(key: string): Promise<Uint8Array | null>
+  delete(key: string): Promise<void>
+  ping(): Promise<void>
+}

@@ -1,0 +1,43 @@
+import sharp from 'sharp'
+import { AppError } from './errors'
+
+export const MAX_PHOTO_BYTES = 5 * 1024 * 1024
+/** 25 MP: any real phone photo fits; a decompression bomb (16000×16000) does not. */
+const MAX_INPUT_PIXELS = 25_000_000
+const PHOTO_EDGE = 512
+
+// Only these decoders may run on uploads: SVG (librsvg), TIFF, HEIF, PDF… stay off.
+sharp.block({ operation: ['VipsForeignLoad'] })
+sharp.unblock({ operation: ['VipsForeignLoadJpegBuffer', 'VipsForeignLoadPngBuffer', 'VipsForeignLoadWebpBuffer'] })
+
+const notAnImage = () => new AppError(415, 'unsupported_media_type', 'The photo must be a JPEG, PNG or WebP image')
+
+/**
+ * Re-encodes an upload as a bounded WebP with no metadata. The format is judged by the
+ * bytes (never the file name or declared type), and the pixel limit is checked from the
+ * header before anything is decoded.
+ */
+export async function processPhoto(bytes: Uint8Array): Promise<Uint8Array> {
+  if (bytes.byteLength > MAX_PHOTO_BYTES) throw new AppError(413, 'payload_too_large', 'The photo is over 5 MB')
+  const options = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' as const }
+  let format: string | undefined
+  try {
+    const meta = await sharp(bytes, options).metadata()
+    format = meta.format
+    if ((meta.width ?? 0) * (meta.height ?? 0) > MAX_INPUT_PIXELS) throw new AppError(415, 'unsupported_media_type', 'The photo has too many pixels (25 MP at most)')
+  } catch (error) {
+    if (error instanceof AppError) throw error
+    throw notAnImage()
+  }
+  if (format !== 'jpeg' && format !== 'png' && format !== 'webp') throw notAnImage()
+  try {
+    const out = await sharp(bytes, options)
+      .rotate()
+      .resize(PHOTO_EDGE, PHOTO_EDGE, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 80 })
+      .toBuffer()
+    return new Uint8Array(out)
+  } catch {
+    throw notAnImage()
+  }
+}

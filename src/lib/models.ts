@@ -1,0 +1,46 @@
+import { t, type TSchema } from 'elysia'
+
+/** A request object that rejects unknown fields (no mass assignment): the contract wants 422. */
+export const strictObject = <P extends Parameters<typeof t.Object>[0]>(properties: P, options: Parameters<typeof t.Object>[1] = {}) =>
+  t.Object(properties, { ...options, additionalProperties: false })
+
+/** Query strings may carry extra parameters (cache busters, tracking); only the known ones are read. */
+export const query = <P extends Parameters<typeof t.Object>[0]>(properties: P) => t.Object(properties, { additionalProperties: true })
+
+export const Problem = t.Object(
+  {
+    type: t.String(),
+    title: t.String(),
+    status: t.Integer(),
+    detail: t.String(),
+    code: t.String(),
+    request_id: t.String(),
+    errors: t.Optional(t.Array(t.Any())),
+  },
+  { additionalProperties: true, description: 'RFC 9457 problem details' },
+)
+
+export const Id = t.String({ minLength: 1, maxLength: 64 })
+export const IdParams = t.Object({ id: Id })
+export const Timestamp = t.String({ format: 'date-time' })
+
+export const PageQuery = {
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: t.Optional(t.String({ maxLength: 200 })),
+}
+
+export const Page = <T extends TSchema>(item: T) => t.Object({ data: t.Array(item), next_cursor: t.Union([t.String(), t.Null()]) })
+
+/** Opaque cursors: clients must not build or parse them. */
+export const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+export function decodeCursor<T>(cursor: string | undefined): T | undefined {
+  if (!cursor) return undefined
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as T
+  } catch {
+    return undefined
+  }
+}
+
+/** 204: no body. */
+export const NoContent = t.Void({ description: 'No content' })

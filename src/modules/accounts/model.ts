@@ -1,0 +1,53 @@
+import { t } from 'elysia'
+import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+
+export const RoleName = t.Union([t.Literal('customer'), t.Literal('admin')])
+const Email = t.String({ format: 'email', maxLength: 254 })
+const Password = t.String({ minLength: 8, maxLength: 128 })
+const Name = t.String({ minLength: 1, maxLength: 100, pattern: '\\S' })
+
+export const Address = strictObject({
+  line1: t.String({ minLength: 1, maxLength: 200 }),
+  line2: t.Optional(t.String({ maxLength: 200 })),
+  city: t.String({ minLength: 1, maxLength: 100 }),
+  state: t.Optional(t.String({ maxLength: 100 })),
+  postal_code: t.String({ minLength: 1, maxLength: 20 }),
+  country: t.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+})
+
+export const Profile = t.Object({
+  id: t.String(),
+  email: t.Union([t.String(), t.Null()]),
+  name: t.String(),
+  roles: t.Array(RoleName),
+  address: t.Union([Address, t.Null()]),
+  photo_url: t.Union([t.String(), t.Null()]),
+  created_at: Timestamp,
+})
+
+export const AuthResult = t.Object({
+  user: Profile,
+  access_token: t.String(),
+  refresh_token: t.String(),
+  token_type: t.Literal('Bearer'),
+  expires_in: t.Integer(),
+})
+
+export const RegisterBody = strictObject({ email: Email, name: Name, password: Password })
+export const LoginBody = strictObject({ email: t.String({ minLength: 1, maxLength: 254 }), password: t.String({ minLength: 1, maxLength: 128 }) })
+export const RefreshBody = strictObject({ refresh_token: t.String({ minLength: 1, maxLength: 512 }) })
+export const PatchMeBody = strictObject({ name: t.Optional(Name), address: t.Optional(Address) })
+export const PasswordBody = strictObject({ current_password: t.String({ minLength: 1, maxLength: 128 }), new_password: Password })
+export const DeleteMeBody = strictObject({ password: t.String({ minLength: 1, maxLength: 128 }) })
+export const PhotoBody = t.Object({ photo: t.File() })
+export const PhotoResult = t.Object({ photo_url: t.String() })
+export const PhotoParams = t.Object({ key: t.String({ pattern: '^[0-9a-f-]{36}\\.webp$' }) })
+
+export const UsersQuery = query({ ...PageQuery })
+export const UserPage = Page(Profile)
+export const RolesBody = strictObject({ roles: t.Array(RoleName, { minItems: 1, maxItems: 2, uniqueItems: true }) })
+export const UserParams = t.Object({ id: Id })
+
+export { Problem }
+export type AddressInput = typeof Address.static
+export type ProfileDto = typeof Profile.static

@@ -1,0 +1,97 @@
+import { Elysia } from 'elysia'
+import type { AccountsService } from './service'
+import {
+  AuthResult, DeleteMeBody, LoginBody, PasswordBody, PatchMeBody, PhotoBody, PhotoParams, PhotoResult, Problem, Profile,
+  RefreshBody, RegisterBody, RolesBody, UserPage, UserParams, UsersQuery,
+} from './model'
+import type { AuthPlugin } from '../../plugins/auth'
+import { NoContent } from '../../lib/models'
+
+const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem }
+
+export const accountsRoutes = (accounts: AccountsService, auth: AuthPlugin) =>
+  new Elysia({ name: 'accounts-routes' })
+    .use(auth)
+    .group('/v1/auth', { detail: { tags: ['auth'] } }, (app) =>
+      app
+        .post('/register', async ({ body, status }) => status(201, await accounts.register(body)), {
+          body: RegisterBody,
+          response: { 201: AuthResult, 409: Problem, 415: Problem, 422: Problem, 429: Problem },
+          detail: { summary: 'Create a customer account' },
+        })
+        .post('/login', ({ body }) => accounts.login(body), {
+          body: LoginBody,
+          response: { 200: AuthResult, 401: Problem, 422: Problem, 429: Problem },
+          detail: { summary: 'Sign in' },
+        })
+        .post('/refresh', ({ body }) => accounts.refresh(body.refresh_token), {
+          body: RefreshBody,
+          response: { 200: AuthResult, 401: Problem, 422: Problem },
+          detail: { summary: 'Rotate the refresh token for a new pair' },
+        })
+        .post('/logout', async ({ body, user, status }) => status(204, await accounts.logout(user.id, body.refresh_token)), {
+          auth: 'user',
+          body: RefreshBody,
+          response: { 204: NoContent, 401: Problem, 422: Problem },
+          detail: { summary: 'End the session of a refresh token' },
+        }),
+    )
+    .group('/v1/me', { detail: { tags: ['me'] } }, (app) =>
+      app
+        .get('', ({ user }) => accounts.me(user.id), { auth: 'user', response: { 200: Profile, ...errors }, detail: { summary: 'My profile' } })
+        .patch('', ({ user, body }) => accounts.updateMe(user.id, body), {
+          auth: 'user',
+          body: PatchMeBody,
+          response: { 200: Profile, ...errors },
+          detail: { summary: 'Change my name or address' },
+        })
+        .delete('', async ({ user, body, status }) => status(204, await accounts.deleteMe(user.id, body.password)), {
+          auth: 'user',
+          body: DeleteMeBody,
+          response: { 204: NoContent, ...errors },
+          detail: { summary: 'Erase my account (orders are kept without personal data)' },
+        })
+        .put('/password', async ({ user, body, status }) => status(204, await accounts.changePassword(user.id, user.sid, body.current_password, body.new_password)), {
+          auth: 'user',
+          body: PasswordBody,
+          response: { 204: NoContent, ...errors },
+          detail: { summary: 'Change my password; other sessions end' },
+        })
+        .put('/photo', ({ user, body }) => accounts.setPhoto(user.id, body.photo), {
+          auth: 'user',
+          body: PhotoBody,
+          response: { 200: PhotoResult, ...errors },
+          detail: { summary: 'Upload my photo (JPEG, PNG or WebP, at most 5 MB)' },
+        })
+        .delete('/photo', async ({ user, status }) => status(204, await accounts.deletePhoto(user.id)), {
+          auth: 'user',
+          response: { 204: NoContent, ...errors },
+          detail: { summary: 'Remove my photo' },
+        }),
+    )
+    .get('/v1/photos/:key', async ({ params }) => photoResponse(await accounts.photo(params.key)), {
+      params: PhotoParams,
+      detail: { tags: ['me'], summary: 'A profile photo (WebP)' },
+    })
+    .group('/v1/users', { detail: { tags: ['users'] } }, (app) =>
+      app
+        .get('', ({ query }) => accounts.listUsers(query.limit, query.cursor), {
+          auth: 'admin',
+          query: UsersQuery,
+          response: { 200: UserPage, ...errors },
+          detail: { summary: 'List users' },
+        })
+        .patch('/:id', ({ params, body }) => accounts.setRoles(params.id, body.roles), {
+          auth: 'admin',
+          params: UserParams,
+          body: RolesBody,
+          response: { 200: Profile, ...errors },
+          detail: { summary: "Set a user's roles" },
+        }),
+    )
+
+/** Fixed type and nosniff: the bytes were re-encoded by us, but browsers must never guess. */
+const photoResponse = (bytes: Uint8Array) =>
+  new Response(bytes, {
+    headers: { 'content-type': 'image/webp', 'x-content-type-options': 'nosniff', 'cache-control': 'public, max-age=31536000, immutable' },
+  })

@@ -1,0 +1,290 @@
+import { and, asc, eq, gt, isNull } from 'drizzle-orm'
+import type { Database, Tx } from '../../db/client'
+import { isUniqueViolation } from '../../db/errors'
+import type { Clock } from '../../lib/clock'
+import { isoAt } from '../../lib/clock'
+import { open, randomToken, seal, sha256Hex, type DataKey } from '../../lib/crypto'
+import { AppError, notFound, unauthorized } from '../../lib/errors'
+import { newId } from '../../lib/ids'
+import { decodeCursor, encodeCursor } from '../../lib/models'
+import { processPhoto } from '../../lib/images'
+import type { FileStore } from '../../infra/storage'
+import { ACCESS_TOKEN_TTL_SECONDS, type AccessTokens } from '../../plugins/auth'
+import type { AddressInput, ProfileDto } from './model'
+import { refreshTokens, sessions, users, type Role } from './schema'
+
+const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000
+const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Email or password is wrong')
+
+export interface PasswordHashing {
+  hash(password: string): Promise<string>
+  verify(password: string, hash: string): Promise<boolean>
+}
+
+/** argon2id with Bun's defaults (64 MiB, t=2); tests may pass cheaper parameters. */
+export const argon2id = (memoryCost?: number, timeCost?: number): PasswordHashing => ({
+  hash: (password) => Bun.password.hash(password, { algorithm: 'argon2id', ...(memoryCost ? { memoryCost, timeCost } : {}) }),
+  verify: (password, hash) => Bun.password.verify(password, hash),
+})
+
+/** Runs inside the erasing transaction so other modules drop personal data they copied (orders). */
+export type Eraser = (tx: Tx, userId: string) => Promise<void>
+
+export interface AccountsDeps {
+  database: Database
+  tokens: AccessTokens
+  clock: Clock
+  passwords: PasswordHashing
+  dataKeys: DataKey[]
+  files: FileStore
+  erasers?: Eraser[]
+}
+
+type UserRow = typeof users.$inferSelect
+
+export const photoUrl = (key: string) => `/v1/photos/${key}`
+
+export class AccountsService {
+  private dummyHash?: Promise<string>
+
+  constructor(private readonly deps: AccountsDeps) {}
+
+  private now() {
+    return isoAt(this.deps.clock.now())
+  }
+
+  toProfile(user: UserRow): ProfileDto {
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      roles: user.roles,
+      address: user.addressSealed ? (JSON.parse(open(user.addressSealed, this.deps.dataKeys)) as AddressInput) : null,
+      photo_url: user.photoKey ? photoUrl(user.photoKey) : null,
+      created_at: user.createdAt,
+    }
+  }
+
+  private async liveUser(id: string) {
+    const user = await this.deps.database.db.query.users.findFirst({ where: and(eq(users.id, id), isNull(users.deletedAt)) })
+    if (!user) throw notFound('User')
+    return user
+  }
+
+  /** Roles as stored now: admin routes never trust the token's copy. */
+  async currentRoles(userId: string): Promise<Role[] | null> {
+    const row = await this.deps.database.db
+      .select({ roles: users.roles })
+      .from(users)
+      .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+      .get()
+    return row?.roles ?? null
+  }
+
+  private async issueSession(tx: Tx, userId: string) {
+    const sessionId = newId()
+    await tx.insert(sessions).values({ id: sessionId, userId, createdAt: this.now() })
+    return { sessionId, refreshToken: await this.issueRefreshToken(tx, sessionId) }
+  }
+
+  private async issueRefreshToken(tx: Tx, sessionId: string) {
+    const refreshToken = randomToken(32)
+    await tx.insert(refreshTokens).values({
+      id: newId(),
+      sessionId,
+      tokenHash: sha256Hex(refreshToken),
+      expiresAt: this.deps.clock.now() + REFRESH_TOKEN_TTL_MS,
+      createdAt: this.now(),
+    })
+    return refreshToken
+  }
+
+  private async authResult(user: UserRow, sessionId: string, refreshToken: string) {
+    return {
+      user: this.toProfile(user),
+      access_token: await this.deps.tokens.sign({ id: user.id, roles: user.roles, sid: sessionId }),
+      refresh_token: refreshToken,
+      token_type: 'Bearer' as const,
+      expires_in: ACCESS_TOKEN_TTL_SECONDS,
+    }
+  }
+
+  async register(input: { email: string; name: string; password: string }, roles: Role[] = ['customer']) {
+    const passwordHash = await this.deps.passwords.hash(input.password)
+    const now = this.now()
+    const user: UserRow = {
+      id: newId(),
+      email: input.email.trim().toLowerCase(),
+      name: input.name.trim(),
+      passwordHash,
+      roles,
+      addressSealed: null,
+      photoKey: null,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    }
+    try {
+      const { sessionId, refreshToken } = await this.deps.database.write(async (tx) => {
+        await tx.insert(users).values(user)
+        return this.issueSession(tx, user.id)
+      })
+      return this.authResult(user, sessionId, refreshToken)
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError(409, 'email_taken', 'An account with this email already exists')
+      throw error
+    }
+  }
+
+  async login(input: { email: string; password: string }) {
+    const user = await this.deps.database.db.query.users.findFirst({
+      where: and(eq(users.email, input.email.trim().toLowerCase()), isNull(users.deletedAt)),
+    })
+    // An unknown email still costs one hash verification, so timing does not reveal accounts.
+    this.dummyHash ??= this.deps.passwords.hash(randomToken(16))
+    const ok = await this.deps.passwords.verify(input.password, user?.passwordHash ?? (await this.dummyHash))
+    if (!user || !user.passwordHash || !ok) throw invalidCredentials()
+    const { sessionId, refreshToken } = await this.deps.database.write((tx) => this.issueSession(tx, user.id))
+    return this.authResult(user, sessionId, refreshToken)
+  }
+
+  async refresh(presented: string) {
+    const tokenHash = sha256Hex(presented)
+    const nowMs = this.deps.clock.now()
+    const outcome = await this.deps.database.write(async (tx) => {
+      const row = await tx
+        .select({ token: refreshTokens, session: sessions })
+        .from(refreshTokens)
+        .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+        .where(eq(refreshTokens.tokenHash, tokenHash))
+        .get()
+      if (!row || row.session.revokedAt || row.token.expiresAt <= nowMs) return null
+      if (row.token.usedAt) {
+        // A rotated token came back: someone holds a copy. End the whole session.
+        await tx.update(sessions).set({ revokedAt: this.now() }).where(eq(sessions.id, row.session.id))
+        return null
+      }
+      await tx.update(refreshTokens).set({ usedAt: this.now() }).where(eq(refreshTokens.id, row.token.id))
+      const user = await tx.query.users.findFirst({ where: and(eq(users.id, row.session.userId), isNull(users.deletedAt)) })
+      if (!user) return null
+      return { user, sessionId: row.session.id, refreshToken: await this.issueRefreshToken(tx, row.session.id) }
+    })
+    if (!outcome) throw unauthorized('The refresh token is invalid, expired or already used')
+    return this.authResult(outcome.user, outcome.sessionId, outcome.refreshToken)
+  }
+
+  /** Ends the session of `presented` if it belongs to `userId`; says nothing either way. */
+  async logout(userId: string, presented: string) {
+    const tokenHash = sha256Hex(presented)
+    await this.deps.database.write(async (tx) => {
+      const row = await tx
+        .select({ sessionId: sessions.id, userId: sessions.userId })
+        .from(refreshTokens)
+        .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+        .where(eq(refreshTokens.tokenHash, tokenHash))
+        .get()
+      if (row?.userId === userId) await tx.update(sessions).set({ revokedAt: this.now() }).where(eq(sessions.id, row.sessionId))
+    })
+  }
+
+  async me(userId: string) {
+    return this.toProfile(await this.liveUser(userId))
+  }
+
+  async updateMe(userId: string, patch: { name?: string; address?: AddressInput }) {
+    const set: Partial<UserRow> = { updatedAt: this.now() }
+    if (patch.name !== undefined) set.name = patch.name.trim()
+    if (patch.address) set.addressSealed = seal(JSON.stringify(patch.address), this.deps.dataKeys[0]!)
+    const user = await this.deps.database.write(async (tx) =>
+      tx.update(users).set(set).where(and(eq(users.id, userId), isNull(users.deletedAt))).returning().get(),
+    )
+    if (!user) throw notFound('User')
+    return this.toProfile(user)
+  }
+
+  private async checkPassword(userId: string, password: string) {
+    const user = await this.liveUser(userId)
+    if (!user.passwordHash || !(await this.deps.passwords.verify(password, user.passwordHash))) throw invalidCredentials()
+    return user
+  }
+
+  /** Changes the password and ends every other session (the caller's stays signed in). */
+  async changePassword(userId: string, currentSessionId: string | undefined, current: string, next: string) {
+    await this.checkPassword(userId, current)
+    const passwordHash = await this.deps.passwords.hash(next)
+    const now = this.now()
+    await this.deps.database.write(async (tx) => {
+      await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId))
+      const others = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+      for (const { id } of others) if (id !== currentSessionId) await tx.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, id))
+    })
+  }
+
+  /** Erases personal data and ends every session; orders stay, without the personal data. */
+  async deleteMe(userId: string, password: string) {
+    const user = await this.checkPassword(userId, password)
+    const now = this.now()
+    await this.deps.database.write(async (tx) => {
+      await tx
+        .update(users)
+        .set({ email: null, name: '', passwordHash: null, addressSealed: null, photoKey: null, deletedAt: now, updatedAt: now })
+        .where(eq(users.id, userId))
+      await tx.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+      for (const erase of this.deps.erasers ?? []) await erase(tx, userId)
+    })
+    if (user.photoKey) await this.deps.files.delete(user.photoKey)
+  }
+
+  async setPhoto(userId: string, upload: File) {
+    const bytes = await processPhoto(new Uint8Array(await upload.arrayBuffer()))
+    const key = `${crypto.randomUUID()}.webp`
+    await this.deps.files.put(key, bytes, 'image/webp')
+    const previous = await this.liveUser(userId)
+    await this.deps.database.write((tx) => tx.update(users).set({ photoKey: key, updatedAt: this.now() }).where(eq(users.id, userId)))
+    if (previous.photoKey) await this.deps.files.delete(previous.photoKey)
+    return { photo_url: photoUrl(key) }
+  }
+
+  async deletePhoto(userId: string) {
+    const user = await this.liveUser(userId)
+    if (!user.photoKey) return
+    await this.deps.database.write((tx) => tx.update(users).set({ photoKey: null, updatedAt: this.now() }).where(eq(users.id, userId)))
+    await this.deps.files.delete(user.photoKey)
+  }
+
+  async photo(key: string) {
+    const bytes = await this.deps.files.get(key)
+    if (!bytes) throw notFound('Photo')
+    return bytes
+  }
+
+  async listUsers(limit = 20, cursor?: string) {
+    const after = decodeCursor<string>(cursor)
+    const rows = await this.deps.database.db
+      .select()
+      .from(users)
+      .where(after ? gt(users.id, after) : undefined)
+      .orderBy(asc(users.id))
+      .limit(limit + 1)
+    const page = rows.slice(0, limit)
+    return { data: page.map((u) => this.toProfile(u)), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null }
+  }
+
+  async setRoles(userId: string, roles: Role[]) {
+    const user = await this.deps.database.write((tx) =>
+      tx.update(users).set({ roles, updatedAt: this.now() }).where(and(eq(users.id, userId), isNull(users.deletedAt))).returning().get(),
+    )
+    if (!user) throw notFound('User')
+    return this.toProfile(user)
+  }
+
+  /** Start-up: make sure the configured admin exists and holds both roles (its password is only set on creation). */
+  async ensureAdmin(email: string, password: string) {
+    const existing = await this.deps.database.db.query.users.findFirst({ where: and(eq(users.email, email.toLowerCase()), isNull(users.deletedAt)) })
+    if (!existing) {
+      await this.register({ email, name: 'Admin', password }, ['admin', 'customer'])
+      return
+    }
+    if (!existing.roles.includes('admin') || !existing.roles.includes('customer')) await this.setRoles(existing.id, ['admin', 'customer'])
+  }
+}

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { startShop, type TestShop } from './support/harness'
+
+let s: TestShop
+beforeAll(async () => {
+  s = await startShop({ env: { ADMIN_EMAIL: 'boss@example.com', ADMIN_PASSWORD: 'boss password' } })
+})
+afterAll(() => s.close())
+
+describe('problem+json for every failure', () => {
+  test('malformed JSON answers 400 malformed_json', async () => {
+    const res = await s.request('POST', '/v1/auth/login', { raw: '{"email":', headers: { 'content-type': 'application/json' } })
+    expect(res.status).toBe(400)
+    expect(res.body.code).toBe('malformed_json')
+  })
+
+  test('a form body on a JSON route answers 415', async () => {
+    const res = await s.request('POST', '/v1/auth/login', { raw: 'email=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    expect(res.status).toBe(415)
+    expect(res.body.code).toBe('unsupported_media_type')
+    const multipart = new FormData()
+    multipart.set('email', 'a@example.com')
+    multipart.set('password', 'password123')
+    expect((await s.request('POST', '/v1/auth/login', { raw: multipart })).status).toBe(415)
+    expect((await s.request('POST', '/v1/auth/login', { raw: '{}', headers: { 'content-type': 'text/plain' } })).status).toBe(415)
+  })
+
+  test('a JSON body over the cap answers 413', async () => {
+    const res = await s.request('POST', '/v1/auth/login', { body: { email: 'a@example.com', password: 'x'.repeat(100_000) } })
+    expect(res.status).toBe(413)
+    expect(res.body.code).toBe('payload_too_large')
+  })
+
+  test('an unknown route answers 404 not_found with a request id', async () => {
+    const res = await s.request('GET', '/v1/nope')
+    expect(res.status).toBe(404)
+    expect(res.body).toMatchObject({ status: 404, code: 'not_found', title: 'Not Found' })
+    expect(res.body.request_id).toBe(res.headers.get('x-request-id'))
+  })
+})
+
+describe('operations', () => {
+  test('health and ready', async () => {
+    expect((await s.request('GET', '/health')).body).toEqual({ status: 'ok' })
+    const ready = await s.request('GET', '/ready')
+    expect(ready.status).toBe(200)
+    expect(ready.body.checks.database).toBe('ok')
+  })
+
+  test('OpenAPI document lists every route with tags and a Swagger UI is served', async () => {
+    const doc = (await s.request('GET', '/swagger/json')).body
+    for (const path of ['/v1/auth/register', '/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout', '/v1/me', '/v1/me/photo', '/v1/me/password', '/v1/users', '/v1/users/{id}', '/health', '/ready']) {
+      expect(doc.paths[path]).toBeDefined()
+    }
+    expect(doc.paths['/v1/auth/register'].post.requestBody).toBeDefined()
+    expect(doc.paths['/v1/auth/register'].post.responses['409']).toBeDefined()
+    expect(doc.paths['/v1/me'].get.tags).toEqual(['me'])
+    const ui = await fetch(s.url + '/swagger')
+    expect(ui.status).toBe(200)
+    expect(await ui.text()).toContain('swagger')
+  })
+
+  test('the configured admin exists with both roles', async () => {
+    const res = await s.request('POST', '/v1/auth/login', { body: { email: 'boss@example.com', password: 'boss password' } })
+    expect(res.status).toBe(200)
+    expect(res.body.user.roles.sort()).toEqual(['admin', 'customer'])
+  })
+})

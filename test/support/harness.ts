@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { createApp, type AppDeps } from '../../src/app'
+import { loadConfig, type Config } from '../../src/config'
+import { openDatabase } from '../../src/db/client'
+import { systemClock, type Clock } from '../../src/lib/clock'
+import { createLogger } from '../../src/lib/logger'
+import { dataKeyFrom } from '../../src/lib/crypto'
+import { localFileStore } from '../../src/infra/storage/local'
+import { argon2id } from '../../src/modules/accounts/service'
+import { users, type Role } from '../../src/modules/accounts/schema'
+import { newId } from '../../src/lib/ids'
+
+export interface ApiResponse<T = any> {
+  status: number
+  body: T
+  headers: Headers
+}
+
+export interface RequestOptions {
+  token?: string
+  body?: unknown
+  headers?: Record<string, string>
+  /** Send this exact body (string, FormData, bytes) instead of JSON. */
+  raw?: RequestInit['body']
+}
+
+export type TestShop = Awaited<ReturnType<typeof startShop>>
+
+/**
+ * A real app on a real port with its own libSQL file and upload dir.
+ * Argon2id runs with lighter parameters to keep the suite quick (still argon2id).
+ */
+export async function startShop(options: { env?: Record<string, string>; clock?: Clock; deps?: Partial<AppDeps> } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'shop-test-'))
+  const config: Config = loadConfig(
+    {
+      NODE_ENV: 'test',
+      DATABASE_URL: `file:${join(dir, 'shop.db')}`,
+      UPLOAD_DIR: join(dir, 'uploads'),
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+      DATA_KEY: randomBytes(32).toString('base64'),
+      RATE_LIMIT: 'off',
+      ...options.env,
+    },
+    join(dir, 'secrets.json'),
+  )
+  const database = await openDatabase({ url: config.DATABASE_URL })
+  const deps: AppDeps = {
+    config,
+    database,
+    clock: options.clock ?? systemClock,
+    logger: createLogger(config.LOG_LEVEL),
+    files: localFileStore(config.UPLOAD_DIR),
+    dataKeys: [dataKeyFrom(config.DATA_KEY)],
+    passwords: argon2id(1024, 1),
+    ...options.deps,
+  }
+  const shop = createApp(deps)
+  await shop.start()
+  shop.app.listen({ hostname: '127.0.0.1', port: 0 })
+  const url = `http://127.0.0.1:${shop.app.server!.port}`
+
+  async function request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...opts.headers }
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`
+    let body: RequestInit['body'] = opts.raw
+    if (opts.body !== undefined) {
+      headers['content-type'] ??= 'application/json'
+      body = JSON.stringify(opts.body)
+    }
+    const res = await fetch(url + path, { method, headers, body })
+    const type = res.headers.get('content-type') ?? ''
+    const parsed = type.includes('json') ? await res.json() : type.startsWith('text/') ? await res.text() : await res.arrayBuffer()
+    return { status: res.status, body: parsed as T, headers: res.headers }
+  }
+
+  let counter = 0
+  /** Registers through the API (argon2id and all); returns the auth answer. */
+  async function register(name = 'Test User') {
+    const email = `user${++counter}-${newId().slice(-8)}@example.com`
+    const res = await request('POST', '/v1/auth/register', { body: { email, name, password: 'correct horse' } })
+    if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`)
+    return { ...res.body, email, password: 'correct horse', token: res.body.access_token as string, id: res.body.user.id as string }
+  }
+
+  /** A user written straight to the database with a signed token: fast fixtures for races. */
+  async function createUser(roles: Role[] = ['customer'], name = 'Fixture User') {
+    const id = newId()
+    const now = new Date().toISOString()
+    await database.write((tx) =>
+      tx.insert(users).values({ id, email: `${id}@fixtures.test`, name, passwordHash: null, roles, createdAt: now, updatedAt: now }),
+    )
+    return { id, token: await shop.services.tokens.sign({ id, roles }) }
+  }
+
+  return {
+    url,
+    shop,
+    deps,
+    config,
+    database,
+    request,
+    register,
+    createUser,
+    admin: () => createUser(['admin', 'customer'], 'Admin'),
+    async close() {
+      await shop.app.stop(true)
+      await shop.stop()
+      database.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
