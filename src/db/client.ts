@@ -4,6 +4,9 @@ import { createClient, type Client } from '@libsql/client'
 import { drizzle } from 'drizzle-orm/libsql'
 import { migrate } from 'drizzle-orm/libsql/migrator'
 import * as schema from './schema'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { MIGRATION_MODULES } from './modules'
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
@@ -57,7 +60,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const writer = drizzle(writerClient, { schema })
   const reader = drizzle(readerClient, { schema })
-  await migrate(writer, { migrationsFolder })
+  for (const module of MIGRATION_MODULES) {
+    const folder = join(migrationsFolder, module)
+    if (existsSync(folder)) await migrate(writer, { migrationsFolder: folder, migrationsTable: `__drizzle_migrations_${module.replace('-', '_')}` })
+  }
 
   let tail: Promise<unknown> = Promise.resolve()
   return {

@@ -1,2 +1,6 @@
-// Every module's tables, gathered for drizzle (queries) and drizzle-kit (migrations).
+// Every module's tables, gathered for drizzle's relational queries. Migrations are per
+// module (src/db/modules.ts); add a module's schema here when it gets one.
 export * from '../modules/accounts/schema'
+export * from '../modules/regions/schema'
+export * from '../modules/catalog/schema'
+export * from '../modules/inventory/schema'

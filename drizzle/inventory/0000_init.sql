@@ -1,0 +1,31 @@
+CREATE TABLE `purchase_items` (
+	`purchase_id` text NOT NULL,
+	`product_id` text NOT NULL,
+	`quantity` integer NOT NULL,
+	`unit_cost` integer NOT NULL,
+	FOREIGN KEY (`purchase_id`) REFERENCES `purchases`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`product_id`) REFERENCES `products`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `purchase_items_purchase_idx` ON `purchase_items` (`purchase_id`);--> statement-breakpoint
+CREATE TABLE `purchases` (
+	`id` text PRIMARY KEY NOT NULL,
+	`supplier` text NOT NULL,
+	`created_by` text NOT NULL,
+	`created_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `stock_movements` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`product_id` text NOT NULL,
+	`delta` integer NOT NULL,
+	`reason` text NOT NULL,
+	`ref` text,
+	`supplier` text,
+	`stock_after` integer NOT NULL,
+	`actor_id` text,
+	`created_at` text NOT NULL,
+	FOREIGN KEY (`product_id`) REFERENCES `products`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `stock_movements_product_idx` ON `stock_movements` (`product_id`,`id`);
