@@ -6,6 +6,8 @@ import type { Clock } from './lib/clock'
 import type { Logger } from './lib/logger'
 import type { DataKey } from './lib/crypto'
 import type { FileStore } from './infra/storage'
+import type { Registry } from 'prom-client'
+import type Redis from 'ioredis'
 import { httpErrors } from './plugins/http-errors'
 import { accessTokens, auth } from './plugins/auth'
 import { AccountsService, type PasswordHashing } from './modules/accounts/service'
@@ -21,6 +23,19 @@ export interface AppDeps {
   files: FileStore
   dataKeys: DataKey[]
   passwords: PasswordHashing
+  /** Prometheus registry every module registers its metrics on (served at /metrics). */
+  metrics: Registry
+  /**
+   * Opens a Redis connection (key prefix applied) when REDIS_URL is set; undefined means
+   * single-instance mode with in-process adapters. Give blocking readers their own.
+   */
+  redis?: (name: string) => Redis
+}
+
+/** Background work (job worker, scheduler, allocator) started after boot and stopped on shutdown. */
+export interface Worker {
+  start(): void | Promise<void>
+  stop(): void | Promise<void>
 }
 
 export function createApp(deps: AppDeps) {
@@ -28,6 +43,8 @@ export function createApp(deps: AppDeps) {
   const tokens = accessTokens(config.JWT_SECRET)
   const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files })
   const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id) })
+
+  const workers: Worker[] = []
 
   const app = new Elysia({ normalize: false })
     .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'] }))
@@ -51,8 +68,12 @@ export function createApp(deps: AppDeps) {
     /** Start-up work that needs the database: the configured admin. */
     async start() {
       if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
+      for (const worker of workers) await worker.start()
     },
-    async stop() {},
+    /** Stops background work, last started first. The caller closes the database afterwards. */
+    async stop() {
+      for (const worker of [...workers].reverse()) await worker.stop()
+    },
   }
 }
 

@@ -6,10 +6,15 @@ import { createLogger } from './lib/logger'
 import { dataKeyFrom } from './lib/crypto'
 import { localFileStore } from './infra/storage/local'
 import { argon2id } from './modules/accounts/service'
+import { createRedis } from './infra/redis'
+import { Registry, collectDefaultMetrics } from 'prom-client'
 
 /** Production wiring: real clock, configured database and stores. */
 export async function createDeps(config: Config): Promise<AppDeps> {
   const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN, synchronous: config.DB_SYNCHRONOUS })
+  const metrics = new Registry()
+  collectDefaultMetrics({ register: metrics })
+  const { REDIS_URL, REDIS_KEY_PREFIX } = config
   const previous = (config.DATA_KEYS_PREVIOUS ?? '').split(',').filter(Boolean)
   return {
     config,
@@ -19,5 +24,7 @@ export async function createDeps(config: Config): Promise<AppDeps> {
     files: localFileStore(config.UPLOAD_DIR),
     dataKeys: [config.DATA_KEY, ...previous].map(dataKeyFrom),
     passwords: argon2id(),
+    metrics,
+    redis: REDIS_URL ? (name) => createRedis(REDIS_URL, REDIS_KEY_PREFIX, { connectionName: name }) : undefined,
   }
 }

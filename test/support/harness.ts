@@ -12,6 +12,8 @@ import { localFileStore } from '../../src/infra/storage/local'
 import { argon2id } from '../../src/modules/accounts/service'
 import { users, type Role } from '../../src/modules/accounts/schema'
 import { newId } from '../../src/lib/ids'
+import { Registry } from 'prom-client'
+import { createRedis } from '../../src/infra/redis'
 
 export interface ApiResponse<T = any> {
   status: number
@@ -29,16 +31,26 @@ export interface RequestOptions {
 
 export type TestShop = Awaited<ReturnType<typeof startShop>>
 
+export interface StartOptions {
+  env?: Record<string, string>
+  clock?: Clock
+  deps?: Partial<AppDeps>
+  /** Run on the real Redis (adapters in Redis mode) under this key prefix; see test/support/redis.ts. */
+  redis?: { url: string; prefix: string }
+  /** Reuse an existing database file (a second instance, or a restart). */
+  databaseUrl?: string
+}
+
 /**
  * A real app on a real port with its own libSQL file and upload dir.
  * Argon2id runs with lighter parameters to keep the suite quick (still argon2id).
  */
-export async function startShop(options: { env?: Record<string, string>; clock?: Clock; deps?: Partial<AppDeps> } = {}) {
+export async function startShop(options: StartOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'shop-test-'))
   const config: Config = loadConfig(
     {
       NODE_ENV: 'test',
-      DATABASE_URL: `file:${join(dir, 'shop.db')}`,
+      DATABASE_URL: options.databaseUrl ?? `file:${join(dir, 'shop.db')}`,
       UPLOAD_DIR: join(dir, 'uploads'),
       JWT_SECRET: randomBytes(32).toString('base64url'),
       WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
@@ -49,6 +61,8 @@ export async function startShop(options: { env?: Record<string, string>; clock?:
     join(dir, 'secrets.json'),
   )
   const database = await openDatabase({ url: config.DATABASE_URL })
+  const redisOptions = options.redis
+  const opened: { disconnect(): void }[] = []
   const deps: AppDeps = {
     config,
     database,
@@ -57,6 +71,14 @@ export async function startShop(options: { env?: Record<string, string>; clock?:
     files: localFileStore(config.UPLOAD_DIR),
     dataKeys: [dataKeyFrom(config.DATA_KEY)],
     passwords: argon2id(1024, 1),
+    metrics: new Registry(),
+    redis: redisOptions
+      ? (name) => {
+          const client = createRedis(redisOptions.url, redisOptions.prefix, { connectionName: name })
+          opened.push(client)
+          return client
+        }
+      : undefined,
     ...options.deps,
   }
   const shop = createApp(deps)
@@ -110,6 +132,7 @@ export async function startShop(options: { env?: Record<string, string>; clock?:
     async close() {
       await shop.app.stop(true)
       await shop.stop()
+      for (const client of opened) client.disconnect()
       database.close()
       rmSync(dir, { recursive: true, force: true })
     },
