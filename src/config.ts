@@ -3,9 +3,11 @@ import { dirname } from 'node:path'
 import { Type as T, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { randomBytes } from 'node:crypto'
+import { RATE_PATTERN } from './lib/rates'
 
 const Port = T.Integer({ minimum: 0, maximum: 65535 })
 const OnOff = T.Union([T.Literal('on'), T.Literal('off')])
+const Rate = T.String({ pattern: RATE_PATTERN })
 
 /** Every setting the service reads, validated once at boot. */
 export const ConfigSchema = T.Object({
@@ -27,9 +29,20 @@ export const ConfigSchema = T.Object({
   PAYMENT_CHECK_DELAY_MS: T.Integer({ minimum: 0 }),
   PAYMENT_GATEWAY: T.Literal('fake'),
   RATE_LIMIT: OnOff,
+  RATE_LIMIT_ANONYMOUS: Rate,
+  RATE_LIMIT_USER: Rate,
+  RATE_LIMIT_AUTH_IP: Rate,
+  RATE_LIMIT_AUTH_EMAIL: Rate,
+  RATE_LIMIT_FLASH_SALE_ENTRY: Rate,
   CORS_ORIGINS: T.Array(T.String()),
   TRUSTED_PROXY: T.Optional(T.String()),
   S3_BUCKET: T.Optional(T.String()),
+  S3_ENDPOINT: T.Optional(T.String({ pattern: '^https?://' })),
+  S3_REGION: T.Optional(T.String()),
+  S3_ACCESS_KEY_ID: T.Optional(T.String()),
+  S3_SECRET_ACCESS_KEY: T.Optional(T.String()),
+  METRICS_TOKEN: T.Optional(T.String({ minLength: 16 })),
+  SHUTDOWN_GRACE_MS: T.Integer({ minimum: 0 }),
   LOG_LEVEL: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error'), T.Literal('silent')]),
 })
 export type Config = Static<typeof ConfigSchema>
@@ -87,9 +100,20 @@ export function loadConfig(env: Env = process.env, secretsPath = 'data/secrets.j
     PAYMENT_CHECK_DELAY_MS: Number(env.PAYMENT_CHECK_DELAY_MS ?? 60_000),
     PAYMENT_GATEWAY: env.PAYMENT_GATEWAY ?? 'fake',
     RATE_LIMIT: env.RATE_LIMIT ?? 'on',
+    RATE_LIMIT_ANONYMOUS: env.RATE_LIMIT_ANONYMOUS ?? '600/1m',
+    RATE_LIMIT_USER: env.RATE_LIMIT_USER ?? '1200/1m',
+    RATE_LIMIT_AUTH_IP: env.RATE_LIMIT_AUTH_IP ?? '30/1m',
+    RATE_LIMIT_AUTH_EMAIL: env.RATE_LIMIT_AUTH_EMAIL ?? '10/15m',
+    RATE_LIMIT_FLASH_SALE_ENTRY: env.RATE_LIMIT_FLASH_SALE_ENTRY ?? '20/1m',
     CORS_ORIGINS: csv(env.CORS_ORIGINS),
     TRUSTED_PROXY: env.TRUSTED_PROXY || undefined,
     S3_BUCKET: env.S3_BUCKET || undefined,
+    S3_ENDPOINT: env.S3_ENDPOINT || undefined,
+    S3_REGION: env.S3_REGION || undefined,
+    S3_ACCESS_KEY_ID: env.S3_ACCESS_KEY_ID || undefined,
+    S3_SECRET_ACCESS_KEY: env.S3_SECRET_ACCESS_KEY || undefined,
+    METRICS_TOKEN: env.METRICS_TOKEN || undefined,
+    SHUTDOWN_GRACE_MS: Number(env.SHUTDOWN_GRACE_MS ?? 10_000),
     LOG_LEVEL: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
   }
   const problems = [...Value.Errors(ConfigSchema, raw)].map((e) => `${e.path.slice(1) || 'config'}: ${e.message}`)

@@ -19,3 +19,31 @@ export function createRedis(url: string, keyPrefix: string, overrides: RedisOpti
     ...overrides,
   })
 }
+
+/**
+ * Without an offline queue, commands sent before the connection is ready fail at once:
+ * await this in a start-up step before serving. Gives up quietly after `timeoutMs` so a
+ * Redis that is down at boot does not stop the service from starting (`/ready` says 503).
+ */
+export function whenReady(redis: Redis, timeoutMs = 5000): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer)
+      redis.off('ready', onReady)
+      resolve(ready)
+    }
+    const onReady = () => done(true)
+    const timer = setTimeout(() => done(false), timeoutMs)
+    redis.once('ready', onReady)
+  })
+}
+
+const OUTAGE_MESSAGES = ['Command timed out', 'Connection is closed.', "Stream isn't writeable", 'connect ETIMEDOUT', 'connect ECONNREFUSED']
+
+/** True for the errors ioredis raises when Redis cannot be reached in time (not for a bad command). */
+export function isRedisOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  if (error.name === 'MaxRetriesPerRequestError') return true
+  return OUTAGE_MESSAGES.some((m) => error.message.startsWith(m))
+}
