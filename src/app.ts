@@ -13,6 +13,11 @@ import { accessTokens, auth } from './plugins/auth'
 import { AccountsService, type PasswordHashing } from './modules/accounts/service'
 import { accountsRoutes } from './modules/accounts/routes'
 import { opsRoutes } from './modules/ops/routes'
+import type { EventBus } from './infra/events'
+import { memoryEventBus } from './infra/events/memory'
+import { redisEventBus } from './infra/events/redis'
+import { OrderLifecycle } from './modules/orders/lifecycle'
+import { JobQueue } from './modules/jobs/queue'
 
 /** Everything the app needs from outside; tests pass their own database, clock and stores. */
 export interface AppDeps {
@@ -45,6 +50,11 @@ export function createApp(deps: AppDeps) {
   const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id) })
 
   const workers: Worker[] = []
+  const onEventError = (error: unknown) => logger.error('event listener failed', { error: String(error) })
+  const events: EventBus = deps.redis ? redisEventBus(deps.redis('events-publisher'), deps.redis('events-subscriber'), onEventError) : memoryEventBus(onEventError)
+  const orderLifecycle = new OrderLifecycle({ database, events, dataKeys, logger })
+  const jobs = new JobQueue({ database, clock, logger, metrics: deps.metrics })
+  workers.push({ start() {}, stop: () => events.close() }, jobs)
 
   const app = new Elysia({ normalize: false })
     .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'] }))
@@ -64,7 +74,7 @@ export function createApp(deps: AppDeps) {
 
   return {
     app,
-    services: { accounts, tokens },
+    services: { accounts, tokens, events, orderLifecycle, jobs },
     /** Start-up work that needs the database: the configured admin. */
     async start() {
       if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)

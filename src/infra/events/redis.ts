@@ -1,0 +1,68 @@
+import type Redis from 'ioredis'
+import type { EventBus } from '.'
+import { LocalListeners } from './memory'
+
+/** ioredis connects in the background and (without an offline queue) refuses commands until ready. */
+function whenReady(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const ready = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    const timer = setTimeout(() => {
+      client.off('ready', ready)
+      reject(new Error('Redis is not reachable'))
+    }, client.options.connectTimeout ?? 2000)
+    client.once('ready', ready)
+  })
+}
+
+/**
+ * Redis pub/sub, so a message raised on one instance reaches subscribers on all of them
+ * (this one included, through Redis). One Redis subscription per channel, fanned out
+ * locally. `subscriber` is given over to pub/sub mode: it must be a connection of its own.
+ * ioredis does not apply its key prefix to channel names, so it is applied here.
+ */
+export function redisEventBus(publisher: Redis, subscriber: Redis, onError: (error: unknown) => void = () => undefined): EventBus {
+  const prefix = publisher.options.keyPrefix ?? ''
+  const local = new LocalListeners()
+  // Listeners arriving while their channel's SUBSCRIBE is in flight wait for the same one.
+  const subscriptions = new Map<string, Promise<unknown>>()
+  subscriber.on('message', (channel: string, raw: string) => {
+    if (!channel.startsWith(prefix)) return
+    let message: unknown
+    try {
+      message = JSON.parse(raw)
+    } catch (error) {
+      return onError(error)
+    }
+    local.deliver(channel.slice(prefix.length), message, onError)
+  })
+  return {
+    async publish(channel, message) {
+      await whenReady(publisher)
+      await publisher.publish(prefix + channel, JSON.stringify(message))
+    },
+    async subscribe(channel, listener) {
+      if (local.add(channel, listener)) subscriptions.set(channel, whenReady(subscriber).then(() => subscriber.subscribe(prefix + channel)))
+      try {
+        await subscriptions.get(channel)
+      } catch (error) {
+        if (local.remove(channel, listener)) subscriptions.delete(channel)
+        throw error
+      }
+      return async () => {
+        if (!local.remove(channel, listener)) return
+        subscriptions.delete(channel)
+        if (subscriber.status === 'ready') await subscriber.unsubscribe(prefix + channel)
+      }
+    },
+    async close() {
+      local.clear()
+      subscriptions.clear()
+      publisher.disconnect()
+      subscriber.disconnect()
+    },
+  }
+}

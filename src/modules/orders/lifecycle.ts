@@ -1,0 +1,195 @@
+/**
+ * The write side of orders, for every module that creates or moves an order (checkout, the
+ * flash sale, payments, the payment-check job). Stable API, the flash sale depends on it:
+ *
+ * - `placeOrder(tx, input, at) → order id`, inside the caller's write transaction: the order
+ *   in `pending_payment`, its items (prices as given: a snapshot), its first timeline entry,
+ *   and the payment-check job at `input.paymentDueAt`. It moves NO stock: the caller took the
+ *   units already (checkout: `moveStock(-qty, 'sale')`; flash sale: when the drop opened).
+ * - `onRelease(source, handler)`: `handler(tx, order, at)` runs inside the transaction that
+ *   moves an order of that `source` from `pending_payment` to `unpaid` or `cancelled`, and
+ *   owns what happens to its units. `cart` is registered here (back to stock, ledger reason
+ *   `cancellation`); the flash sale registers `flash_sale`.
+ * - `write(fn)`: a write transaction whose `transition(orderId, to)` calls are published on
+ *   the event bus (`ORDER_STATUS_CHANNEL`, an `OrderStatusEvent` each) once it commits.
+ */
+import { and, eq, inArray } from 'drizzle-orm'
+import type { Database, Tx } from '../../db/client'
+import type { EventBus } from '../../infra/events'
+import { seal, type DataKey } from '../../lib/crypto'
+import { AppError, notFound } from '../../lib/errors'
+import { newId } from '../../lib/ids'
+import type { Logger } from '../../lib/logger'
+import { totalsOf } from '../../lib/money'
+import { moveStock } from '../inventory/ledger'
+import { scheduleJob } from '../jobs/queue'
+import type { AddressInput } from '../accounts/model'
+import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus } from './schema'
+
+/** The state machine, in one place: where each status may go. */
+export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending_payment: ['paid', 'unpaid', 'cancelled'],
+  paid: ['shipped'],
+  shipped: ['delivered'],
+  delivered: [],
+  unpaid: [],
+  cancelled: [],
+}
+/** Leaving `pending_payment` for these gives the order's units back. */
+const RELEASING: readonly OrderStatus[] = ['unpaid', 'cancelled']
+
+export const ORDER_STATUS_CHANNEL = 'order-status'
+export const PAYMENT_CHECK_JOB = 'orders.payment_check'
+
+/** Published after a transition commits; `event_id` is the timeline row id (the SSE id). */
+export interface OrderStatusEvent {
+  event_id: number
+  order_id: string
+  user_id: string
+  source: OrderSource
+  status: OrderStatus
+  at: string
+}
+
+export interface OrderLineInput {
+  productId: string
+  title: string
+  sku: string
+  /** Minor units of `currency`. */
+  unitPrice: number
+  quantity: number
+}
+
+export interface PlaceOrderInput {
+  /** Lets the caller name the order in its ledger rows before it exists; a new id otherwise. */
+  id?: string
+  userId: string
+  source: OrderSource
+  regionId: string
+  currency: string
+  customerName: string
+  shippingAddress: AddressInput | null
+  items: OrderLineInput[]
+  /** True when the prices are final, tax included (a flash sale). */
+  pricesIncludeTax: boolean
+  taxBps: number
+  /** ISO time of the payment check: unpaid by then, the order becomes `unpaid`. */
+  paymentDueAt: string
+}
+
+export interface ReleasedOrder {
+  id: string
+  userId: string
+  source: OrderSource
+  /** `unpaid` or `cancelled`. */
+  status: OrderStatus
+  items: { productId: string; quantity: number }[]
+}
+export type ReleaseHandler = (tx: Tx, order: ReleasedOrder, at: string) => Promise<void>
+
+export type Transition = (orderId: string, to: OrderStatus, at: string) => Promise<OrderStatusEvent>
+
+export interface OrderLifecycleDeps {
+  database: Database
+  events: EventBus
+  dataKeys: DataKey[]
+  logger: Logger
+}
+
+export class OrderLifecycle {
+  private readonly releaseHandlers = new Map<OrderSource, ReleaseHandler>()
+
+  constructor(private readonly deps: OrderLifecycleDeps) {
+    this.onRelease('cart', async (tx, order, at) => {
+      for (const item of order.items) {
+        const stock = await moveStock(tx, { productId: item.productId, delta: item.quantity, reason: 'cancellation', ref: order.id }, at)
+        if (stock === null) throw new Error(`Cannot return stock of product ${item.productId} for order ${order.id}`)
+      }
+    })
+  }
+
+  onRelease(source: OrderSource, handler: ReleaseHandler) {
+    this.releaseHandlers.set(source, handler)
+  }
+
+  async placeOrder(tx: Tx, input: PlaceOrderInput, at: string): Promise<string> {
+    const id = input.id ?? newId()
+    const lines = input.items.map((item) => ({ ...item, lineTotal: item.unitPrice * item.quantity }))
+    const { subtotal, tax, total } = totalsOf(
+      lines.reduce((sum, line) => sum + line.lineTotal, 0),
+      input.taxBps,
+      input.pricesIncludeTax,
+    )
+    await tx.insert(orders).values({
+      id,
+      userId: input.userId,
+      status: 'pending_payment',
+      source: input.source,
+      regionId: input.regionId,
+      currency: input.currency,
+      customerName: input.customerName,
+      shippingAddressSealed: input.shippingAddress ? seal(JSON.stringify(input.shippingAddress), this.deps.dataKeys[0]!) : null,
+      subtotal,
+      tax,
+      total,
+      taxBps: input.taxBps,
+      pricesIncludeTax: input.pricesIncludeTax,
+      paymentDueAt: input.paymentDueAt,
+      createdAt: at,
+      updatedAt: at,
+    })
+    await tx.insert(orderItems).values(lines.map((line) => ({ orderId: id, ...line })))
+    await tx.insert(orderTimeline).values({ orderId: id, status: 'pending_payment', at })
+    await scheduleJob(tx, { kind: PAYMENT_CHECK_JOB, payload: { order_id: id }, runAt: Date.parse(input.paymentDueAt), dedupeKey: `payment-check:${id}` }, at)
+    return id
+  }
+
+  /** A write transaction whose transitions are published once it has committed. */
+  async write<T>(fn: (tx: Tx, transition: Transition) => Promise<T>): Promise<T> {
+    const changes: OrderStatusEvent[] = []
+    const result = await this.deps.database.write((tx) =>
+      fn(tx, async (orderId, to, at) => {
+        const change = await this.transition(tx, orderId, to, at)
+        changes.push(change)
+        return change
+      }),
+    )
+    for (const change of changes) await this.publish(change)
+    return result
+  }
+
+  /** Guarded by the table: the UPDATE only matches an order in a status that may move to `to`. */
+  private async transition(tx: Tx, orderId: string, to: OrderStatus, at: string): Promise<OrderStatusEvent> {
+    const from = ORDER_STATUSES.filter((status) => TRANSITIONS[status].includes(to))
+    const order = await tx
+      .update(orders)
+      .set({ status: to, updatedAt: at, ...(to === 'paid' ? { paidAt: at } : {}) })
+      .where(and(eq(orders.id, orderId), inArray(orders.status, from)))
+      .returning({ userId: orders.userId, source: orders.source })
+      .get()
+    if (!order) {
+      const current = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId)).get()
+      if (!current) throw notFound('Order')
+      throw new AppError(409, 'invalid_transition', `An order in ${current.status} cannot become ${to}`)
+    }
+    const entry = await tx.insert(orderTimeline).values({ orderId, status: to, at }).returning({ id: orderTimeline.id }).get()
+    if (RELEASING.includes(to)) await this.release(tx, orderId, { ...order, status: to }, at)
+    return { event_id: entry.id, order_id: orderId, user_id: order.userId, source: order.source, status: to, at }
+  }
+
+  private async release(tx: Tx, id: string, order: Omit<ReleasedOrder, 'id' | 'items'>, at: string) {
+    const handler = this.releaseHandlers.get(order.source)
+    if (!handler) throw new Error(`No release handler for orders of source ${order.source}`)
+    const items = await tx.select({ productId: orderItems.productId, quantity: orderItems.quantity }).from(orderItems).where(eq(orderItems.orderId, id))
+    await handler(tx, { id, ...order, items }, at)
+  }
+
+  /** Best effort: a subscriber that misses it catches up from the timeline. */
+  private async publish(change: OrderStatusEvent) {
+    try {
+      await this.deps.events.publish(ORDER_STATUS_CHANNEL, change)
+    } catch (error) {
+      this.deps.logger.warn('order status not published', { order_id: change.order_id, error: String(error) })
+    }
+  }
+}
