@@ -1,21 +1,11 @@
 import type Redis from 'ioredis'
 import type { EventBus } from '.'
 import { LocalListeners } from './memory'
+import { whenReady } from '../redis'
 
-/** ioredis connects in the background and (without an offline queue) refuses commands until ready. */
-function whenReady(client: Redis): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const ready = () => {
-      clearTimeout(timer)
-      resolve()
-    }
-    const timer = setTimeout(() => {
-      client.off('ready', ready)
-      reject(new Error('Redis is not reachable'))
-    }, client.options.connectTimeout ?? 2000)
-    client.once('ready', ready)
-  })
+/** Without an offline queue, ioredis refuses commands until the connection is ready. */
+async function ready(client: Redis) {
+  if (!(await whenReady(client, client.options.connectTimeout ?? 2000))) throw new Error('Redis is not reachable')
 }
 
 /**
@@ -41,11 +31,11 @@ export function redisEventBus(publisher: Redis, subscriber: Redis, onError: (err
   })
   return {
     async publish(channel, message) {
-      await whenReady(publisher)
+      await ready(publisher)
       await publisher.publish(prefix + channel, JSON.stringify(message))
     },
     async subscribe(channel, listener) {
-      if (local.add(channel, listener)) subscriptions.set(channel, whenReady(subscriber).then(() => subscriber.subscribe(prefix + channel)))
+      if (local.add(channel, listener)) subscriptions.set(channel, ready(subscriber).then(() => subscriber.subscribe(prefix + channel)))
       try {
         await subscriptions.get(channel)
       } catch (error) {
