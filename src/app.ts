@@ -13,6 +13,7 @@ import { accessTokens, auth } from './plugins/auth'
 import { AccountsService, type PasswordHashing } from './modules/accounts/service'
 import { accountsRoutes } from './modules/accounts/routes'
 import { opsRoutes } from './modules/ops/routes'
+import { edge } from './plugins/edge'
 import type { EventBus } from './infra/events'
 import { memoryEventBus } from './infra/events/memory'
 import { redisEventBus } from './infra/events/redis'
@@ -50,6 +51,8 @@ export function createApp(deps: AppDeps) {
   const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id) })
 
   const workers: Worker[] = []
+  const front = edge({ config, clock, logger, metrics: deps.metrics, redis: deps.redis, docsPath: '/swagger' })
+  workers.push(front.worker)
   const onEventError = (error: unknown) => logger.error('event listener failed', { error: String(error) })
   const events: EventBus = deps.redis ? redisEventBus(deps.redis('events-publisher'), deps.redis('events-subscriber'), onEventError) : memoryEventBus(onEventError)
   const orderLifecycle = new OrderLifecycle({ database, events, dataKeys, logger })
@@ -58,6 +61,7 @@ export function createApp(deps: AppDeps) {
 
   const app = new Elysia({ normalize: false })
     .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'] }))
+    .use(front.plugins)
     .use(
       openapi({
         path: '/swagger',
@@ -69,7 +73,13 @@ export function createApp(deps: AppDeps) {
         },
       }),
     )
-    .use(opsRoutes([{ name: 'database', check: () => database.ping() }, { name: 'files', check: () => files.ping() }]))
+    .use(
+      opsRoutes({
+        probes: [{ name: 'database', check: () => database.ping() }, { name: 'files', check: () => files.ping() }, ...front.probes],
+        metrics: deps.metrics,
+        metricsToken: config.METRICS_TOKEN,
+      }),
+    )
     .use(accountsRoutes(accounts, authPlugin))
 
   return {

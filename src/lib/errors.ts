@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'malformed_json'
   | 'rate_limited'
+  | 'method_not_allowed'
   | 'payment_declined'
   | 'service_unavailable'
   | 'internal'

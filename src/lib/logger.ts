@@ -8,11 +8,28 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void
 }
 
+const SECRET_KEY = /pass|token|secret|authorization|cookie|card|cvc|signature/i
+const JWT = /\beyJ[\w-]+\.[\w-]+\.[\w-]+/g
+const CARD_NUMBER = /\b(?:\d[ -]?){12,18}\d\b/g
+
+/**
+ * A last line of defence: fields named like secrets, and values shaped like a JWT or a
+ * card number (say, inside an error message that quotes a query), never reach a log.
+ */
+function redact(value: unknown, key = ''): unknown {
+  if (value === null || value === undefined) return value
+  if (SECRET_KEY.test(key)) return '[redacted]'
+  if (typeof value === 'string') return value.replace(JWT, '[redacted jwt]').replace(CARD_NUMBER, '[redacted number]')
+  if (Array.isArray(value)) return value.map((v) => redact(v))
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]))
+  return value
+}
+
 /** One JSON object per line on stdout: what log shippers expect. */
 export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stdout.write(line + '\n')): Logger {
   const at = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
     if (rank[lvl] < rank[level]) return
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }))
+    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...(fields && (redact(fields) as Record<string, unknown>)) }))
   }
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }

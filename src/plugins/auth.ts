@@ -49,6 +49,8 @@ export interface AuthOptions {
 }
 
 const principals = new WeakMap<Request, Principal>()
+/** Who this request is authenticated as, once the auth macro has run (rate limits and logs read it). */
+export const principalOf = (request: Request) => principals.get(request)
 
 const bearer = (header: string | undefined) => {
   const match = header?.match(/^Bearer\s+(\S+)$/i)

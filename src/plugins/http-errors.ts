@@ -2,6 +2,7 @@ import { Elysia, ValidationError } from 'elysia'
 import { AppError, type ErrorCode, type FieldError } from '../lib/errors'
 import type { Logger } from '../lib/logger'
 import { newId } from '../lib/ids'
+import { isRedisOutage } from '../infra/redis'
 
 const JSON_BODY_LIMIT = 64 * 1024
 
@@ -45,6 +46,40 @@ function fieldErrors(error: ValidationError): FieldError[] {
 
 const tooLarge = (requestId: string) => problem(413, 'payload_too_large', `Request body is over the limit`, requestId)
 
+interface ErrorContext {
+  code: unknown
+  error: unknown
+  request: Request
+  route?: string
+}
+
+/** The problem+json answer for anything thrown while handling a request. */
+function renderError(logger: Logger, { code, error: thrown, request, route }: ErrorContext): Response {
+  const id = requestIdOf(request)
+  // Elysia wraps whatever a parser throws in a ParseError; ours are AppErrors.
+  const error = code === 'PARSE' && (thrown as Error).cause instanceof AppError ? (thrown as Error).cause : thrown
+  if (error instanceof AppError) {
+    const more: Record<string, unknown> = { ...error.extra }
+    if (error.errors) more.errors = error.errors
+    return problem(error.status, error.code, error.message, id, more, error.headers)
+  }
+  if (code === 'VALIDATION' && error instanceof ValidationError && error.type !== 'response') {
+    const errors = fieldErrors(error)
+    return problem(422, 'validation_failed', 'The request is not valid', id, { errors })
+  }
+  if (code === 'PARSE') return problem(400, 'malformed_json', 'The body could not be parsed', id)
+  if (code === 'NOT_FOUND') return problem(404, 'not_found', 'No such route', id)
+  if (code === 'INVALID_FILE_TYPE') return problem(415, 'unsupported_media_type', 'Unsupported file type', id)
+  const status = (error as { status?: number }).status
+  if (status === 413) return tooLarge(id)
+  if (isRedisOutage(error)) {
+    logger.warn('redis unavailable', { request_id: id, route, error: String(error) })
+    return problem(503, 'service_unavailable', 'A dependency is unavailable; try again shortly', id, {}, { 'retry-after': '5' })
+  }
+  logger.error('unhandled error', { request_id: id, route, code, error: String(error), stack: (error as Error)?.stack })
+  return problem(500, 'internal', 'Something went wrong on our side; quote the request id if you report it', id)
+}
+
 /**
  * Turns every failure into RFC 9457 problem+json with a stable `code`, refuses bodies
  * the route cannot take (415) or that are too large (413), and never lets a message or
@@ -76,25 +111,10 @@ export const httpErrors = ({ logger, multipartRoutes }: HttpErrorsOptions) => {
         throw new AppError(400, 'malformed_json', 'The body is not valid JSON')
       }
     })
-    .onError({ as: 'global' }, ({ code, error: thrown, request, route }) => {
-      const id = requestIdOf(request)
-      // Elysia wraps whatever a parser throws in a ParseError; ours are AppErrors.
-      const error = code === 'PARSE' && (thrown as Error).cause instanceof AppError ? (thrown as Error).cause : thrown
-      if (error instanceof AppError) {
-        const more: Record<string, unknown> = { ...error.extra }
-        if (error.errors) more.errors = error.errors
-        return problem(error.status, error.code, error.message, id, more, error.headers)
-      }
-      if (code === 'VALIDATION' && error instanceof ValidationError && error.type !== 'response') {
-        const errors = fieldErrors(error)
-        return problem(422, 'validation_failed', 'The request is not valid', id, { errors })
-      }
-      if (code === 'PARSE') return problem(400, 'malformed_json', 'The body could not be parsed', id)
-      if (code === 'NOT_FOUND') return problem(404, 'not_found', 'No such route', id)
-      if (code === 'INVALID_FILE_TYPE') return problem(415, 'unsupported_media_type', 'Unsupported file type', id)
-      const status = (error as { status?: number }).status
-      if (status === 413) return tooLarge(id)
-      logger.error('unhandled error', { request_id: id, route, code, error: String(error), stack: (error as Error)?.stack })
-      return problem(500, 'internal', 'Something went wrong on our side; quote the request id if you report it', id)
+    .onError({ as: 'global' }, (context) => {
+      const answer = renderError(logger, context)
+      // Later hooks (request log, metrics) read the status from here.
+      context.set.status = answer.status
+      return answer
     })
 }

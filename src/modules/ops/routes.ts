@@ -1,15 +1,30 @@
 import { Elysia, t } from 'elysia'
+import type { Registry } from 'prom-client'
+import { Problem } from '../../lib/models'
+import { unauthorized } from '../../lib/errors'
+import { safeEqual } from '../../lib/crypto'
 
 export interface Probe {
   name: string
   check(): Promise<void>
 }
 
+export interface OpsOptions {
+  probes: Probe[]
+  metrics: Registry
+  /** When set, `/metrics` wants `Authorization: Bearer <token>` (scrapers hold it). */
+  metricsToken?: string
+}
+
 const Health = t.Object({ status: t.String() })
 const Readiness = t.Object({ status: t.String(), checks: t.Record(t.String(), t.String()) })
+const MetricsText = t.String({ description: 'Prometheus text exposition format' })
 
-/** `/health` says the process serves; `/ready` says its dependencies answer (load balancers route on it). */
-export const opsRoutes = (probes: Probe[]) =>
+/**
+ * `/health` says the process serves; `/ready` says its dependencies answer (load balancers
+ * route on it); `/metrics` is for Prometheus.
+ */
+export const opsRoutes = ({ probes, metrics, metricsToken }: OpsOptions) =>
   new Elysia({ name: 'ops-routes', detail: { tags: ['ops'] } })
     .get('/health', () => ({ status: 'ok' }), { response: { 200: Health }, detail: { tags: ['ops'], summary: 'Liveness' } })
     .get(
@@ -23,4 +38,12 @@ export const opsRoutes = (probes: Probe[]) =>
         return status(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks })
       },
       { response: { 200: Readiness, 503: Readiness }, detail: { tags: ['ops'], summary: 'Readiness of the database (and Redis)' } },
+    )
+    .get(
+      '/metrics',
+      async ({ headers }) => {
+        if (metricsToken && !safeEqual(headers.authorization ?? '', `Bearer ${metricsToken}`)) throw unauthorized('This scrape needs the metrics token')
+        return new Response(await metrics.metrics(), { headers: { 'content-type': metrics.contentType } })
+      },
+      { response: { 200: MetricsText, 401: Problem }, detail: { tags: ['ops'], summary: 'Prometheus metrics (request counts and latencies by route, queues, allocations)' } },
     )

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Elysia } from 'elysia'
+import { startShop, type TestShop } from './support/harness'
+import { testRedis } from './support/redis'
+import { ManualClock } from '../src/lib/clock'
+import { httpErrors } from '../src/plugins/http-errors'
+import { rateLimit } from '../src/plugins/rate-limit'
+import { accessTokens, auth } from '../src/plugins/auth'
+import { memoryLimiter } from '../src/infra/limiter/memory'
+import { trustedProxies } from '../src/lib/client-ip'
+import { createLogger } from '../src/lib/logger'
+
+const LIMITS = {
+  RATE_LIMIT: 'on',
+  RATE_LIMIT_ANONYMOUS: '3/1m',
+  RATE_LIMIT_USER: '4/1m',
+  RATE_LIMIT_AUTH_IP: '5/1m',
+  RATE_LIMIT_AUTH_EMAIL: '2/15m',
+}
+const photo = '/v1/photos/00000000-0000-0000-0000-000000000000.webp'
+const from = (ip: string, chain = ip) => ({ headers: { 'x-forwarded-for': chain } })
+
+describe('one instance, in-process limiter', () => {
+  const clock = new ManualClock()
+  let s: TestShop
+  beforeAll(async () => {
+    s = await startShop({ clock, env: { ...LIMITS, TRUSTED_PROXY: '127.0.0.1' } })
+  })
+  afterAll(() => s.close())
+
+  test('anonymous routes: per IP, with RateLimit headers, 429 rate_limited with Retry-After, then recovery', async () => {
+    const ip = '203.0.113.10'
+    const seen = []
+    for (let i = 0; i < 3; i++) {
+      const res = await s.request('GET', photo, from(ip))
+      expect(res.status).toBe(404)
+      seen.push([res.headers.get('ratelimit-limit'), res.headers.get('ratelimit-remaining')])
+    }
+    expect(seen).toEqual([['3', '2'], ['3', '1'], ['3', '0']])
+    const limited = await s.request('GET', photo, from(ip))
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('content-type')).toContain('application/problem+json')
+    expect(limited.body).toMatchObject({ status: 429, code: 'rate_limited' })
+    expect(limited.headers.get('retry-after')).toBe('20')
+    expect(limited.headers.get('ratelimit-remaining')).toBe('0')
+    expect(Number(limited.headers.get('ratelimit-reset'))).toBe(60)
+    // Another client is not affected.
+    expect((await s.request('GET', photo, from('203.0.113.11'))).status).toBe(404)
+    clock.advance(20_000)
+    expect((await s.request('GET', photo, from(ip))).status).toBe(404)
+    expect((await s.request('GET', photo, from(ip))).status).toBe(429)
+  })
+
+  test('a client cannot reset its limit by writing its own X-Forwarded-For hops', async () => {
+    for (let i = 0; i < 3; i++) expect((await s.request('GET', photo, from('', `10.9.9.${i}, 198.51.100.7`))).status).toBe(404)
+    // The proxy appends the real address last; anything before it is the client's own writing.
+    const spoofed = await s.request('GET', photo, from('', `10.9.9.99, 198.51.100.7`))
+    expect(spoofed.status).toBe(429)
+  })
+
+  test('authenticated routes: per user, whatever the address', async () => {
+    const a = await s.createUser()
+    const b = await s.createUser()
+    for (let i = 0; i < 4; i++) expect((await s.request('GET', '/v1/me', { token: a.token, ...from(`192.0.2.${i}`) })).status).toBe(200)
+    const limited = await s.request('GET', '/v1/me', { token: a.token, ...from('192.0.2.200') })
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('ratelimit-limit')).toBe('4')
+    expect((await s.request('GET', '/v1/me', { token: b.token, ...from('192.0.2.1') })).status).toBe(200)
+  })
+
+  test('login: per email across addresses, and per address across emails; the limit applies before the password is checked', async () => {
+    // Registering spends the email's first attempt (register and login share the buckets).
+    const u = await s.register()
+    const wrong = (email: string, ip: string) => s.request('POST', '/v1/auth/login', { body: { email, password: 'wrong password' }, ...from(ip) })
+    expect((await wrong(u.email.toUpperCase(), '198.51.100.2')).status).toBe(401)
+    const third = await wrong(u.email, '198.51.100.3')
+    expect(third.status).toBe(429)
+    expect(third.headers.get('ratelimit-limit')).toBe('2')
+    // Even the right password waits: guessing from many addresses gains nothing.
+    const right = await s.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password }, ...from('198.51.100.4') })
+    expect(right.status).toBe(429)
+
+    const ip = '198.51.100.50'
+    const statuses = []
+    for (let i = 0; i < 6; i++) statuses.push((await wrong(`nobody${i}@example.com`, ip)).status)
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429])
+    clock.advance(15 * 60_000)
+    expect((await s.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password }, ...from('198.51.100.4') })).status).toBe(200)
+  })
+
+  test('probes and scrapes are not limited', async () => {
+    for (let i = 0; i < 10; i++) expect((await s.request('GET', '/health')).status).toBe(200)
+    expect((await s.request('GET', '/health')).headers.get('ratelimit-limit')).toBeNull()
+  })
+
+  test('racing requests from one client: exactly the limit gets through', async () => {
+    const ip = '203.0.113.77'
+    const answers = await Promise.all(Array.from({ length: 30 }, () => s.request('GET', photo, from(ip))))
+    expect(answers.filter((r) => r.status === 404)).toHaveLength(3)
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(27)
+  })
+})
+
+test('without a trusted proxy, X-Forwarded-For is ignored: the socket address is the key', async () => {
+  const s = await startShop({ env: LIMITS })
+  try {
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push((await s.request('GET', photo, from(`10.0.0.${i}`))).status)
+    expect(statuses).toEqual([404, 404, 404, 429])
+  } finally {
+    await s.close()
+  }
+})
+
+test('two instances on one Redis share the count', async () => {
+  const redis = await testRedis()
+  const clock = new ManualClock()
+  const first = await startShop({ clock, redis, env: LIMITS })
+  const second = await startShop({ clock, redis, env: LIMITS })
+  try {
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? first : second).request('GET', photo)))
+    expect(answers.filter((r) => r.status === 404)).toHaveLength(3)
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(9)
+    clock.advance(60_000)
+    expect((await first.request('GET', photo)).status).toBe(404)
+  } finally {
+    await first.close()
+    await second.close()
+    await redis.cleanup()
+  }
+})
+
+test('flash-sale entries are counted per user in their own bucket', async () => {
+  const tokens = accessTokens('x'.repeat(32))
+  const clock = new ManualClock()
+  const logger = createLogger('silent')
+  const rate = (limit: number) => ({ limit, windowMs: 60_000 })
+  const app = new Elysia({ normalize: false })
+    .use(httpErrors({ logger, multipartRoutes: [] }))
+    .use(rateLimit({ limiter: memoryLimiter(), clock, logger, trustedProxies: trustedProxies(undefined), rates: { anonymous: rate(100), user: rate(100), authIp: rate(100), authEmail: rate(100), flashSaleEntry: rate(2) } }))
+    .use(auth({ tokens, currentRoles: async () => ['customer'] }))
+    .post('/v1/flash-sales/drops/:drop_id/entries', ({ user }) => ({ user: user.id }), { auth: 'customer' })
+    .get('/v1/me', ({ user }) => ({ user: user.id }), { auth: 'customer' })
+    .listen({ hostname: '127.0.0.1', port: 0 })
+  try {
+    const call = async (method: string, path: string, id: string) =>
+      (await fetch(`http://127.0.0.1:${app.server!.port}${path}`, { method, headers: { authorization: `Bearer ${await tokens.sign({ id, roles: ['customer'] })}` } })).status
+    const enter = (id: string) => call('POST', '/v1/flash-sales/drops/d1/entries', id)
+    expect([await enter('ana'), await enter('ana'), await enter('ana')]).toEqual([200, 200, 429])
+    expect(await enter('bia')).toBe(200)
+    // The general per-user budget is a separate bucket.
+    expect(await call('GET', '/v1/me', 'ana')).toBe(200)
+  } finally {
+    await app.stop(true)
+  }
+})
