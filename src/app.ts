@@ -19,6 +19,13 @@ import { memoryEventBus } from './infra/events/memory'
 import { redisEventBus } from './infra/events/redis'
 import { OrderLifecycle } from './modules/orders/lifecycle'
 import { JobQueue } from './modules/jobs/queue'
+import { RegionsService } from './modules/regions/service'
+import { regionsRoutes } from './modules/regions/routes'
+import { CatalogService } from './modules/catalog/service'
+import { catalogRoutes } from './modules/catalog/routes'
+import { defaultProductTypes, type ProductTypes } from './modules/catalog/types'
+import { InventoryService } from './modules/inventory/service'
+import { inventoryRoutes } from './modules/inventory/routes'
 
 /** Everything the app needs from outside; tests pass their own database, clock and stores. */
 export interface AppDeps {
@@ -36,6 +43,8 @@ export interface AppDeps {
    * single-instance mode with in-process adapters. Give blocking readers their own.
    */
   redis?: (name: string) => Redis
+  /** Product types the catalog accepts (book, generic); a deployment or test may register more. */
+  productTypes?: ProductTypes
 }
 
 /** Background work (job worker, scheduler, allocator) started after boot and stopped on shutdown. */
@@ -49,6 +58,9 @@ export function createApp(deps: AppDeps) {
   const tokens = accessTokens(config.JWT_SECRET)
   const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files })
   const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id) })
+  const regions = new RegionsService({ database, clock })
+  const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes() })
+  const inventory = new InventoryService({ database, clock })
 
   const workers: Worker[] = []
   const front = edge({ config, clock, logger, metrics: deps.metrics, redis: deps.redis, docsPath: '/swagger' })
@@ -81,10 +93,13 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(accountsRoutes(accounts, authPlugin))
+    .use(regionsRoutes(regions, authPlugin))
+    .use(catalogRoutes(catalog, authPlugin))
+    .use(inventoryRoutes(inventory, authPlugin))
 
   return {
     app,
-    services: { accounts, tokens, events, orderLifecycle, jobs },
+    services: { accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs },
     /** Start-up work that needs the database: the configured admin. */
     async start() {
       if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)

@@ -4,7 +4,7 @@ CREATE TABLE `categories` (
 	`created_at` text NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `categories_name_unique` ON `categories` (`name`);--> statement-breakpoint
+CREATE UNIQUE INDEX `categories_name_unique` ON `categories` (lower("name"));--> statement-breakpoint
 CREATE TABLE `product_categories` (
 	`product_id` text NOT NULL,
 	`category_id` text NOT NULL,
@@ -25,6 +25,7 @@ CREATE TABLE `products` (
 	`price` integer NOT NULL,
 	`stock` integer DEFAULT 0 NOT NULL,
 	`attributes` text NOT NULL,
+	`search_terms` text DEFAULT '' NOT NULL,
 	`created_at` text NOT NULL,
 	`updated_at` text NOT NULL,
 	`deleted_at` text,

@@ -6,5 +6,6 @@ CREATE TABLE `regions` (
 	`currency_exponent` integer NOT NULL,
 	`tax_bps` integer NOT NULL,
 	`created_at` text NOT NULL,
-	`updated_at` text NOT NULL
+	`updated_at` text NOT NULL,
+	`deleted_at` text
 );

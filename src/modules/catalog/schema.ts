@@ -2,11 +2,16 @@ import { sql } from 'drizzle-orm'
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import { regions } from '../regions/schema'
 
-export const categories = sqliteTable('categories', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull().unique(),
-  createdAt: text('created_at').notNull(),
-})
+export const categories = sqliteTable(
+  'categories',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  // "Books" and "books" are one category.
+  (t) => [uniqueIndex('categories_name_unique').on(sql`lower(${t.name})`)],
+)
 
 export const products = sqliteTable(
   'products',
@@ -26,6 +31,8 @@ export const products = sqliteTable(
     /** Changed only through inventory's moveStock, which writes the ledger row with it. */
     stock: integer('stock').notNull().default(0),
     attributes: text('attributes', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** Words of the attributes `q` finds the product by (a book's author and ISBNs), from its type; indexed by products_fts. */
+    searchTerms: text('search_terms').notNull().default(''),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     deletedAt: text('deleted_at'),

@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { products } from '../catalog/schema'
 
 export type StockReason = 'adjustment' | 'purchase' | 'sale' | 'cancellation' | 'flash_sale_reserve' | 'flash_sale_return'
@@ -36,6 +36,8 @@ export const purchaseItems = sqliteTable(
     purchaseId: text('purchase_id')
       .notNull()
       .references(() => purchases.id),
+    /** Position in the receipt, from 0. */
+    line: integer('line').notNull(),
     productId: text('product_id')
       .notNull()
       .references(() => products.id),
@@ -43,5 +45,5 @@ export const purchaseItems = sqliteTable(
     /** Minor units of the product's currency. */
     unitCost: integer('unit_cost').notNull(),
   },
-  (t) => [index('purchase_items_purchase_idx').on(t.purchaseId)],
+  (t) => [primaryKey({ columns: [t.purchaseId, t.line] }), index('purchase_items_product_idx').on(t.productId)],
 )

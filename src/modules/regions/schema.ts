@@ -13,4 +13,6 @@ export const regions = sqliteTable('regions', {
   taxBps: integer('tax_bps').notNull(),
   createdAt: text('created_at').notNull(),
   updatedAt: text('updated_at').notNull(),
+  /** Soft delete: products (and the orders that copied them) still point here. */
+  deletedAt: text('deleted_at'),
 })

@@ -1,0 +1,72 @@
+import { t } from 'elysia'
+import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+
+const MAX_MINOR_UNITS = 1_000_000_000_000
+const Title = t.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
+const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[\\w.\\-/]+$', description: 'Letters, digits and . _ - /; unique in the region' })
+const Description = t.String({ maxLength: 5000 })
+const ImageUrl = t.String({ format: 'uri', pattern: '^https://', maxLength: 2048, description: 'https only; the server never fetches it' })
+const Price = t.Integer({ minimum: 0, maximum: MAX_MINOR_UNITS, description: "Minor units of the region's currency" })
+const CategoryIds = t.Array(Id, { maxItems: 20, uniqueItems: true })
+const Attributes = t.Record(t.String(), t.Unknown(), { description: "Per type: a book's are { isbn, author, publisher }; a generic product's are free" })
+
+export const Product = t.Object({
+  id: t.String(),
+  type: t.String(),
+  sku: t.String(),
+  title: t.String(),
+  description: t.String(),
+  image_url: t.Union([t.String(), t.Null()]),
+  price: t.Integer(),
+  currency: t.String(),
+  region_id: t.String(),
+  stock: t.Integer(),
+  category_ids: t.Array(t.String()),
+  attributes: t.Record(t.String(), t.Unknown()),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+})
+
+export const CreateProductBody = strictObject({
+  type: t.String({ minLength: 1, maxLength: 40, description: 'A registered product type: book, generic, …' }),
+  region_id: Id,
+  sku: t.Optional(Sku),
+  title: Title,
+  description: t.Optional(Description),
+  image_url: t.Optional(t.Union([ImageUrl, t.Null()])),
+  price: Price,
+  stock: t.Optional(t.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'Initial stock, written to the ledger as an adjustment' })),
+  category_ids: t.Optional(CategoryIds),
+  attributes: Attributes,
+})
+
+export const PatchProductBody = strictObject({
+  sku: t.Optional(Sku),
+  title: t.Optional(Title),
+  description: t.Optional(Description),
+  image_url: t.Optional(t.Union([ImageUrl, t.Null()])),
+  price: t.Optional(Price),
+  category_ids: t.Optional(CategoryIds),
+  attributes: t.Optional(Attributes),
+})
+
+export const ProductsQuery = query({
+  region_id: t.Optional(Id),
+  type: t.Optional(t.String({ maxLength: 40 })),
+  category_id: t.Optional(Id),
+  q: t.Optional(t.String({ maxLength: 200, description: 'Words of the title, author, sku or ISBN (prefixes match)' })),
+  ...PageQuery,
+})
+export const ProductPage = Page(Product)
+export const ProductParams = t.Object({ id: Id })
+
+export const Category = t.Object({ id: t.String(), name: t.String(), created_at: Timestamp })
+export const CreateCategoryBody = strictObject({ name: t.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) })
+export const CategoriesQuery = query({ ...PageQuery })
+export const CategoryPage = Page(Category)
+
+export { Problem }
+export type ProductDto = typeof Product.static
+export type CreateProductInput = typeof CreateProductBody.static
+export type PatchProductInput = typeof PatchProductBody.static
+export type ProductsFilter = typeof ProductsQuery.static

@@ -1,0 +1,254 @@
+import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm'
+import type { Database, Queryable, Tx } from '../../db/client'
+import { isUniqueViolation } from '../../db/errors'
+import { isoAt, type Clock } from '../../lib/clock'
+import { conflict, invalid, notFound } from '../../lib/errors'
+import { newId } from '../../lib/ids'
+import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
+import { moveStock } from '../inventory/ledger'
+import { liveRegion } from '../regions/service'
+import { regions } from '../regions/schema'
+import type { CreateProductInput, PatchProductInput, ProductDto, ProductsFilter } from './model'
+import { categories, productCategories, products } from './schema'
+import { ftsQuery } from './search'
+import type { Attributes, ProductType, ProductTypes } from './types'
+
+type ProductRow = typeof products.$inferSelect
+type CategoryRow = typeof categories.$inferSelect
+
+/** The ledger's `ref` of the stock a product is created with. */
+export const INITIAL_STOCK_REF = 'initial stock'
+
+const toProduct = (row: ProductRow, currency: string, categoryIds: string[]): ProductDto => ({
+  id: row.id,
+  type: row.type,
+  sku: row.sku,
+  title: row.title,
+  description: row.description,
+  image_url: row.imageUrl,
+  price: row.price,
+  currency,
+  region_id: row.regionId,
+  stock: row.stock,
+  category_ids: categoryIds,
+  attributes: row.attributes,
+  created_at: row.createdAt,
+  updated_at: row.updatedAt,
+})
+
+const toCategory = (row: CategoryRow) => ({ id: row.id, name: row.name, created_at: row.createdAt })
+
+const searchTermsOf = (type: ProductType, attributes: Attributes) => (type.searchTerms?.(attributes) ?? []).filter(Boolean).join(' ')
+
+const withCurrency = { product: products, currency: regions.currency }
+
+/** Category ids of each product, in one query. */
+async function categoryIdsOf(db: Queryable, productIds: string[]) {
+  const byProduct = new Map<string, string[]>(productIds.map((id) => [id, []]))
+  if (productIds.length === 0) return byProduct
+  const links = await db.select().from(productCategories).where(inArray(productCategories.productId, productIds)).orderBy(asc(productCategories.categoryId))
+  for (const link of links) byProduct.get(link.productId)!.push(link.categoryId)
+  return byProduct
+}
+
+export interface CatalogDeps {
+  database: Database
+  clock: Clock
+  types: ProductTypes
+}
+
+export class CatalogService {
+  constructor(private readonly deps: CatalogDeps) {}
+
+  private now() {
+    return isoAt(this.deps.clock.now())
+  }
+
+  async list(filter: ProductsFilter) {
+    const { limit = DEFAULT_PAGE_SIZE } = filter
+    const after = cursorAfter(filter.cursor, isStringKey)
+    const match = filter.q?.trim() ? ftsQuery(filter.q) : undefined
+    if (match === null) return { data: [], next_cursor: null }
+    const rows = await this.deps.database.db
+      .select(withCurrency)
+      .from(products)
+      .innerJoin(regions, eq(regions.id, products.regionId))
+      .where(
+        and(
+          isNull(products.deletedAt),
+          filter.region_id ? eq(products.regionId, filter.region_id) : undefined,
+          filter.type ? eq(products.type, filter.type) : undefined,
+          filter.category_id
+            ? sql`${products.id} IN (SELECT product_id FROM product_categories WHERE category_id = ${filter.category_id})`
+            : undefined,
+          match ? sql`${products.id} IN (SELECT product_id FROM products_fts WHERE products_fts MATCH ${match})` : undefined,
+          after ? gt(products.id, after) : undefined,
+        ),
+      )
+      .orderBy(asc(products.id))
+      .limit(limit + 1)
+    const categoryIds = await categoryIdsOf(this.deps.database.db, rows.slice(0, limit).map((r) => r.product.id))
+    return pageOf(rows, limit, (r) => r.product.id, (r) => toProduct(r.product, r.currency, categoryIds.get(r.product.id)!))
+  }
+
+  async get(id: string) {
+    const product = await this.liveProduct(this.deps.database.db, id)
+    if (!product) throw notFound('Product')
+    return product
+  }
+
+  /** A live product of `regionId` by sku (the seed finds what it made before this way). */
+  async findBySku(regionId: string, sku: string) {
+    const db = this.deps.database.db
+    const row = await db.select({ id: products.id }).from(products).where(and(eq(products.regionId, regionId), eq(products.sku, sku), isNull(products.deletedAt))).get()
+    return row && this.liveProduct(db, row.id)
+  }
+
+  private async liveProduct(db: Queryable, id: string) {
+    const row = await db
+      .select(withCurrency)
+      .from(products)
+      .innerJoin(regions, eq(regions.id, products.regionId))
+      .where(and(eq(products.id, id), isNull(products.deletedAt)))
+      .get()
+    if (!row) return undefined
+    const categoryIds = await categoryIdsOf(db, [id])
+    return toProduct(row.product, row.currency, categoryIds.get(id)!)
+  }
+
+  /** Creates a product; its initial stock enters through the ledger (reason `adjustment`, ref "initial stock"). */
+  async create(actorId: string | null, input: CreateProductInput) {
+    const { types } = this.deps
+    const type = types.get(input.type)
+    const attributes = types.attributesOf(type, input.attributes)
+    const sku = input.sku ?? type.defaultSku?.(attributes)
+    if (!sku) throw invalid([{ field: 'sku', message: `Required for ${input.type} products` }])
+    const now = this.now()
+    const row: ProductRow = {
+      id: newId(),
+      regionId: input.region_id,
+      type: input.type,
+      sku,
+      title: input.title.trim(),
+      description: input.description ?? '',
+      imageUrl: input.image_url ?? null,
+      price: input.price,
+      stock: 0,
+      attributes,
+      searchTerms: searchTermsOf(type, attributes),
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    }
+    const categoryIds = input.category_ids ?? []
+    return this.deps.database.write(async (tx) => {
+      const region = await liveRegion(tx, row.regionId)
+      if (!region) throw invalid([{ field: 'region_id', message: 'No such region' }])
+      await checkCategories(tx, categoryIds)
+      await checkUnique(tx, row, type)
+      await tx.insert(products).values(row)
+      await linkCategories(tx, row.id, categoryIds)
+      const initial = input.stock ? { productId: row.id, delta: input.stock, reason: 'adjustment' as const, ref: INITIAL_STOCK_REF, actorId } : undefined
+      const stock = initial ? ((await moveStock(tx, initial, now)) ?? 0) : 0
+      return toProduct({ ...row, stock }, region.currency, [...categoryIds].sort())
+    })
+  }
+
+  /** Changes what the admin sent; `type`, `region_id` and `stock` are not patchable. */
+  async update(id: string, patch: PatchProductInput) {
+    const { types } = this.deps
+    return this.deps.database.write(async (tx) => {
+      const current = await tx.select().from(products).where(and(eq(products.id, id), isNull(products.deletedAt))).get()
+      if (!current) throw notFound('Product')
+      const type = types.get(current.type)
+      const attributes = patch.attributes ? types.attributesOf(type, patch.attributes) : current.attributes
+      const next: ProductRow = {
+        ...current,
+        sku: patch.sku ?? current.sku,
+        title: patch.title?.trim() ?? current.title,
+        description: patch.description ?? current.description,
+        imageUrl: patch.image_url === undefined ? current.imageUrl : patch.image_url,
+        price: patch.price ?? current.price,
+        attributes,
+        searchTerms: searchTermsOf(type, attributes),
+        updatedAt: this.now(),
+      }
+      if (patch.sku !== undefined || patch.attributes) await checkUnique(tx, next, type)
+      if (patch.category_ids) {
+        await checkCategories(tx, patch.category_ids)
+        await tx.delete(productCategories).where(eq(productCategories.productId, id))
+        await linkCategories(tx, id, patch.category_ids)
+      }
+      const { id: _, ...changes } = next
+      await tx.update(products).set(changes).where(eq(products.id, id))
+      return (await this.liveProduct(tx, id))!
+    })
+  }
+
+  /** Soft delete: gone from the catalog, still referenced by past orders and the ledger. */
+  async delete(id: string) {
+    const now = this.now()
+    const deleted = await this.deps.database.write((tx) =>
+      tx
+        .update(products)
+        .set({ deletedAt: now, updatedAt: now })
+        .where(and(eq(products.id, id), isNull(products.deletedAt)))
+        .returning({ id: products.id })
+        .get(),
+    )
+    if (!deleted) throw notFound('Product')
+  }
+
+  async listCategories(limit = DEFAULT_PAGE_SIZE, cursor?: string) {
+    const after = cursorAfter(cursor, isStringKey)
+    const rows = await this.deps.database.db
+      .select()
+      .from(categories)
+      .where(after ? gt(categories.id, after) : undefined)
+      .orderBy(asc(categories.id))
+      .limit(limit + 1)
+    return pageOf(rows, limit, (r) => r.id, toCategory)
+  }
+
+  async createCategory(name: string) {
+    const row: CategoryRow = { id: newId(), name: name.trim(), createdAt: this.now() }
+    try {
+      await this.deps.database.write((tx) => tx.insert(categories).values(row))
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`A category named "${row.name}" already exists`)
+      throw error
+    }
+    return toCategory(row)
+  }
+
+  /** A category by name, case-insensitively (the seed finds what it made before this way). */
+  async findCategory(name: string) {
+    const row = await this.deps.database.db.select().from(categories).where(sql`lower(${categories.name}) = lower(${name.trim()})`).get()
+    return row && toCategory(row)
+  }
+}
+
+async function checkCategories(tx: Tx, ids: string[]) {
+  if (ids.length === 0) return
+  const found = new Set((await tx.select({ id: categories.id }).from(categories).where(inArray(categories.id, ids))).map((c) => c.id))
+  const errors = ids.flatMap((id, i) => (found.has(id) ? [] : [{ field: `category_ids.${i}`, message: 'No such category' }]))
+  if (errors.length) throw invalid(errors)
+}
+
+async function linkCategories(tx: Tx, productId: string, ids: string[]) {
+  if (ids.length) await tx.insert(productCategories).values(ids.map((categoryId) => ({ productId, categoryId })))
+}
+
+/** A live product of the region with the same sku, or the same unique attribute of its type (a book's ISBN), is a 409. */
+async function checkUnique(tx: Tx, row: ProductRow, type: ProductType) {
+  const key = type.uniqueAttribute
+  const value = key ? row.attributes[key] : undefined
+  const sameKey = key ? and(eq(products.type, row.type), sql`json_extract(${products.attributes}, ${`$.${key}`}) = ${value}`) : undefined
+  const clash = await tx
+    .select({ sku: products.sku })
+    .from(products)
+    .where(and(eq(products.regionId, row.regionId), isNull(products.deletedAt), ne(products.id, row.id), sameKey ? sql`(${eq(products.sku, row.sku)} OR ${sameKey})` : eq(products.sku, row.sku)))
+    .get()
+  if (!clash) return
+  throw conflict(clash.sku === row.sku ? `Sku ${row.sku} is already used in this region` : `A product with ${key} ${value} already exists in this region`)
+}

@@ -1,0 +1,52 @@
+import { t } from 'elysia'
+import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+
+const MAX_UNITS = 1_000_000_000
+
+export const StockBody = strictObject(
+  {
+    delta: t.Optional(t.Integer({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: 'Units to add (negative: remove)' })),
+    set: t.Optional(t.Integer({ minimum: 0, maximum: MAX_UNITS, description: 'The stock counted; the ledger records the difference' })),
+    reason: t.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: "Why (stored as the ledger row's ref)" }),
+  },
+  { description: 'Exactly one of delta or set, plus reason' },
+)
+export const StockResult = t.Object({ stock: t.Integer() })
+
+export const Movement = t.Object({
+  id: t.Integer(),
+  delta: t.Integer(),
+  reason: t.String({ description: 'adjustment, purchase, sale, cancellation, flash_sale_reserve, flash_sale_return' }),
+  ref: t.Union([t.String(), t.Null()], { description: "What caused it: an order, purchase or drop id, or the admin's reason" }),
+  supplier: t.Optional(t.String()),
+  stock_after: t.Integer(),
+  actor_id: t.Union([t.String(), t.Null()], { description: 'The admin who made it, when one did' }),
+  created_at: Timestamp,
+})
+export const MovementPage = Page(Movement)
+export const MovementsQuery = query({ ...PageQuery })
+export const ProductParams = t.Object({ id: Id })
+
+const PurchaseLine = strictObject({
+  product_id: Id,
+  quantity: t.Integer({ minimum: 1, maximum: MAX_UNITS }),
+  unit_cost: t.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: "Minor units of the product's currency" }),
+})
+export const PurchaseBody = strictObject({
+  supplier: t.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+  items: t.Array(PurchaseLine, { minItems: 1, maxItems: 200 }),
+})
+export const Purchase = t.Object({
+  id: t.String(),
+  supplier: t.String(),
+  items: t.Array(t.Object({ product_id: t.String(), quantity: t.Integer(), unit_cost: t.Integer(), currency: t.String() })),
+  created_by: t.String(),
+  created_at: Timestamp,
+})
+export const PurchasePage = Page(Purchase)
+export const PurchasesQuery = query({ ...PageQuery })
+
+export { Problem }
+export type StockInput = typeof StockBody.static
+export type PurchaseInput = typeof PurchaseBody.static
+export type PurchaseDto = typeof Purchase.static

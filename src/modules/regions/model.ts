@@ -1,0 +1,27 @@
+import { t } from 'elysia'
+import { Id, Page, PageQuery, Problem, query, strictObject } from '../../lib/models'
+
+const Title = t.String({ minLength: 1, maxLength: 100, pattern: '\\S' })
+const Country = t.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 (stored upper case)' })
+const Currency = t.String({ pattern: '^[A-Za-z]{3}$', description: 'ISO 4217 (stored upper case)' })
+const Tax = t.Integer({ minimum: 0, maximum: 10_000, description: 'Basis points: 1000 is 10 %' })
+
+export const Region = t.Object({
+  id: t.String(),
+  title: t.String(),
+  country: t.String(),
+  currency: t.String(),
+  currency_exponent: t.Integer({ description: 'Digits of the minor unit: prices are integers in 10^-exponent of the currency (VND 0, BRL 2)' }),
+  tax: t.Integer(),
+})
+
+export const CreateRegionBody = strictObject({ title: Title, country: Country, currency: Currency, tax: Tax })
+export const PatchRegionBody = strictObject({ title: t.Optional(Title), country: t.Optional(Country), currency: t.Optional(Currency), tax: t.Optional(Tax) })
+export const RegionParams = t.Object({ id: Id })
+export const RegionsQuery = query({ ...PageQuery })
+export const RegionPage = Page(Region)
+
+export { Problem }
+export type RegionDto = typeof Region.static
+export type CreateRegionInput = typeof CreateRegionBody.static
+export type PatchRegionInput = typeof PatchRegionBody.static
