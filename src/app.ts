@@ -19,6 +19,8 @@ import { memoryEventBus } from './infra/events/memory'
 import { redisEventBus } from './infra/events/redis'
 import { OrderLifecycle } from './modules/orders/lifecycle'
 import { JobQueue } from './modules/jobs/queue'
+import { createFlashSale } from './modules/flash-sale'
+import { flashSaleRoutes } from './modules/flash-sale/routes'
 import { RegionsService } from './modules/regions/service'
 import { regionsRoutes } from './modules/regions/routes'
 import { CatalogService } from './modules/catalog/service'
@@ -70,6 +72,8 @@ export function createApp(deps: AppDeps) {
   const orderLifecycle = new OrderLifecycle({ database, events, dataKeys, logger })
   const jobs = new JobQueue({ database, clock, logger, metrics: deps.metrics })
   workers.push({ start() {}, stop: () => events.close() }, jobs)
+  const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, dataKeys, redis: deps.redis, orders: orderLifecycle, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
+  workers.push(...flashSale.workers)
 
   const app = new Elysia({ normalize: false })
     .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'] }))
@@ -96,10 +100,11 @@ export function createApp(deps: AppDeps) {
     .use(regionsRoutes(regions, authPlugin))
     .use(catalogRoutes(catalog, authPlugin))
     .use(inventoryRoutes(inventory, authPlugin))
+    .use(flashSaleRoutes(flashSale.service, authPlugin))
 
   return {
     app,
-    services: { accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs },
+    services: { accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, flashSale },
     /** Start-up work that needs the database: the configured admin. */
     async start() {
       if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)

@@ -1,0 +1,79 @@
+/**
+ * The flash-sale queue: where entries wait, in arrival order, for the one allocator of
+ * their drop. In-process for a single instance, Redis Streams when several share the work.
+ * Every method is idempotent, so a retried command (reconnect, crash) changes nothing twice.
+ */
+export interface FlashSaleQueue {
+  // Producer side (the entry hot path): one round trip.
+  /** Dedups the customer, checks the drop is open and not full, gives the next seq. */
+  enter(dropId: string, userId: string, entryId: string, now: number): Promise<EnterResult>
+  /** The customer's entry and, once allocated, the result the allocator first published. */
+  entryOf(dropId: string, userId: string): Promise<QueuedEntryView | null>
+
+  // Scheduler side.
+  /** Lets entries in until `closesAt`, up to `capacity` of them. Does nothing once closed. */
+  openDrop(gate: DropGate): Promise<void>
+  /** Stops entries for good: later `openDrop` calls do not reopen it. */
+  closeDrop(dropId: string): Promise<void>
+  /** Entries accepted but not yet settled by the allocator (the queue depth). */
+  backlog(dropId: string): Promise<number>
+  /** Frees the drop's queue once it is closed and settled; entries stay readable for `retainMs`. */
+  retireDrop(dropId: string, retainMs: number): Promise<void>
+
+  // Consumer side (the allocator): at-least-once delivery.
+  /** Entries delivered earlier and never settled (after a crash), oldest first. */
+  replay(dropId: string, count: number): Promise<QueuedEntry[]>
+  /** New entries in seq order, waiting up to `blockMs` for one. They stay pending until settled. */
+  read(dropId: string, count: number, blockMs: number): Promise<QueuedEntry[]>
+  /** Publishes each entry's result and acknowledges it, atomically. */
+  settle(dropId: string, results: SettledEntry[]): Promise<void>
+
+  // Exactly one allocator per drop across instances.
+  /** True when `owner` now holds (or already held) the drop's lease for `ttlMs`. */
+  lease(dropId: string, owner: string, ttlMs: number): Promise<boolean>
+  /** Gives the lease up if `owner` holds it. */
+  unlease(dropId: string, owner: string): Promise<void>
+
+  /** Releases connections and wakes blocked readers. */
+  disconnect(): Promise<void>
+}
+
+export interface DropGate {
+  id: string
+  /** Epoch ms; entries at or after it are refused. */
+  closesAt: number
+  /** Entries accepted at most (units + waitlist); 0 refuses everyone. */
+  capacity: number
+}
+
+export interface QueuedEntry {
+  /** Stream id (or its in-process equivalent): what `settle` acknowledges. */
+  id: string
+  entryId: string
+  seq: number
+  userId: string
+  /** Epoch ms when accepted. */
+  at: number
+}
+
+/** `queued` until the allocator settles the entry, then the outcome it decided. */
+export type QueuedStatus = 'queued' | 'won' | 'waitlisted' | 'lost' | 'expired'
+
+export interface QueuedEntryView {
+  entryId: string
+  seq: number
+  at: number
+  status: QueuedStatus
+}
+
+export interface SettledEntry {
+  id: string
+  userId: string
+  status: Exclude<QueuedStatus, 'queued'>
+}
+
+export type EnterResult =
+  | { kind: 'accepted'; entry: QueuedEntryView }
+  | { kind: 'repeat'; entry: QueuedEntryView }
+  | { kind: 'not_open' }
+  | { kind: 'sold_out' }

@@ -1,0 +1,115 @@
+import type { DropGate, EnterResult, FlashSaleQueue, QueuedEntry, QueuedEntryView, SettledEntry } from '.'
+
+interface DropQueue {
+  gate?: DropGate
+  closed: boolean
+  entries: Map<string, QueuedEntryView>
+  stream: QueuedEntry[]
+  /** Index of the first entry never delivered. */
+  delivered: number
+  pending: Map<string, QueuedEntry>
+  results: Map<string, SettledEntry['status']>
+  lease?: { owner: string; until: number }
+}
+
+/**
+ * The queue of a single instance: the same semantics as the Redis adapter, in memory.
+ * Entries do not survive a restart, which is why several instances (or durability) need Redis.
+ */
+export function memoryQueue(): FlashSaleQueue {
+  const drops = new Map<string, DropQueue>()
+  let wake = new Set<() => void>()
+  const dropOf = (id: string) => {
+    let drop = drops.get(id)
+    if (!drop) {
+      drop = { closed: false, entries: new Map(), stream: [], delivered: 0, pending: new Map(), results: new Map() }
+      drops.set(id, drop)
+    }
+    return drop
+  }
+  const view = (drop: DropQueue, userId: string, entry: QueuedEntryView): QueuedEntryView => ({ ...entry, status: drop.results.get(userId) ?? 'queued' })
+  const notify = () => {
+    const waiting = wake
+    wake = new Set()
+    for (const resolve of waiting) resolve()
+  }
+
+  return {
+    async enter(dropId, userId, entryId, now): Promise<EnterResult> {
+      const drop = dropOf(dropId)
+      const existing = drop.entries.get(userId)
+      if (existing) return { kind: 'repeat', entry: view(drop, userId, existing) }
+      if (!drop.gate || drop.closed || now >= drop.gate.closesAt) return { kind: 'not_open' }
+      const seq = drop.stream.length + 1
+      if (seq > drop.gate.capacity) return { kind: 'sold_out' }
+      const entry = { entryId, seq, at: now, status: 'queued' as const }
+      drop.entries.set(userId, entry)
+      drop.stream.push({ id: String(seq), entryId, seq, userId, at: now })
+      notify()
+      return { kind: 'accepted', entry }
+    },
+    async entryOf(dropId, userId) {
+      const drop = drops.get(dropId)
+      const entry = drop?.entries.get(userId)
+      return drop && entry ? view(drop, userId, entry) : null
+    },
+    async openDrop(gate) {
+      const drop = dropOf(gate.id)
+      if (!drop.closed) drop.gate = gate
+    },
+    async closeDrop(dropId) {
+      dropOf(dropId).closed = true
+    },
+    async backlog(dropId) {
+      const drop = drops.get(dropId)
+      return drop ? drop.stream.length - drop.results.size : 0
+    },
+    async retireDrop(dropId, retainMs) {
+      setTimeout(() => drops.delete(dropId), retainMs).unref?.()
+    },
+    async replay(dropId, count) {
+      return [...(drops.get(dropId)?.pending.values() ?? [])].slice(0, count)
+    },
+    async read(dropId, count, blockMs) {
+      const drop = dropOf(dropId)
+      if (drop.delivered === drop.stream.length && blockMs > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            wake.delete(done)
+            resolve()
+          }, blockMs)
+          const done = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+          wake.add(done)
+        })
+      }
+      const batch = drop.stream.slice(drop.delivered, drop.delivered + count)
+      drop.delivered += batch.length
+      for (const entry of batch) drop.pending.set(entry.id, entry)
+      return batch
+    },
+    async settle(dropId, results: SettledEntry[]) {
+      const drop = dropOf(dropId)
+      for (const { id, userId, status } of results) {
+        drop.results.set(userId, status)
+        drop.pending.delete(id)
+      }
+    },
+    async lease(dropId, owner, ttlMs) {
+      const drop = dropOf(dropId)
+      const now = Date.now()
+      if (drop.lease && drop.lease.owner !== owner && drop.lease.until > now) return false
+      drop.lease = { owner, until: now + ttlMs }
+      return true
+    },
+    async unlease(dropId, owner) {
+      const drop = drops.get(dropId)
+      if (drop?.lease?.owner === owner) drop.lease = undefined
+    },
+    async disconnect() {
+      notify()
+    },
+  }
+}

@@ -1,0 +1,150 @@
+import type Redis from 'ioredis'
+import type { EnterResult, FlashSaleQueue, QueuedEntry, QueuedEntryView, QueuedStatus } from '.'
+
+const GROUP = 'allocator'
+/**
+ * One consumer name for every instance: the lease decides which process plays it, and a
+ * successor replays the predecessor's pending entries with a plain `XREADGROUP … 0`.
+ */
+const CONSUMER = 'allocator'
+
+/** Every key of a drop shares its `{id}` hash tag, so a Redis Cluster keeps them on one slot. */
+const keysOf = (dropId: string) => {
+  const base = `fs:{${dropId}}:`
+  return { gate: base + 'gate', entries: base + 'entries', results: base + 'results', seq: base + 'seq', stream: base + 'stream', lease: base + 'lease' }
+}
+
+/**
+ * The entry, in one round trip. `#!lua` (Redis 7 flags) makes an out-of-memory server refuse
+ * the whole script before it runs, so a seq is never taken without its stream entry: seqs
+ * stay contiguous, which the allocator checks. Stream ids are `<seq>-0`.
+ * KEYS: gate, entries, results, seq, stream. ARGV: user, entry id, now (ms).
+ */
+const ENTER = `#!lua
+local existing = redis.call('HGET', KEYS[2], ARGV[1])
+if existing then return {'repeat', existing, redis.call('HGET', KEYS[3], ARGV[1]) or 'queued'} end
+local gate = redis.call('HMGET', KEYS[1], 'state', 'closes_at', 'capacity')
+if gate[1] ~= 'open' or tonumber(ARGV[3]) >= tonumber(gate[2]) then return {'not_open'} end
+local seq = tonumber(redis.call('GET', KEYS[4]) or '0') + 1
+if seq > tonumber(gate[3]) then return {'sold_out'} end
+redis.call('XADD', KEYS[5], seq .. '-0', 'entry', ARGV[2], 'user', ARGV[1], 'at', ARGV[3])
+redis.call('SET', KEYS[4], seq)
+local entry = ARGV[2] .. ' ' .. seq .. ' ' .. ARGV[3]
+redis.call('HSET', KEYS[2], ARGV[1], entry)
+return {'accepted', entry}
+`
+
+/** KEYS: gate, stream. ARGV: closes_at, capacity. A closed drop stays closed. */
+const OPEN = `#!lua
+if redis.call('HGET', KEYS[1], 'state') == 'closed' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'open', 'closes_at', ARGV[1], 'capacity', ARGV[2])
+redis.pcall('XGROUP', 'CREATE', KEYS[2], '${GROUP}', '0', 'MKSTREAM')
+return 1
+`
+
+/** KEYS: lease. ARGV: owner, ttl ms. Takes a free or lapsed lease, or renews one's own. */
+const LEASE = `#!lua
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`
+
+const UNLEASE = `#!lua
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`
+
+type StreamReply = [key: string, entries: [id: string, fields: string[] | null][]][] | null
+
+function parseEntries(reply: StreamReply): QueuedEntry[] {
+  const out: QueuedEntry[] = []
+  for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+    if (!fields) continue
+    const value: Record<string, string> = {}
+    for (let i = 0; i < fields.length; i += 2) value[fields[i]!] = fields[i + 1]!
+    out.push({ id, entryId: value.entry!, userId: value.user!, seq: Number(id.split('-')[0]), at: Number(value.at) })
+  }
+  return out
+}
+
+const parseView = (stored: string, status: string): QueuedEntryView => {
+  const [entryId, seq, at] = stored.split(' ')
+  return { entryId: entryId!, seq: Number(seq), at: Number(at), status: status as QueuedStatus }
+}
+
+/**
+ * Redis Streams: `commands` serves the hot path (auto-pipelined); `consumer` is the
+ * allocator's own connection, because a blocking XREADGROUP stalls everything behind it.
+ */
+export function redisQueue(commands: Redis, consumer: Redis): FlashSaleQueue {
+  // EVALSHA with a fallback to EVAL: the script text crosses the wire once per connection.
+  const scripts = { ENTER, OPEN, LEASE, UNLEASE }
+  for (const [name, lua] of Object.entries(scripts)) commands.defineCommand(`flashSale${name}`, { lua })
+  const run = (script: keyof typeof scripts, keys: string[], args: (string | number)[]) =>
+    (commands as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`flashSale${script}`]!(keys.length, ...keys, ...args)
+
+  return {
+    async enter(dropId, userId, entryId, now): Promise<EnterResult> {
+      const k = keysOf(dropId)
+      const [kind, stored, status] = (await run('ENTER', [k.gate, k.entries, k.results, k.seq, k.stream], [userId, entryId, now])) as [string, string?, string?]
+      if (kind === 'accepted') return { kind, entry: parseView(stored!, 'queued') }
+      if (kind === 'repeat') return { kind, entry: parseView(stored!, status!) }
+      return { kind: kind as 'not_open' | 'sold_out' }
+    },
+    async entryOf(dropId, userId) {
+      const k = keysOf(dropId)
+      const [stored, status] = await Promise.all([commands.hget(k.entries, userId), commands.hget(k.results, userId)])
+      return stored ? parseView(stored, status ?? 'queued') : null
+    },
+    async openDrop({ id, closesAt, capacity }) {
+      const k = keysOf(id)
+      await run('OPEN', [k.gate, k.stream], [closesAt, capacity])
+    },
+    async closeDrop(dropId) {
+      await commands.hset(keysOf(dropId).gate, 'state', 'closed')
+    },
+    async backlog(dropId) {
+      const k = keysOf(dropId)
+      const [length, settled] = await Promise.all([commands.xlen(k.stream), commands.hlen(k.results)])
+      return length - settled
+    },
+    async retireDrop(dropId, retainMs) {
+      const multi = commands.multi()
+      for (const key of Object.values(keysOf(dropId))) multi.pexpire(key, retainMs)
+      await multi.exec()
+    },
+    async replay(dropId, count) {
+      const reply = await consumer.xreadgroup('GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', keysOf(dropId).stream, '0')
+      return parseEntries(reply as StreamReply)
+    },
+    async read(dropId, count, blockMs) {
+      const stream = keysOf(dropId).stream
+      const reply =
+        blockMs > 0
+          ? await consumer.xreadgroup('GROUP', GROUP, CONSUMER, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>')
+          : await consumer.xreadgroup('GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', stream, '>')
+      return parseEntries(reply as StreamReply)
+    },
+    async settle(dropId, results) {
+      if (!results.length) return
+      const k = keysOf(dropId)
+      const multi = commands.multi()
+      multi.hset(k.results, Object.fromEntries(results.map((r) => [r.userId, r.status])))
+      multi.xack(k.stream, GROUP, ...results.map((r) => r.id))
+      const replies = await multi.exec()
+      const failed = replies?.find(([error]) => error)
+      if (!replies || failed) throw failed?.[0] ?? new Error('settle: transaction aborted')
+    },
+    async lease(dropId, owner, ttlMs) {
+      return (await run('LEASE', [keysOf(dropId).lease], [owner, ttlMs])) === 1
+    },
+    async unlease(dropId, owner) {
+      await run('UNLEASE', [keysOf(dropId).lease], [owner])
+    },
+    async disconnect() {
+      consumer.disconnect()
+      commands.disconnect()
+    },
+  }
+}

@@ -1,0 +1,127 @@
+import { eq } from 'drizzle-orm'
+import type { Database } from '../../db/client'
+import type { FlashSaleQueue } from '../../infra/queue'
+import type { Clock } from '../../lib/clock'
+import { newId } from '../../lib/ids'
+import type { Logger } from '../../lib/logger'
+import type { Worker } from '../../app'
+import { allocateBatch, claimDrop, OutOfOrder, StaleAllocator, type WinnerOrders } from './allocation'
+import type { FlashSaleMetrics } from './metrics'
+import { flashSaleDrops } from './schema'
+
+export interface AllocatorOptions extends WinnerOrders {
+  database: Database
+  queue: FlashSaleQueue
+  clock: Clock
+  logger: Logger
+  metrics?: FlashSaleMetrics
+  /** This process's lease owner id. */
+  owner?: string
+  /** A crashed allocator's drop is taken over this long after its last renewal. */
+  leaseMs?: number
+  batchSize?: number
+  /** How often the list of open drops is re-read (a newly opened drop waits at most this long). */
+  pollMs?: number
+}
+
+/**
+ * The one consumer of each open drop across all instances. Per drop: hold the queue's lease
+ * (renewed every step), claim a fencing epoch in SQL when taking over, then replay whatever
+ * was delivered and never settled, else read new entries; decide a batch in one write
+ * transaction; publish the results and acknowledge. A crash anywhere in between leaves the
+ * entries pending for the next holder, and the idempotent transaction makes the replay safe.
+ */
+export class Allocator implements Worker {
+  private readonly owner: string
+  private readonly pollMs: number
+  private readonly epochs = new Map<string, number>()
+  private running = false
+  private loop?: Promise<void>
+  private drops: string[] = []
+  private dropsReadAt = Number.NEGATIVE_INFINITY
+
+  constructor(private readonly options: AllocatorOptions) {
+    this.owner = options.owner ?? newId()
+    this.pollMs = options.pollMs ?? 250
+  }
+
+  start() {
+    this.running = true
+    this.loop = this.run()
+  }
+
+  async stop() {
+    this.running = false
+    await this.loop
+    for (const dropId of this.epochs.keys()) await this.options.queue.unlease(dropId, this.owner).catch(() => undefined)
+    this.epochs.clear()
+  }
+
+  private async run() {
+    const { logger } = this.options
+    while (this.running) {
+      try {
+        const drops = await this.openDrops()
+        let busy = false
+        for (const dropId of drops) if (this.running && (await this.step(dropId, drops.length === 1)) !== 'idle') busy = true
+        if (!busy) await Bun.sleep(drops.length ? 50 : this.pollMs)
+      } catch (error) {
+        logger.error('flash-sale allocator step failed', { error: String(error) })
+        await Bun.sleep(200)
+      }
+    }
+  }
+
+  private async openDrops() {
+    if (Date.now() - this.dropsReadAt >= this.pollMs) {
+      const rows = await this.options.database.db.select({ id: flashSaleDrops.id }).from(flashSaleDrops).where(eq(flashSaleDrops.status, 'open'))
+      this.drops = rows.map((r) => r.id)
+      this.dropsReadAt = Date.now()
+    }
+    return this.drops
+  }
+
+  /** One batch of one drop: `decided` something, `waited` for entries in a blocking read, or stayed `idle`. */
+  private async step(dropId: string, mayBlock: boolean): Promise<'decided' | 'waited' | 'idle'> {
+    const { database, queue, clock, logger, metrics, leaseMs = 3000, batchSize = 500 } = this.options
+    if (!(await queue.lease(dropId, this.owner, leaseMs))) {
+      this.epochs.delete(dropId)
+      return 'idle'
+    }
+    let epoch = this.epochs.get(dropId)
+    if (epoch === undefined) {
+      const claimed = await database.write((tx) => claimDrop(tx, dropId))
+      if (claimed === null) return 'idle'
+      epoch = claimed
+      this.epochs.set(dropId, epoch)
+      logger.info('flash-sale allocator took a drop', { drop_id: dropId, epoch, owner: this.owner })
+    }
+    let batch = await queue.replay(dropId, batchSize)
+    if (!batch.length) batch = await queue.read(dropId, batchSize, mayBlock ? 200 : 0)
+    if (!batch.length) return mayBlock ? 'waited' : 'idle'
+    const at = clock.now()
+    let settled
+    try {
+      settled = await database.write((tx) => allocateBatch(tx, this.options, dropId, epoch, batch, at))
+    } catch (error) {
+      if (error instanceof StaleAllocator) {
+        this.epochs.delete(dropId)
+        await queue.unlease(dropId, this.owner)
+        return 'idle'
+      }
+      // Entries read ahead of an undecided one stay pending and come back, in order, with the replay.
+      if (error instanceof OutOfOrder) {
+        logger.warn('flash-sale allocator replays out-of-order entries', { drop_id: dropId, error: error.message })
+        return 'idle'
+      }
+      throw error
+    }
+    await queue.settle(dropId, settled)
+    if (metrics) {
+      const known = clock.now()
+      for (const entry of batch) metrics.latency.observe(Math.max(0, known - entry.at) / 1000)
+      for (const entry of settled) metrics.allocations.inc({ outcome: entry.status })
+    }
+    return 'decided'
+  }
+}

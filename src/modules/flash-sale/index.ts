@@ -1,0 +1,59 @@
+import type Redis from 'ioredis'
+import type { Registry } from 'prom-client'
+import type { Worker } from '../../app'
+import type { Database } from '../../db/client'
+import type { FlashSaleQueue } from '../../infra/queue'
+import { memoryQueue } from '../../infra/queue/memory'
+import { redisQueue } from '../../infra/queue/redis'
+import { whenReady } from '../../infra/redis'
+import type { Clock } from '../../lib/clock'
+import type { DataKey } from '../../lib/crypto'
+import type { Logger } from '../../lib/logger'
+import type { OrderLifecycle } from '../orders/lifecycle'
+import { releaseWinner } from './allocation'
+import { Allocator } from './allocator'
+import { FlashSaleMetrics } from './metrics'
+import { DropSchedule } from './schedule'
+import { DropScheduler } from './scheduler'
+import { FlashSaleService } from './service'
+
+export interface FlashSaleModuleDeps {
+  database: Database
+  clock: Clock
+  logger: Logger
+  metrics: Registry
+  dataKeys: DataKey[]
+  redis?: (name: string) => Redis
+  orders: OrderLifecycle
+  /** False leaves allocation to other instances (or a dedicated allocator process). */
+  runAllocator: boolean
+}
+
+/**
+ * The flash sale's parts, wired: the queue (Redis when configured), the schedule cache, the
+ * service, the scheduler and allocator workers, and the release handler of `flash_sale` orders.
+ */
+export function createFlashSale(deps: FlashSaleModuleDeps) {
+  const { database, clock, logger, dataKeys, orders } = deps
+  // The allocator blocks on its own connection; entries use the other one.
+  const connections = deps.redis ? [deps.redis('flash-sale'), deps.redis('flash-sale-allocator')] : []
+  const queue: FlashSaleQueue = connections.length ? redisQueue(connections[0]!, connections[1]!) : memoryQueue()
+  const schedule = new DropSchedule(database)
+  const scheduler = new DropScheduler({ database, queue, clock, logger, schedule })
+  const metrics = new FlashSaleMetrics(deps.metrics, () => Promise.all(scheduler.openDrops.map(async (id) => [id, await queue.backlog(id)] as [string, number])))
+  const service = new FlashSaleService({ database, clock, queue, schedule, metrics })
+  const winners = { orders, dataKeys }
+  orders.onRelease('flash_sale', (tx, order, at) => releaseWinner(tx, winners, order, at))
+
+  const workers: Worker[] = [
+    {
+      async start() {
+        await Promise.all(connections.map((connection) => whenReady(connection)))
+      },
+      stop: () => queue.disconnect(),
+    },
+    scheduler,
+  ]
+  if (deps.runAllocator) workers.push(new Allocator({ ...winners, database, queue, clock, logger, metrics }))
+  return { service, scheduler, queue, workers }
+}

@@ -1,0 +1,49 @@
+import { Elysia } from 'elysia'
+import type { AuthPlugin } from '../../plugins/auth'
+import type { FlashSaleService } from './service'
+import { Audit, Campaign, CampaignPage, CampaignParams, CampaignsQuery, CreateCampaignBody, DropParams, EntryAccepted, MyEntry, Problem } from './model'
+
+const customerErrors = { 401: Problem, 403: Problem, 404: Problem, 422: Problem, 429: Problem, 503: Problem }
+
+export const flashSaleRoutes = (flashSales: FlashSaleService, auth: AuthPlugin) =>
+  new Elysia({ name: 'flash-sale-routes' })
+    .use(auth)
+    .group('/v1/flash-sales', { detail: { tags: ['flash-sales'] } }, (app) =>
+      app
+        .post('', async ({ body, user, status }) => status(201, await flashSales.createCampaign(user.id, body)), {
+          auth: 'admin',
+          body: CreateCampaignBody,
+          response: { 201: Campaign, 401: Problem, 403: Problem, 404: Problem, 415: Problem, 422: Problem, 429: Problem },
+          detail: { summary: 'Create a flash-sale campaign and schedule its drops' },
+        })
+        .get('', ({ query }) => flashSales.listCampaigns(query.limit, query.cursor), {
+          query: CampaignsQuery,
+          response: { 200: CampaignPage, 422: Problem, 429: Problem },
+          detail: { summary: 'Flash-sale campaigns, newest first, each drop with its status and units left' },
+        })
+        .get('/:id', ({ params }) => flashSales.getCampaign(params.id), {
+          params: CampaignParams,
+          response: { 200: Campaign, 404: Problem, 422: Problem, 429: Problem },
+          detail: { summary: 'A flash-sale campaign' },
+        })
+        .post('/drops/:drop_id/entries', async ({ params, user, status }) => {
+          const { created, entry } = await flashSales.enter(user.id, params.drop_id)
+          return created ? status(202, entry) : status(200, entry)
+        }, {
+          auth: 'customer',
+          params: DropParams,
+          response: { 200: EntryAccepted, 202: EntryAccepted, 409: Problem, ...customerErrors },
+          detail: { summary: 'Enter a drop: 202 queued with its seq; a repeat answers 200 with the same entry' },
+        })
+        .get('/drops/:drop_id/entries/me', ({ params, user }) => flashSales.myEntry(user.id, params.drop_id), {
+          auth: 'customer',
+          params: DropParams,
+          response: { 200: MyEntry, ...customerErrors },
+          detail: { summary: 'My entry in a drop and its result' },
+        })
+        .get('/drops/:drop_id/audit', ({ params }) => flashSales.audit(params.drop_id), {
+          params: DropParams,
+          response: { 200: Audit, 404: Problem, 409: Problem, 422: Problem, 429: Problem },
+          detail: { summary: 'Every entry of a closed drop in seq order, with a salted customer hash and its outcome' },
+        }),
+    )

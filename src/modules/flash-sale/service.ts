@@ -1,0 +1,224 @@
+import { and, asc, count, desc, eq, inArray, isNull, lt } from 'drizzle-orm'
+import type { Database } from '../../db/client'
+import type { FlashSaleQueue, QueuedEntryView } from '../../infra/queue'
+import { isoAt, type Clock } from '../../lib/clock'
+import { randomToken, sha256Hex } from '../../lib/crypto'
+import { AppError, conflict, invalid, notFound } from '../../lib/errors'
+import { newId } from '../../lib/ids'
+import { cursorAfter, isStringKey, pageOf } from '../../lib/pages'
+import { products } from '../catalog/schema'
+import { regions } from '../regions/schema'
+import type { FlashSaleMetrics } from './metrics'
+import type { AuditDto, CampaignDto, CreateCampaignInput, DropDto, MyEntryDto } from './model'
+import type { DropSchedule, DropWindow } from './schedule'
+import { flashSaleCampaigns, flashSaleDrops, flashSaleEntries } from './schema'
+
+/** Clock skew a campaign's start may have in the past. */
+const START_GRACE_MS = 60_000
+
+export interface FlashSaleDeps {
+  database: Database
+  clock: Clock
+  queue: FlashSaleQueue
+  schedule: DropSchedule
+  metrics: FlashSaleMetrics
+}
+
+type CampaignRow = typeof flashSaleCampaigns.$inferSelect
+type DropRow = typeof flashSaleDrops.$inferSelect
+
+/** The hash a customer finds for themself in a drop's audit. */
+export const customerHash = (salt: string, customerId: string) => sha256Hex(`${salt}:${customerId}`)
+
+const dropNotOpen = (window: DropWindow) =>
+  new AppError(409, 'drop_not_open', 'This drop is not open', undefined, { opens_at: isoAt(window.opensAt), closes_at: isoAt(window.closesAt) })
+
+const entryAnswer = (entry: QueuedEntryView) => ({ entry_id: entry.entryId, seq: entry.seq, status: entry.status })
+
+export class FlashSaleService {
+  constructor(private readonly deps: FlashSaleDeps) {}
+
+  async createCampaign(adminId: string, input: CreateCampaignInput): Promise<CampaignDto> {
+    const { database, clock, schedule } = this.deps
+    const now = clock.now()
+    const startsAt = Date.parse(input.starts_at)
+    if (startsAt < now - START_GRACE_MS) throw invalid([{ field: 'starts_at', message: 'The first drop cannot start in the past' }])
+    const product = await database.db
+      .select({ currency: regions.currency })
+      .from(products)
+      .innerJoin(regions, eq(regions.id, products.regionId))
+      .where(and(eq(products.id, input.product_id), isNull(products.deletedAt)))
+      .get()
+    if (!product) throw notFound('Product')
+    const campaign: CampaignRow = {
+      id: newId(),
+      productId: input.product_id,
+      price: input.price,
+      unitsPerDrop: input.units_per_drop,
+      dropCount: input.drop_count,
+      intervalSeconds: input.interval_seconds,
+      startsAt: isoAt(startsAt),
+      perCustomerLimit: input.per_customer_limit,
+      paymentWindowSeconds: input.payment_window_seconds,
+      waitlistSize: input.waitlist_size ?? input.units_per_drop,
+      auditSalt: randomToken(16),
+      createdBy: adminId,
+      createdAt: isoAt(now),
+    }
+    const interval = input.interval_seconds * 1000
+    const drops: DropRow[] = Array.from({ length: input.drop_count }, (_, position) => ({
+      id: newId(),
+      campaignId: campaign.id,
+      position,
+      opensAt: startsAt + position * interval,
+      closesAt: startsAt + (position + 1) * interval,
+      units: input.units_per_drop,
+      status: 'scheduled',
+      allocatorEpoch: 0,
+      openedAt: null,
+      closedAt: null,
+    }))
+    await database.write(async (tx) => {
+      await tx.insert(flashSaleCampaigns).values(campaign)
+      await tx.insert(flashSaleDrops).values(drops)
+    })
+    schedule.remember(drops)
+    return this.toCampaign(campaign, product.currency, drops, new Map())
+  }
+
+  async listCampaigns(limit = 20, cursor?: string) {
+    const after = cursorAfter(cursor, isStringKey)
+    const rows = await this.selectCampaigns()
+      .where(after ? lt(flashSaleCampaigns.id, after) : undefined)
+      .orderBy(desc(flashSaleCampaigns.id))
+      .limit(limit + 1)
+    const dtos = new Map((await this.withDrops(rows.slice(0, limit))).map((dto) => [dto.id, dto]))
+    return pageOf(rows, limit, (row) => row.campaign.id, (row) => dtos.get(row.campaign.id)!)
+  }
+
+  async getCampaign(id: string) {
+    const row = await this.selectCampaigns().where(eq(flashSaleCampaigns.id, id)).get()
+    if (!row) throw notFound('Campaign')
+    return (await this.withDrops([row]))[0]!
+  }
+
+  /**
+   * The hot path: the schedule from memory, then one round trip to the queue. No SQL for a
+   * drop this process knows (every drop it created or loaded).
+   */
+  async enter(userId: string, dropId: string) {
+    const { clock, queue, schedule, metrics } = this.deps
+    const window = await schedule.get(dropId)
+    if (!window) throw notFound('Drop')
+    const now = clock.now()
+    const result = now < window.opensAt || now >= window.closesAt ? ({ kind: 'not_open' } as const) : await queue.enter(dropId, userId, newId(), now)
+    metrics.entries.inc({ result: result.kind === 'not_open' ? 'drop_not_open' : result.kind })
+    if (result.kind === 'not_open') throw dropNotOpen(window)
+    if (result.kind === 'sold_out') throw new AppError(409, 'sold_out', 'Every unit of this drop is taken and its waitlist is full')
+    return { created: result.kind === 'accepted', entry: entryAnswer(result.entry) }
+  }
+
+  /** Queued: from the queue alone. Decided: from SQL, which also knows later changes (expired, promoted, lost). */
+  async myEntry(userId: string, dropId: string): Promise<MyEntryDto> {
+    const queued = await this.deps.queue.entryOf(dropId, userId)
+    if (queued?.status === 'queued') return entryAnswer(queued)
+    const row = await this.deps.database.db
+      .select()
+      .from(flashSaleEntries)
+      .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.userId, userId)))
+      .get()
+    if (!row) {
+      if (queued) return entryAnswer(queued)
+      throw notFound('Entry')
+    }
+    return {
+      entry_id: row.id,
+      seq: row.seq,
+      status: row.outcome,
+      ...(row.orderId ? { order_id: row.orderId } : {}),
+      ...(row.payBy ? { pay_by: row.payBy } : {}),
+    }
+  }
+
+  async audit(dropId: string): Promise<AuditDto> {
+    const { db } = this.deps.database
+    const drop = await db
+      .select({ units: flashSaleDrops.units, status: flashSaleDrops.status, salt: flashSaleCampaigns.auditSalt })
+      .from(flashSaleDrops)
+      .innerJoin(flashSaleCampaigns, eq(flashSaleCampaigns.id, flashSaleDrops.campaignId))
+      .where(eq(flashSaleDrops.id, dropId))
+      .get()
+    if (!drop) throw notFound('Drop')
+    if (drop.status !== 'closed') throw conflict('The audit is published once the drop has closed')
+    const entries = await db
+      .select({ seq: flashSaleEntries.seq, userId: flashSaleEntries.userId, outcome: flashSaleEntries.outcome })
+      .from(flashSaleEntries)
+      .where(eq(flashSaleEntries.dropId, dropId))
+      .orderBy(asc(flashSaleEntries.seq))
+    return {
+      drop_id: dropId,
+      units: drop.units,
+      salt: drop.salt,
+      // Closing turned the waitlist into `lost`, so only these three remain.
+      entries: entries.map((e) => ({ seq: e.seq, customer_hash: customerHash(drop.salt, e.userId), outcome: e.outcome as 'won' | 'expired' | 'lost' })),
+    }
+  }
+
+  private selectCampaigns() {
+    return this.deps.database.db
+      .select({ campaign: flashSaleCampaigns, currency: regions.currency })
+      .from(flashSaleCampaigns)
+      .innerJoin(products, eq(products.id, flashSaleCampaigns.productId))
+      .innerJoin(regions, eq(regions.id, products.regionId))
+  }
+
+  private async withDrops(rows: { campaign: CampaignRow; currency: string }[]) {
+    if (!rows.length) return []
+    const { db } = this.deps.database
+    const drops = await db
+      .select()
+      .from(flashSaleDrops)
+      .where(inArray(flashSaleDrops.campaignId, rows.map((r) => r.campaign.id)))
+      .orderBy(asc(flashSaleDrops.campaignId), asc(flashSaleDrops.position))
+    const openIds = drops.filter((d) => d.status === 'open').map((d) => d.id)
+    const held = openIds.length
+      ? await db
+          .select({ dropId: flashSaleEntries.dropId, n: count() })
+          .from(flashSaleEntries)
+          .where(and(inArray(flashSaleEntries.dropId, openIds), eq(flashSaleEntries.outcome, 'won')))
+          .groupBy(flashSaleEntries.dropId)
+      : []
+    const heldByDrop = new Map(held.map((h) => [h.dropId, h.n]))
+    return rows.map(({ campaign, currency }) =>
+      this.toCampaign(
+        campaign,
+        currency,
+        drops.filter((d) => d.campaignId === campaign.id),
+        heldByDrop,
+      ),
+    )
+  }
+
+  private toCampaign(c: CampaignRow, currency: string, drops: DropRow[], heldByDrop: Map<string, number>): CampaignDto {
+    return {
+      id: c.id,
+      product_id: c.productId,
+      price: c.price,
+      currency,
+      units_per_drop: c.unitsPerDrop,
+      drop_count: c.dropCount,
+      interval_seconds: c.intervalSeconds,
+      starts_at: c.startsAt,
+      per_customer_limit: c.perCustomerLimit,
+      payment_window_seconds: c.paymentWindowSeconds,
+      waitlist_size: c.waitlistSize,
+      created_at: c.createdAt,
+      drops: drops.map((d) => toDrop(d, heldByDrop.get(d.id) ?? 0)),
+    }
+  }
+}
+
+function toDrop(d: DropRow, held: number): DropDto {
+  const unitsLeft = d.status === 'closed' ? 0 : d.units - held
+  return { id: d.id, opens_at: isoAt(d.opensAt), closes_at: isoAt(d.closesAt), units: d.units, status: d.status, units_left: unitsLeft }
+}
