@@ -19,6 +19,12 @@ import { memoryEventBus } from './infra/events/memory'
 import { redisEventBus } from './infra/events/redis'
 import { OrderLifecycle } from './modules/orders/lifecycle'
 import { JobQueue } from './modules/jobs/queue'
+import { CartService, clearCart } from './modules/cart/service'
+import { cartRoutes } from './modules/cart/routes'
+import { OrdersService, eraseOrderPersonalData } from './modules/orders/service'
+import { OrderTracking } from './modules/orders/tracking'
+import { Idempotency } from './modules/orders/idempotency'
+import { ordersRoutes } from './modules/orders/routes'
 import { createFlashSale } from './modules/flash-sale'
 import { flashSaleRoutes } from './modules/flash-sale/routes'
 import { RegionsService } from './modules/regions/service'
@@ -58,7 +64,7 @@ export interface Worker {
 export function createApp(deps: AppDeps) {
   const { config, database, clock, logger, files, dataKeys, passwords } = deps
   const tokens = accessTokens(config.JWT_SECRET)
-  const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files })
+  const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files, erasers: [eraseOrderPersonalData, clearCart] })
   const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id) })
   const regions = new RegionsService({ database, clock })
   const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes() })
@@ -72,6 +78,18 @@ export function createApp(deps: AppDeps) {
   const orderLifecycle = new OrderLifecycle({ database, events, dataKeys, logger })
   const jobs = new JobQueue({ database, clock, logger, metrics: deps.metrics })
   workers.push({ start() {}, stop: () => events.close() }, jobs)
+  const cart = new CartService({ database, clock })
+  const orders = new OrdersService({
+    database,
+    clock,
+    dataKeys,
+    lifecycle: orderLifecycle,
+    tracking: new OrderTracking({ database, events, logger }),
+    idempotency: new Idempotency(config.DATA_KEY),
+    paymentCheckDelayMs: config.PAYMENT_CHECK_DELAY_MS,
+    profile: (id) => accounts.me(id),
+    currentRoles: (id) => accounts.currentRoles(id),
+  })
   const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, dataKeys, redis: deps.redis, orders: orderLifecycle, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
   workers.push(...flashSale.workers)
 
@@ -97,6 +115,8 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(accountsRoutes(accounts, authPlugin))
+    .use(cartRoutes(cart, authPlugin))
+    .use(ordersRoutes(orders, authPlugin))
     .use(regionsRoutes(regions, authPlugin))
     .use(catalogRoutes(catalog, authPlugin))
     .use(inventoryRoutes(inventory, authPlugin))
@@ -104,7 +124,7 @@ export function createApp(deps: AppDeps) {
 
   return {
     app,
-    services: { accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, flashSale },
+    services: { accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, cart, orders, flashSale },
     /** Start-up work that needs the database: the configured admin. */
     async start() {
       if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)

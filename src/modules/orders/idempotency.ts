@@ -1,0 +1,67 @@
+import { and, eq, lte } from 'drizzle-orm'
+import type { Tx } from '../../db/client'
+import { hmacSha256Hex } from '../../lib/crypto'
+import { conflict } from '../../lib/errors'
+import { idempotencyKeys } from './schema'
+
+export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+
+export interface IdempotentRequest {
+  userId: string
+  key: string
+  fingerprint: string
+}
+
+export interface StoredResponse {
+  status: number
+  body: unknown
+}
+
+/** Object keys sorted, so a retry that orders its JSON differently is still the same request. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v))
+
+/**
+ * `Idempotency-Key` per user: the first response is stored in the transaction of the
+ * effect, so a retry either finds it or finds nothing happened. Fingerprints are keyed
+ * hashes (a body may hold a card number; a plain hash of one is easy to reverse).
+ */
+export class Idempotency {
+  constructor(private readonly secret: string) {}
+
+  request(userId: string, key: string, route: string, body: unknown): IdempotentRequest {
+    return { userId, key, fingerprint: hmacSha256Hex(this.secret, `${route}\n${canonical(body ?? null)}`) }
+  }
+
+  /**
+   * The stored response of an earlier request with this key, or null when there is none
+   * (then the caller acts and calls `save` in the same transaction). Another request under
+   * the key, or the first one still running, is a 409 `conflict`.
+   */
+  async replay(tx: Tx, request: IdempotentRequest, nowMs: number): Promise<StoredResponse | null> {
+    const mine = eq(idempotencyKeys.userId, request.userId)
+    await tx.delete(idempotencyKeys).where(and(mine, lte(idempotencyKeys.expiresAt, nowMs)))
+    const row = await tx.select().from(idempotencyKeys).where(and(mine, eq(idempotencyKeys.key, request.key))).get()
+    if (!row) return null
+    if (row.fingerprint !== request.fingerprint) throw conflict('This Idempotency-Key was used with another request')
+    if (!row.response) throw conflict('A request with this Idempotency-Key is still being processed; retry shortly')
+    return row.response
+  }
+
+  /** Claims the key before an effect that must call out (a payment), so concurrent retries wait their turn. */
+  async reserve(tx: Tx, request: IdempotentRequest, nowMs: number) {
+    await tx.insert(idempotencyKeys).values({ ...request, response: null, expiresAt: nowMs + IDEMPOTENCY_TTL_MS })
+  }
+
+  async save(tx: Tx, request: IdempotentRequest, response: StoredResponse, nowMs: number) {
+    await tx
+      .insert(idempotencyKeys)
+      .values({ ...request, response, expiresAt: nowMs + IDEMPOTENCY_TTL_MS })
+      .onConflictDoUpdate({ target: [idempotencyKeys.userId, idempotencyKeys.key], set: { response } })
+  }
+
+  /** Gives a reserved key back when the effect it guarded did not happen, so a retry may act. */
+  async release(tx: Tx, request: IdempotentRequest) {
+    await tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.userId, request.userId), eq(idempotencyKeys.key, request.key)))
+  }
+}

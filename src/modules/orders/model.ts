@@ -1,0 +1,67 @@
+import { t } from 'elysia'
+import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+import { Address } from '../accounts/model'
+import { ORDER_STATUSES } from './schema'
+
+// UnionEnum defaults to its first member unless told otherwise: an omitted status must stay omitted.
+export const OrderStatusName = t.UnionEnum(ORDER_STATUSES, { default: undefined })
+
+export const OrderItem = t.Object({
+  product_id: t.String(),
+  title: t.String(),
+  sku: t.String(),
+  unit_price: t.Integer({ description: 'Minor units, as it was when the order was placed' }),
+  quantity: t.Integer(),
+  line_total: t.Integer(),
+})
+
+export const TimelineEntry = t.Object({ status: OrderStatusName, at: Timestamp })
+
+export const Order = t.Object({
+  id: t.String(),
+  user_id: t.String(),
+  status: OrderStatusName,
+  source: t.Union([t.Literal('cart'), t.Literal('flash_sale')]),
+  customer_name: t.String({ description: 'Empty once the customer erased their account' }),
+  shipping_address: t.Union([Address, t.Null()]),
+  items: t.Array(OrderItem),
+  subtotal: t.Integer(),
+  tax: t.Integer(),
+  order_total: t.Integer(),
+  currency: t.String(),
+  created_at: Timestamp,
+  paid_at: t.Union([Timestamp, t.Null()]),
+  payment_due_at: Timestamp,
+  timeline: t.Array(TimelineEntry),
+})
+
+export const CheckoutBody = strictObject({
+  shipping_address: t.Optional(Address),
+  customer_name: t.Optional(t.String({ minLength: 1, maxLength: 100, pattern: '\\S' })),
+})
+
+export const PatchOrderBody = strictObject(
+  { shipping_address: t.Optional(Address), status: t.Optional(OrderStatusName) },
+  { minProperties: 1, description: 'The owner changes `shipping_address` while the order awaits payment; an admin sets `status`' },
+)
+
+export const IdempotencyHeaders = t.Object(
+  { 'idempotency-key': t.Optional(t.String({ minLength: 1, maxLength: 255, description: 'Retries with the same key and body act once' })) },
+  { additionalProperties: true },
+)
+
+export const OrdersQuery = query({
+  ...PageQuery,
+  status: t.Optional(OrderStatusName),
+  user_id: t.Optional(t.String({ maxLength: 64, description: 'Admins only: one customer’s orders' })),
+})
+export const OrderPage = Page(Order)
+export const OrderParams = t.Object({ id: Id })
+
+export const EventsHeaders = t.Object({ 'last-event-id': t.Optional(t.String({ pattern: '^\\d{1,15}$' })) }, { additionalProperties: true })
+
+export { Problem }
+export type OrderDto = typeof Order.static
+export type CheckoutInput = typeof CheckoutBody.static
+export type PatchOrderInput = typeof PatchOrderBody.static
+export type OrdersQueryInput = typeof OrdersQuery.static

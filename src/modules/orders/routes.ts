@@ -1,0 +1,65 @@
+import { Elysia, t } from 'elysia'
+import type { AuthPlugin } from '../../plugins/auth'
+import { HEARTBEAT_MS } from './tracking'
+import type { OrdersService } from './service'
+import { CheckoutBody, EventsHeaders, IdempotencyHeaders, Order, OrderPage, OrderParams, OrdersQuery, PatchOrderBody, Problem } from './model'
+
+const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem }
+
+/** SSE needs no buffering anywhere on the way (`X-Accel-Buffering` is nginx's switch). */
+const eventStream = (stream: ReadableStream<Uint8Array> | null) =>
+  stream
+    ? new Response(stream, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' } })
+    : new Response(null, { status: 204 })
+
+export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
+  new Elysia({ name: 'orders-routes' }).use(auth).group('/v1/orders', { detail: { tags: ['orders'] } }, (app) =>
+    app
+      .post('', async ({ user, body, headers, status }) => status(201, await orders.checkout(user.id, body, headers['idempotency-key'])), {
+        auth: 'customer',
+        body: CheckoutBody,
+        headers: IdempotencyHeaders,
+        response: { 201: Order, ...errors },
+        detail: { summary: 'Check out my cart: stock taken for every line at once, or none (honours Idempotency-Key)' },
+      })
+      .get('', ({ user, query }) => orders.list(user, query), {
+        auth: 'user',
+        query: OrdersQuery,
+        response: { 200: OrderPage, ...errors },
+        detail: { summary: 'My orders, newest first (admins: every order, filters user_id and status)' },
+      })
+      .get('/:id', ({ user, params }) => orders.get(user, params.id), {
+        auth: 'user',
+        params: OrderParams,
+        response: { 200: Order, ...errors },
+        detail: { summary: 'An order with its timeline (owner or admin)' },
+      })
+      .patch('/:id', ({ user, params, body }) => orders.update(user, params.id, body), {
+        auth: 'user',
+        params: OrderParams,
+        body: PatchOrderBody,
+        response: { 200: Order, ...errors },
+        detail: { summary: 'Owner: change the shipping address while awaiting payment; admin: set the status' },
+      })
+      .delete('/:id', ({ user, params }) => orders.cancel(user, params.id), {
+        auth: 'user',
+        params: OrderParams,
+        response: { 200: Order, ...errors },
+        detail: { summary: 'Cancel an order awaiting payment (stock returned)' },
+      })
+      .get(
+        '/:id/events',
+        async ({ user, params, headers, request, server }) => {
+          // Bun closes a connection idle for 10 s; the heartbeat keeps this one busy, so allow a bit more than its period.
+          server?.timeout(request, HEARTBEAT_MS / 1000 + 10)
+          return eventStream(await orders.track(user, params.id, headers['last-event-id']))
+        },
+        {
+          auth: 'user',
+          params: OrderParams,
+          headers: EventsHeaders,
+          response: { 200: t.String({ description: 'text/event-stream: `event: status`, `data: { status, at }`, `id` the timeline entry' }), 204: t.Void({ description: 'The order reached a final status the client has seen' }), ...errors },
+          detail: { summary: 'Live status of an order (Server-Sent Events; Last-Event-ID replays what was missed)' },
+        },
+      ),
+  )

@@ -1,0 +1,187 @@
+import { and, asc, desc, eq, inArray, lt, type SQL } from 'drizzle-orm'
+import type { Database, Queryable, Tx } from '../../db/client'
+import { isoAt, type Clock } from '../../lib/clock'
+import { open, seal, type DataKey } from '../../lib/crypto'
+import { AppError, conflict, forbidden, notFound } from '../../lib/errors'
+import { newId } from '../../lib/ids'
+import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
+import type { Principal } from '../../plugins/auth'
+import type { Role } from '../accounts/schema'
+import type { AddressInput } from '../accounts/model'
+import { checkout } from './checkout'
+import type { Idempotency } from './idempotency'
+import type { OrderLifecycle } from './lifecycle'
+import type { OrderTracking } from './tracking'
+import type { CheckoutInput, OrderDto, OrdersQueryInput, PatchOrderInput } from './model'
+import { orderItems, orders, orderTimeline, type OrderStatus } from './schema'
+
+type OrderRow = typeof orders.$inferSelect
+
+/** Statuses an admin may set by hand; `paid` only ever comes from a verified gateway event, `unpaid` from the payment check. */
+const ADMIN_SETTABLE: readonly OrderStatus[] = ['shipped', 'delivered', 'cancelled']
+
+/** Who is asking: the owner sees their orders, an admin (roles re-read from the database) sees all. */
+export interface Viewer {
+  id: string
+  admin: boolean
+}
+
+export interface OrdersDeps {
+  database: Database
+  clock: Clock
+  dataKeys: DataKey[]
+  lifecycle: OrderLifecycle
+  tracking: OrderTracking
+  idempotency: Idempotency
+  paymentCheckDelayMs: number
+  /** The profile's name and address, the defaults of a checkout. */
+  profile(userId: string): Promise<{ name: string; address: AddressInput | null }>
+  currentRoles(userId: string): Promise<Role[] | null>
+}
+
+/** Keeps orders after an account is erased, without the personal data they copied. */
+export async function eraseOrderPersonalData(tx: Tx, userId: string) {
+  await tx.update(orders).set({ customerName: '', shippingAddressSealed: null }).where(eq(orders.userId, userId))
+}
+
+export class OrdersService {
+  constructor(private readonly deps: OrdersDeps) {}
+
+  /** Admin rights are re-read from the database: a token's roles are not trusted for them. */
+  async viewer(user: Principal): Promise<Viewer> {
+    const admin = user.roles.includes('admin') && Boolean((await this.deps.currentRoles(user.id))?.includes('admin'))
+    return { id: user.id, admin }
+  }
+
+  async checkout(userId: string, input: CheckoutInput, idempotencyKey?: string): Promise<OrderDto> {
+    const { database, clock, lifecycle, idempotency } = this.deps
+    const profile = await this.deps.profile(userId)
+    const shippingAddress = input.shipping_address ?? profile.address
+    if (!shippingAddress) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', [{ field: 'shipping_address', message: 'Required: none on the profile' }])
+    const request = idempotencyKey === undefined ? null : idempotency.request(userId, idempotencyKey, 'POST /v1/orders', input)
+    const nowMs = clock.now()
+    const at = isoAt(nowMs)
+    return database.write(async (tx) => {
+      const replayed = request && (await idempotency.replay(tx, request, nowMs))
+      if (replayed) return replayed.body as OrderDto
+      const orderId = newId()
+      await checkout({
+        tx,
+        lifecycle,
+        orderId,
+        userId,
+        customerName: input.customer_name ?? profile.name,
+        shippingAddress,
+        paymentDueAt: isoAt(nowMs + this.deps.paymentCheckDelayMs),
+        at,
+        lines: [],
+      })
+      const order = await this.dto(tx, await this.row(tx, orderId))
+      if (request) await idempotency.save(tx, request, { status: 201, body: order }, nowMs)
+      return order
+    })
+  }
+
+  async list(user: Principal, query: OrdersQueryInput) {
+    const viewer = await this.viewer(user)
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE
+    const after = cursorAfter(query.cursor, isStringKey)
+    const userId = viewer.admin ? query.user_id : viewer.id
+    const filters = [userId && eq(orders.userId, userId), query.status && eq(orders.status, query.status), after && lt(orders.id, after)].filter(Boolean) as SQL[]
+    const { db } = this.deps.database
+    const rows = await db.select().from(orders).where(and(...filters)).orderBy(desc(orders.id)).limit(limit + 1)
+    const dtos = await this.dtos(db, rows.slice(0, limit))
+    return pageOf(rows, limit, (row) => row.id, (row) => dtos.get(row.id)!)
+  }
+
+  async get(user: Principal, id: string) {
+    const { db } = this.deps.database
+    return this.dto(db, await this.visible(await this.viewer(user), id))
+  }
+
+  /** 404 for an order that is not the viewer's (ids cannot be probed). */
+  async visible(viewer: Viewer, id: string): Promise<OrderRow> {
+    const row = await this.deps.database.db.select().from(orders).where(eq(orders.id, id)).get()
+    if (!row || (!viewer.admin && row.userId !== viewer.id)) throw notFound('Order')
+    return row
+  }
+
+  async update(user: Principal, id: string, patch: PatchOrderInput) {
+    const viewer = await this.viewer(user)
+    const order = await this.visible(viewer, id)
+    if (patch.status !== undefined && !viewer.admin) throw forbidden('Only an admin sets the status of an order')
+    if (patch.shipping_address && order.userId !== viewer.id) throw forbidden('Only the customer changes the shipping address')
+    if (patch.status !== undefined && !ADMIN_SETTABLE.includes(patch.status)) {
+      throw new AppError(409, 'invalid_transition', `An admin cannot set ${patch.status}: it comes from payments`)
+    }
+    const at = isoAt(this.deps.clock.now())
+    await this.deps.lifecycle.write(async (tx, transition) => {
+      if (patch.shipping_address) await this.changeAddress(tx, id, patch.shipping_address, at)
+      if (patch.status !== undefined) await transition(id, patch.status, at)
+    })
+    return this.get(user, id)
+  }
+
+  /** Cancels an order awaiting payment; its units are released (back to stock, or the flash sale's). */
+  async cancel(user: Principal, id: string) {
+    await this.visible(await this.viewer(user), id)
+    await this.deps.lifecycle.write((tx, transition) => transition(id, 'cancelled', isoAt(this.deps.clock.now())))
+    return this.get(user, id)
+  }
+
+  /** The order's status stream, or null when it has ended (see OrderTracking.open). */
+  async track(user: Principal, id: string, lastEventId?: string) {
+    await this.visible(await this.viewer(user), id)
+    return this.deps.tracking.open(id, lastEventId === undefined ? undefined : Number(lastEventId))
+  }
+
+  private async changeAddress(tx: Tx, id: string, address: AddressInput, at: string) {
+    const changed = await tx
+      .update(orders)
+      .set({ shippingAddressSealed: seal(JSON.stringify(address), this.deps.dataKeys[0]!), updatedAt: at })
+      .where(and(eq(orders.id, id), eq(orders.status, 'pending_payment')))
+      .returning({ id: orders.id })
+    if (!changed.length) throw conflict('The shipping address can only change while the order awaits payment')
+  }
+
+  private async row(q: Queryable, id: string) {
+    const row = await q.select().from(orders).where(eq(orders.id, id)).get()
+    if (!row) throw notFound('Order')
+    return row
+  }
+
+  async dto(q: Queryable, row: OrderRow): Promise<OrderDto> {
+    return (await this.dtos(q, [row])).get(row.id)!
+  }
+
+  /** Orders with their items and timelines, in two queries for the whole page. */
+  private async dtos(q: Queryable, rows: OrderRow[]): Promise<Map<string, OrderDto>> {
+    const ids = rows.map((row) => row.id)
+    const items = ids.length ? await q.select().from(orderItems).where(inArray(orderItems.orderId, ids)).orderBy(asc(orderItems.orderId)) : []
+    const timeline = ids.length ? await q.select().from(orderTimeline).where(inArray(orderTimeline.orderId, ids)).orderBy(asc(orderTimeline.id)) : []
+    return new Map(
+      rows.map((row) => [
+        row.id,
+        {
+          id: row.id,
+          user_id: row.userId,
+          status: row.status,
+          source: row.source,
+          customer_name: row.customerName,
+          shipping_address: row.shippingAddressSealed ? (JSON.parse(open(row.shippingAddressSealed, this.deps.dataKeys)) as AddressInput) : null,
+          items: items
+            .filter((item) => item.orderId === row.id)
+            .map((item) => ({ product_id: item.productId, title: item.title, sku: item.sku, unit_price: item.unitPrice, quantity: item.quantity, line_total: item.lineTotal })),
+          subtotal: row.subtotal,
+          tax: row.tax,
+          order_total: row.total,
+          currency: row.currency,
+          created_at: row.createdAt,
+          paid_at: row.paidAt,
+          payment_due_at: row.paymentDueAt,
+          timeline: timeline.filter((entry) => entry.orderId === row.id).map((entry) => ({ status: entry.status, at: entry.at })),
+        },
+      ]),
+    )
+  }
+}

@@ -1,0 +1,114 @@
+import { and, asc, desc, eq, gt, type SQL } from 'drizzle-orm'
+import type { Database } from '../../db/client'
+import type { EventBus } from '../../infra/events'
+import type { Logger } from '../../lib/logger'
+import { LocalListeners } from '../../infra/events/memory'
+import { ORDER_STATUS_CHANNEL, TRANSITIONS, type OrderStatusEvent } from './lifecycle'
+import { orderTimeline, type OrderStatus } from './schema'
+
+export const HEARTBEAT_MS = 15_000
+
+interface StatusEntry {
+  id: number
+  status: OrderStatus
+  at: string
+}
+
+const encoder = new TextEncoder()
+const frame = (entry: StatusEntry) => encoder.encode(`id: ${entry.id}\nevent: status\ndata: ${JSON.stringify({ status: entry.status, at: entry.at })}\n\n`)
+/** A comment line: ignored by clients, but keeps proxies and NATs from closing a quiet stream. */
+const heartbeat = encoder.encode(': heartbeat\n\n')
+const isFinal = (status: OrderStatus) => TRANSITIONS[status].length === 0
+
+export interface OrderTrackingDeps {
+  database: Database
+  events: EventBus
+  logger: Logger
+  heartbeatMs?: number
+}
+
+/**
+ * Live order status as Server-Sent Events. One bus subscription per instance, fanned out to
+ * the open streams by order id. A stream subscribes before it reads the timeline and drops
+ * what it already sent, so an event landing in between is neither lost nor sent twice.
+ */
+export class OrderTracking {
+  private readonly streams = new LocalListeners()
+  private subscription?: Promise<unknown>
+
+  constructor(private readonly deps: OrderTrackingDeps) {}
+
+  /**
+   * The stream of one order: what the client missed after `lastEventId` (timeline row ids are
+   * the event ids), or the current status, then every change live. Null when the order has
+   * reached a final status and the client has seen it: nothing more will come (SSE clients
+   * stop reconnecting on a 204).
+   */
+  async open(orderId: string, lastEventId?: number): Promise<ReadableStream<Uint8Array> | null> {
+    const { logger, heartbeatMs = HEARTBEAT_MS } = this.deps
+    const latest = await this.latest(orderId)
+    if (!latest || (lastEventId !== undefined && lastEventId >= latest.id && isFinal(latest.status))) return null
+    await this.subscribe()
+    let close = () => {}
+    return new ReadableStream<Uint8Array>({
+      start: async (controller) => {
+        let closed = false
+        let lastSent = 0
+        let pending: StatusEntry[] | null = []
+        const send = (entry: StatusEntry) => {
+          if (closed || entry.id <= lastSent) return
+          lastSent = entry.id
+          controller.enqueue(frame(entry))
+          // Nothing follows a final status: end the stream (a reconnect then gets a 204).
+          if (isFinal(entry.status)) {
+            close()
+            controller.close()
+          }
+        }
+        const listener = (message: unknown) => {
+          const { event_id: id, status, at } = message as OrderStatusEvent
+          if (pending) pending.push({ id, status, at })
+          else send({ id, status, at })
+        }
+        const timer = setInterval(() => controller.enqueue(heartbeat), heartbeatMs)
+        close = () => {
+          closed = true
+          clearInterval(timer)
+          this.streams.remove(orderId, listener)
+        }
+        this.streams.add(orderId, listener)
+        const missed = lastEventId === undefined ? [] : await this.after(orderId, lastEventId)
+        for (const entry of missed.length ? missed : [(await this.latest(orderId))!]) send(entry)
+        const live = pending
+        pending = null
+        for (const entry of live) send(entry)
+        logger.debug('order stream opened', { order_id: orderId })
+      },
+      cancel: () => close(),
+    })
+  }
+
+  private async subscribe() {
+    this.subscription ??= this.deps.events.subscribe(ORDER_STATUS_CHANNEL, (message) =>
+      this.streams.deliver((message as OrderStatusEvent).order_id, message, (error) => this.deps.logger.warn('order stream failed', { error: String(error) })),
+    )
+    try {
+      await this.subscription
+    } catch (error) {
+      this.subscription = undefined
+      throw error
+    }
+  }
+
+  private entries(where: SQL | undefined, order: SQL) {
+    return this.deps.database.db.select({ id: orderTimeline.id, status: orderTimeline.status, at: orderTimeline.at }).from(orderTimeline).where(where).orderBy(order)
+  }
+
+  private after(orderId: string, lastEventId: number): Promise<StatusEntry[]> {
+    return this.entries(and(eq(orderTimeline.orderId, orderId), gt(orderTimeline.id, lastEventId)), asc(orderTimeline.id))
+  }
+
+  private latest(orderId: string): Promise<StatusEntry | undefined> {
+    return this.entries(eq(orderTimeline.orderId, orderId), desc(orderTimeline.id)).get()
+  }
+}
