@@ -128,6 +128,15 @@ export async function findIphone(shop: Shop) {
   return brazil && catalog.findBySku(brazil.id, IPHONE.sku)
 }
 
+/** The default campaign: 100 iPhones at R$ 1,00 (tax included) every hour, 24 drops, 15 minutes to pay. */
+export const BLACK_FRIDAY = { price: 100, units_per_drop: 100, drop_count: 24, interval_seconds: 3600, per_customer_limit: 1 as const, payment_window_seconds: 900 }
+
+/** The Black Friday campaign on the iPhone, its first drop opening as the seed runs; kept if the iPhone already has one. */
+async function ensureBlackFriday(shop: Shop, iphoneId: string) {
+  const { service } = shop.services.flashSale
+  return (await service.latestCampaignOf(iphoneId)) ?? service.createCampaign('seed', { product_id: iphoneId, starts_at: new Date().toISOString(), ...BLACK_FRIDAY })
+}
+
 /** Demo accounts and catalog; each step checks before it writes, so running it twice changes nothing. */
 export async function seedDemo(shop: Shop) {
   const { accounts } = shop.services
@@ -136,6 +145,6 @@ export async function seedDemo(shop: Shop) {
     if (e?.code !== 'email_taken') throw e
   })
   const { iphone, ...catalog } = await seedCatalog(shop.services)
-  // Black Friday campaign (issue 5) goes here: sell `iphone.id` (see IPHONE for why its stock is 3,000).
-  return { admin: DEMO_ADMIN.email, customer: DEMO_CUSTOMER.email, ...catalog, iphone_id: iphone.id }
+  const blackFriday = await ensureBlackFriday(shop, iphone.id)
+  return { admin: DEMO_ADMIN.email, customer: DEMO_CUSTOMER.email, ...catalog, iphone_id: iphone.id, black_friday_campaign_id: blackFriday.id }
 }

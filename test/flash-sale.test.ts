@@ -5,6 +5,7 @@ import { sha256Hex } from '../src/lib/crypto'
 import { products } from '../src/modules/catalog/schema'
 import { orderItems, orders } from '../src/modules/orders/schema'
 import { flashSaleDrops } from '../src/modules/flash-sale/schema'
+import { seedDemo } from '../src/seed-data'
 import { startShop, type TestShop } from './support/harness'
 import { testRedis } from './support/redis'
 import { allocated, createDrop, entriesOf, ledgerOf } from './support/flash-sale'
@@ -140,6 +141,11 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       expect((await entriesOf(s, dropId)).map((e) => e.outcome)).toEqual(['won', 'won', 'waitlisted', 'waitlisted'])
       expect((await mine(dropId, buyers[2]!.token)).body).toMatchObject({ seq: 3, status: 'waitlisted' })
       expect((await mine(dropId, buyers[5]!.token)).status).toBe(404)
+      const metrics = (await s.request('GET', '/metrics')).body as string
+      expect(metrics).toMatch(/^flash_sale_entries_total\{result="sold_out"\} [1-9]/m)
+      expect(metrics).toMatch(/^flash_sale_allocations_total\{outcome="waitlisted"\} [1-9]/m)
+      expect(metrics).toMatch(/^flash_sale_allocation_latency_seconds_count [1-9]/m)
+      expect(metrics).toContain(`flash_sale_queue_depth{drop_id="${dropId}"} 0`)
     })
 
     test('short stock: the drop opens with what there is; none at all is sold out at once', async () => {
@@ -246,4 +252,20 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       expect((await s.request('GET', '/v1/flash-sales/drops/nope/audit')).status).toBe(404)
     })
   })
+})
+
+test('the demo seed adds the Black Friday campaign on the iPhone once', async () => {
+  const s = await startShop()
+  try {
+    const first = await seedDemo(s.shop)
+    const again = await seedDemo(s.shop)
+    expect(again.black_friday_campaign_id).toBe(first.black_friday_campaign_id)
+    const list = await s.request('GET', '/v1/flash-sales')
+    expect(list.body.data).toHaveLength(1)
+    const [campaign] = list.body.data
+    expect(campaign).toMatchObject({ id: first.black_friday_campaign_id, product_id: first.iphone_id, price: 100, currency: 'BRL', units_per_drop: 100, drop_count: 24, interval_seconds: 3600 })
+    expect(campaign.drops.map((d: { units: number }) => d.units)).toEqual(Array(24).fill(100))
+  } finally {
+    await s.close()
+  }
 })

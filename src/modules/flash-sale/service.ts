@@ -102,6 +102,12 @@ export class FlashSaleService {
     return (await this.withDrops([row]))[0]!
   }
 
+  /** The newest campaign on a product, or null (the demo seed checks it before creating one). */
+  async latestCampaignOf(productId: string) {
+    const row = await this.selectCampaigns().where(eq(flashSaleCampaigns.productId, productId)).orderBy(desc(flashSaleCampaigns.id)).get()
+    return row ? (await this.withDrops([row]))[0]! : null
+  }
+
   /**
    * The hot path: the schedule from memory, then one round trip to the queue. No SQL for a
    * drop this process knows (every drop it created or loaded).
