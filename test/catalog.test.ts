@@ -133,6 +133,22 @@ describe('POST /v1/products', () => {
     expect((await post(bookBody(regionId))).status).toBe(201)
   })
 
+  test('415 for a body that is not JSON, 400 for malformed JSON, 422 for a NUL in text; any other text is kept as sent', async () => {
+    const regionId = await newRegion()
+    const form = await s.request('POST', '/v1/products', { token: admin.token, raw: 'type=generic', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    expect(form.status).toBe(415)
+    expect(form.body.code).toBe('unsupported_media_type')
+    const broken = await s.request('POST', '/v1/products', { token: admin.token, raw: '{"type":', headers: { 'content-type': 'application/json' } })
+    expect(broken.status).toBe(400)
+    expect(broken.body.code).toBe('malformed_json')
+    // SQLite would hand a text back cut at its first NUL: refused rather than silently shortened.
+    const nul = await post(genericBody(regionId, { title: 'Nul\u0000 byte' }))
+    expect(nul.status).toBe(422)
+    expect(nul.body.errors[0].field).toBe('title')
+    const odd = await create(genericBody(regionId, { title: 'Ünïcödé 🙂 título', attributes: { 'ключ': ['значение\u0000', { nested: null }] } }))
+    expect((await s.request('GET', `/v1/products/${odd.id}`)).body).toMatchObject({ title: 'Ünïcödé 🙂 título', attributes: { 'ключ': ['значение\u0000', { nested: null }] } })
+  })
+
   test('401 without a token, 403 for a customer', async () => {
     const regionId = await newRegion()
     expect((await s.request('POST', '/v1/products', { body: bookBody(regionId) })).status).toBe(401)
@@ -252,7 +268,7 @@ describe('GET /v1/products', () => {
   })
 
   test('q is plain text: FTS5 syntax and quotes neither fail nor widen the search', async () => {
-    for (const q of ['"', 'AND', 'title:java', 'java OR solitude', '(', '*', 'NEAR(a b)', "O'Reilly", '!!!']) {
+    for (const q of ['"', 'AND', 'title:java', 'java OR solitude', '(', '*', 'NEAR(a b)', "O'Reilly", '!!!', 'ja\u0000va', '^', '--']) {
       const res = await s.request('GET', `/v1/products?region_id=${regionId}&q=${encodeURIComponent(q)}`)
       expect(res.status).toBe(200)
       expect(res.body.data.length).toBeLessThan(4)

@@ -91,6 +91,7 @@ describe('POST /v1/products/{id}/stock', () => {
       { set: -1, reason: 'x' },
       { delta: 1 },
       { delta: 1, reason: ' ' },
+      { delta: 1, reason: 'cut\u0000here' },
       { delta: 1.5, reason: 'x' },
       { delta: 1, reason: 'x', stock: 5 },
     ]) {

@@ -40,6 +40,7 @@ describe('POST /v1/regions', () => {
       [{ ...brazil, tax: 12.5 }, 'tax'],
       [{ ...brazil, tax: 10_001 }, 'tax'],
       [{ ...brazil, title: '  ' }, 'title'],
+      [{ ...brazil, title: 'Bra\u0000zil' }, 'title'],
       [{ ...brazil, id: 'mine' }, 'id'],
       [{ title: 'Brazil', country: 'BR', currency: 'BRL' }, 'tax'],
     ] as const

@@ -1,10 +1,11 @@
 import { t } from 'elysia'
 import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+import { Text } from '../../lib/text'
 
 const MAX_MINOR_UNITS = 1_000_000_000_000
-const Title = t.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
+const Title = Text({ blank: false, maxLength: 200 })
 const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[\\w.\\-/]+$', description: 'Letters, digits and . _ - /; unique in the region' })
-const Description = t.String({ maxLength: 5000 })
+const Description = Text({ maxLength: 5000 })
 const ImageUrl = t.String({ format: 'uri', pattern: '^https://', maxLength: 2048, description: 'https only; the server never fetches it' })
 const Price = t.Integer({ minimum: 0, maximum: MAX_MINOR_UNITS, description: "Minor units of the region's currency" })
 const CategoryIds = t.Array(Id, { maxItems: 20, uniqueItems: true })
@@ -61,7 +62,7 @@ export const ProductPage = Page(Product)
 export const ProductParams = t.Object({ id: Id })
 
 export const Category = t.Object({ id: t.String(), name: t.String(), created_at: Timestamp })
-export const CreateCategoryBody = strictObject({ name: t.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) })
+export const CreateCategoryBody = strictObject({ name: Text({ blank: false, maxLength: 100 }) })
 export const CategoriesQuery = query({ ...PageQuery })
 export const CategoryPage = Page(Category)
 

@@ -6,7 +6,8 @@
  */
 export function ftsQuery(q: string): string | null {
   const words = q
-    .split(/\s+/)
+    // Control characters too: FTS5's parser stops at a NUL inside a quoted word.
+    .split(/[\s\p{Cc}]+/u)
     .filter((word) => /[\p{L}\p{N}]/u.test(word))
     .map((word) => (/^[\dXx-]+$/.test(word) ? word.replaceAll('-', '') : word))
   if (words.length === 0) return null

@@ -1,5 +1,6 @@
 import { t } from 'elysia'
 import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+import { Text } from '../../lib/text'
 
 const MAX_UNITS = 1_000_000_000
 
@@ -7,7 +8,7 @@ export const StockBody = strictObject(
   {
     delta: t.Optional(t.Integer({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: 'Units to add (negative: remove)' })),
     set: t.Optional(t.Integer({ minimum: 0, maximum: MAX_UNITS, description: 'The stock counted; the ledger records the difference' })),
-    reason: t.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: "Why (stored as the ledger row's ref)" }),
+    reason: Text({ blank: false, maxLength: 200, description: "Why (stored as the ledger row's ref)" }),
   },
   { description: 'Exactly one of delta or set, plus reason' },
 )
@@ -33,7 +34,7 @@ const PurchaseLine = strictObject({
   unit_cost: t.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: "Minor units of the product's currency" }),
 })
 export const PurchaseBody = strictObject({
-  supplier: t.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+  supplier: Text({ blank: false, maxLength: 200 }),
   items: t.Array(PurchaseLine, { minItems: 1, maxItems: 200 }),
 })
 export const Purchase = t.Object({

@@ -1,7 +1,8 @@
 import { t } from 'elysia'
 import { Id, Page, PageQuery, Problem, query, strictObject } from '../../lib/models'
+import { Text } from '../../lib/text'
 
-const Title = t.String({ minLength: 1, maxLength: 100, pattern: '\\S' })
+const Title = Text({ blank: false, maxLength: 100 })
 const Country = t.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 (stored upper case)' })
 const Currency = t.String({ pattern: '^[A-Za-z]{3}$', description: 'ISO 4217 (stored upper case)' })
 const Tax = t.Integer({ minimum: 0, maximum: 10_000, description: 'Basis points: 1000 is 10 %' })

@@ -3,5 +3,5 @@ import type { ProductType } from '.'
 
 /** Anything else: free attributes (brand, colour, storage…) shown as given. */
 export const generic: ProductType = {
-  attributes: T.Record(T.String({ maxLength: 100 }), T.Unknown()),
+  attributes: T.Record(T.String(), T.Unknown()),
 }
