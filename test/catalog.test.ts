@@ -81,6 +81,7 @@ describe('POST /v1/products', () => {
     const regionId = await newRegion()
     const mug = await create(genericBody(regionId, { image_url: null }))
     expect(mug).toMatchObject({ type: 'generic', attributes: { colour: 'white', capacity_ml: 350 }, description: '', image_url: null, stock: 0, category_ids: [] })
+    expect((await create(genericBody(regionId, { attributes: undefined }))).attributes).toEqual({})
     const res = await post(genericBody(regionId, { sku: undefined }))
     expect(res.status).toBe(422)
     expect(res.body.errors).toEqual([{ field: 'sku', message: 'Required for generic products' }])
@@ -106,6 +107,7 @@ describe('POST /v1/products', () => {
       [bookBody(regionId, { sku: 'has space' }), 'sku'],
       [bookBody(regionId, { id: 'chosen' }), 'id'],
       [genericBody(regionId, { attributes: 'red' }), 'attributes'],
+      [bookBody(regionId, { attributes: undefined }), 'attributes.isbn'],
     ]
     for (const [body, field] of cases) {
       const res = await post(body)

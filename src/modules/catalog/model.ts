@@ -4,7 +4,7 @@ import { Text } from '../../lib/text'
 
 const MAX_MINOR_UNITS = 1_000_000_000_000
 const Title = Text({ blank: false, maxLength: 200 })
-const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[\\w.\\-/]+$', description: 'Letters, digits and . _ - /; unique in the region' })
+const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[^\\s\\u0000-\\u001f\\u007f]+$', description: 'No spaces; unique in the region' })
 const Description = Text({ maxLength: 5000 })
 const ImageUrl = t.String({ format: 'uri', pattern: '^https://', maxLength: 2048, description: 'https only; the server never fetches it' })
 const Price = t.Integer({ minimum: 0, maximum: MAX_MINOR_UNITS, description: "Minor units of the region's currency" })
@@ -38,7 +38,7 @@ export const CreateProductBody = strictObject({
   price: Price,
   stock: t.Optional(t.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'Initial stock, written to the ledger as an adjustment' })),
   category_ids: t.Optional(CategoryIds),
-  attributes: Attributes,
+  attributes: t.Optional(Attributes),
 })
 
 export const PatchProductBody = strictObject({

@@ -115,7 +115,7 @@ export class CatalogService {
   async create(actorId: string | null, input: CreateProductInput) {
     const { types } = this.deps
     const type = types.get(input.type)
-    const attributes = types.attributesOf(type, input.attributes)
+    const attributes = types.attributesOf(type, input.attributes ?? {})
     const sku = input.sku ?? type.defaultSku?.(attributes)
     if (!sku) throw invalid([{ field: 'sku', message: `Required for ${input.type} products` }])
     const now = this.now()
