@@ -46,7 +46,7 @@ export class DropScheduler implements Worker {
   async start() {
     this.running = true
     await this.options.schedule.load()
-    this.loop()
+    void this.loop()
   }
 
   async stop() {
@@ -55,19 +55,18 @@ export class DropScheduler implements Worker {
     await this.ticking
   }
 
-  private loop() {
+  private async loop() {
+    await this.tick()
     if (!this.running) return
-    void this.tick().then(async () => {
-      if (!this.running) return
-      const wait = Math.min(Math.max((await this.nextEdge()) - this.options.clock.now(), 5), this.options.pollMs ?? 1000)
-      this.timer = setTimeout(() => this.loop(), wait)
-    })
+    const pollMs = this.options.pollMs ?? 1000
+    const wait = await this.untilNextOpening().catch(() => pollMs)
+    if (this.running) this.timer = setTimeout(() => void this.loop(), Math.min(Math.max(wait, 5), pollMs))
   }
 
-  /** When the next scheduled drop opens (open drops close on the poll). */
-  private async nextEdge() {
+  /** Milliseconds until the next scheduled drop opens (open drops close on the poll). */
+  private async untilNextOpening() {
     const row = await this.options.database.db.select({ at: min(flashSaleDrops.opensAt) }).from(flashSaleDrops).where(eq(flashSaleDrops.status, 'scheduled')).get()
-    return row?.at ?? Number.POSITIVE_INFINITY
+    return (row?.at ?? Number.POSITIVE_INFINITY) - this.options.clock.now()
   }
 
   private async pass() {
