@@ -151,6 +151,13 @@ describe('POST /v1/products', () => {
     expect((await s.request('GET', `/v1/products/${odd.id}`)).body).toMatchObject({ title: 'Ünïcödé 🙂 título', attributes: { 'ключ': ['значение\u0000', { nested: null }] } })
   })
 
+  test('20 racing creations of one ISBN in a region: exactly one 201, the rest 409, one row', async () => {
+    const regionId = await newRegion()
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(bookBody(regionId, { sku: i % 2 ? undefined : `DDIA-${i}` }))))
+    expect(answers.map((a) => a.status).sort()).toEqual([201, ...Array(19).fill(409)])
+    expect((await s.request('GET', `/v1/products?region_id=${regionId}`)).body.data).toHaveLength(1)
+  })
+
   test('401 without a token, 403 for a customer', async () => {
     const regionId = await newRegion()
     expect((await s.request('POST', '/v1/products', { body: bookBody(regionId) })).status).toBe(401)
@@ -345,6 +352,12 @@ describe('categories', () => {
     const list = await s.request('GET', '/v1/categories?limit=100')
     expect(list.status).toBe(200)
     expect(list.body.data).toContainEqual(res.body)
+  })
+
+  test('10 racing creations of one name: one 201, nine 409', async () => {
+    const name = `Racing ${crypto.randomUUID()}`
+    const answers = await Promise.all(Array.from({ length: 10 }, () => s.request('POST', '/v1/categories', { token: admin.token, body: { name } })))
+    expect(answers.map((a) => a.status).sort()).toEqual([201, ...Array(9).fill(409)])
   })
 
   test('422 for an empty name or extra fields; 401/403', async () => {
