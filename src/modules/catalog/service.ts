@@ -157,8 +157,8 @@ export class CatalogService {
       if (!current) throw notFound('Product')
       const type = types.get(current.type)
       const attributes = patch.attributes ? types.attributesOf(type, patch.attributes) : current.attributes
-      const next: ProductRow = {
-        ...current,
+      // Only the patchable columns: stock moves through the ledger alone.
+      const changes = {
         sku: patch.sku ?? current.sku,
         title: patch.title?.trim() ?? current.title,
         description: patch.description ?? current.description,
@@ -168,13 +168,12 @@ export class CatalogService {
         searchTerms: searchTermsOf(type, attributes),
         updatedAt: this.now(),
       }
-      if (patch.sku !== undefined || patch.attributes) await checkUnique(tx, next, type)
+      if (patch.sku !== undefined || patch.attributes) await checkUnique(tx, { ...current, ...changes }, type)
       if (patch.category_ids) {
         await checkCategories(tx, patch.category_ids)
         await tx.delete(productCategories).where(eq(productCategories.productId, id))
         await linkCategories(tx, id, patch.category_ids)
       }
-      const { id: _, ...changes } = next
       await tx.update(products).set(changes).where(eq(products.id, id))
       return (await this.liveProduct(tx, id))!
     })
