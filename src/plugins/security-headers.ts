@@ -77,8 +77,11 @@ export const securityHeaders = ({ corsOrigins, docsPath }: SecurityHeadersOption
       }
     })
     .onAfterHandle({ as: 'global' }, async ({ route, responseValue, set }) => {
-      if (route !== docsPath || !(responseValue instanceof Response)) return
-      const html = await responseValue.clone().text()
+      if (route !== docsPath) return
+      // A route that answers a fixed Response (the docs page) hands hooks a function making copies of it.
+      const page = typeof responseValue === 'function' ? (responseValue as () => unknown)() : responseValue
+      if (!(page instanceof Response)) return
+      const html = await page.clone().text()
       if (docs.html !== html) docs = { html, policy: docsCsp(html) }
       set.headers['content-security-policy'] = docs.policy
     })
