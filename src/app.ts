@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps) {
     profile: (id) => accounts.me(id),
     currentRoles: (id) => accounts.currentRoles(id),
   })
-  const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, dataKeys, redis: deps.redis, orders: orderLifecycle, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
+  const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, dataKeys, redis: deps.redis, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
   workers.push(...flashSale.workers)
 
   const app = new Elysia({ normalize: false })
@@ -120,7 +120,7 @@ export function createApp(deps: AppDeps) {
     .use(regionsRoutes(regions, authPlugin))
     .use(catalogRoutes(catalog, authPlugin))
     .use(inventoryRoutes(inventory, authPlugin))
-    .use(flashSaleRoutes(flashSale.service, authPlugin))
+    .use(flashSaleRoutes(flashSale.service, flashSale.changes, authPlugin))
 
   return {
     app,

@@ -234,6 +234,58 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
     })
   })
 
+  describe('live results (SSE)', () => {
+    /** The `entry` events of a stream, read as they come. */
+    async function entryStream(dropId: string, token: string) {
+      const res = await fetch(`${s.url}/v1/flash-sales/drops/${dropId}/entries/me/events`, { headers: { authorization: `Bearer ${token}` } })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toBe('text/event-stream')
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+      let buffered = ''
+      const seen: { status: string }[] = []
+      return {
+        /** The next entry whose status is `status`; fails if the stream ends first. */
+        async until(status: string) {
+          for (;;) {
+            const at = seen.findIndex((entry) => entry.status === status)
+            if (at >= 0) return seen.splice(0, at + 1).at(-1)
+            const { value, done } = await reader.read()
+            if (done) throw new Error(`stream ended before ${status}`)
+            const frames = (buffered + value).split('\n\n')
+            buffered = frames.pop()!
+            for (const frame of frames) {
+              const data = frame.split('\n').find((line) => line.startsWith('data: '))
+              if (data) seen.push(JSON.parse(data.slice('data: '.length)))
+            }
+          }
+        },
+        async ended() {
+          for (;;) if ((await reader.read()).done) return true
+        },
+        cancel: () => reader.cancel(),
+      }
+    }
+
+    test('a customer hears the decision, a promotion from the waitlist, and the end', async () => {
+      const { dropId } = await createDrop(s, { units: 1, waitlist: 2 })
+      await tick()
+      const [winner, second, third] = await customers(3)
+      for (const buyer of [winner!, second!, third!]) expect((await enter(dropId, buyer.token)).status).toBe(202)
+      const secondStream = await entryStream(dropId, second!.token)
+      const thirdStream = await entryStream(dropId, third!.token)
+      expect(await secondStream.until('waitlisted')).toMatchObject({ seq: 2 })
+      await thirdStream.until('waitlisted')
+      await expire((await entriesOf(s, dropId))[0]!.orderId!)
+      expect(await secondStream.until('won')).toMatchObject({ seq: 2, order_id: expect.any(String), pay_by: expect.any(String) })
+      await closeDrop()
+      expect(await thirdStream.until('lost')).toMatchObject({ seq: 3 })
+      expect(await thirdStream.ended()).toBe(true)
+      await secondStream.cancel()
+      expect((await s.request('GET', `/v1/flash-sales/drops/${dropId}/entries/me/events`, { token: winner!.token })).status).toBe(200)
+      expect((await s.request('GET', `/v1/flash-sales/drops/nope/entries/me/events`, { token: winner!.token })).status).toBe(404)
+    })
+  })
+
   describe('audit', () => {
     test('409 until the drop closes; then every entry in seq order with a hash the customer can recompute', async () => {
       const { dropId } = await createDrop(s, { units: 2, waitlist: 2 })

@@ -6,6 +6,7 @@ import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
 import type { Worker } from '../../app'
 import { allocateBatch, claimDrop, OutOfOrder, StaleAllocator, type WinnerOrders } from './allocation'
+import type { EntryEvents } from './events'
 import type { FlashSaleMetrics } from './metrics'
 import { flashSaleDrops } from './schema'
 
@@ -15,6 +16,8 @@ export interface AllocatorOptions extends WinnerOrders {
   clock: Clock
   logger: Logger
   metrics?: FlashSaleMetrics
+  /** Tells customers' event streams their entries were decided. */
+  changes?: Pick<EntryEvents, 'changed'>
   /** This process's lease owner id. */
   owner?: string
   /** A crashed allocator's drop is taken over this long after its last renewal. */
@@ -117,6 +120,7 @@ export class Allocator implements Worker {
       throw error
     }
     await queue.settle(dropId, settled)
+    await this.options.changes?.changed({ drop_id: dropId, user_ids: settled.map((entry) => entry.userId) })
     if (metrics) {
       const known = clock.now()
       for (const entry of batch) metrics.latency.observe(Math.max(0, known - entry.at) / 1000)

@@ -2,6 +2,7 @@ import type Redis from 'ioredis'
 import type { Registry } from 'prom-client'
 import type { Worker } from '../../app'
 import type { Database } from '../../db/client'
+import type { EventBus } from '../../infra/events'
 import type { FlashSaleQueue } from '../../infra/queue'
 import { memoryQueue } from '../../infra/queue/memory'
 import { redisQueue } from '../../infra/queue/redis'
@@ -12,6 +13,7 @@ import type { Logger } from '../../lib/logger'
 import type { OrderLifecycle } from '../orders/lifecycle'
 import { releaseWinner } from './allocation'
 import { Allocator } from './allocator'
+import { EntryEvents } from './events'
 import { FlashSaleMetrics } from './metrics'
 import { DropSchedule } from './schedule'
 import { DropScheduler } from './scheduler'
@@ -25,6 +27,7 @@ export interface FlashSaleModuleDeps {
   dataKeys: DataKey[]
   redis?: (name: string) => Redis
   orders: OrderLifecycle
+  events: EventBus
   /** False leaves allocation to other instances (or a dedicated allocator process). */
   runAllocator: boolean
 }
@@ -39,9 +42,11 @@ export function createFlashSale(deps: FlashSaleModuleDeps) {
   const connections = deps.redis ? [deps.redis('flash-sale'), deps.redis('flash-sale-allocator')] : []
   const queue: FlashSaleQueue = connections.length ? redisQueue(connections[0]!, connections[1]!) : memoryQueue()
   const schedule = new DropSchedule(database)
-  const scheduler = new DropScheduler({ database, queue, clock, logger, schedule })
-  const metrics = new FlashSaleMetrics(deps.metrics, () => Promise.all(scheduler.openDrops.map(async (id) => [id, await queue.backlog(id)] as [string, number])))
+  const depths = (): Promise<[string, number][]> => Promise.all(scheduler.openDrops.map(async (id) => [id, await queue.backlog(id)]))
+  const metrics = new FlashSaleMetrics(deps.metrics, depths)
   const service = new FlashSaleService({ database, clock, queue, schedule, metrics })
+  const changes = new EntryEvents({ events: deps.events, logger, entryOf: (userId, dropId) => service.myEntry(userId, dropId), dropOfOrder: (id) => service.dropOfOrder(id) })
+  const scheduler = new DropScheduler({ database, queue, clock, logger, schedule, changes })
   const winners = { orders, dataKeys }
   orders.onRelease('flash_sale', (tx, order, at) => releaseWinner(tx, winners, order, at))
 
@@ -54,6 +59,6 @@ export function createFlashSale(deps: FlashSaleModuleDeps) {
     },
     scheduler,
   ]
-  if (deps.runAllocator) workers.push(new Allocator({ ...winners, database, queue, clock, logger, metrics }))
-  return { service, scheduler, queue, workers }
+  if (deps.runAllocator) workers.push(new Allocator({ ...winners, database, queue, clock, logger, metrics, changes }))
+  return { service, changes, scheduler, queue, workers }
 }

@@ -1,11 +1,13 @@
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
+import { sseResponse } from '../../lib/sse'
+import { HEARTBEAT_MS, type EntryEvents } from './events'
 import type { FlashSaleService } from './service'
 import { Audit, Campaign, CampaignPage, CampaignParams, CampaignsQuery, CreateCampaignBody, DropParams, EntryAccepted, MyEntry, Problem } from './model'
 
 const customerErrors = { 401: Problem, 403: Problem, 404: Problem, 422: Problem, 429: Problem, 503: Problem }
 
-export const flashSaleRoutes = (flashSales: FlashSaleService, auth: AuthPlugin) =>
+export const flashSaleRoutes = (flashSales: FlashSaleService, entryEvents: EntryEvents, auth: AuthPlugin) =>
   new Elysia({ name: 'flash-sale-routes' })
     .use(auth)
     .group('/v1/flash-sales', { detail: { tags: ['flash-sales'] } }, (app) =>
@@ -41,6 +43,20 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, auth: AuthPlugin) 
           response: { 200: MyEntry, ...customerErrors },
           detail: { summary: 'My entry in a drop and its result' },
         })
+        .get(
+          '/drops/:drop_id/entries/me/events',
+          async ({ params, user, request, server }) => {
+            // Bun closes a connection idle for 10 s; the heartbeat keeps this one busy.
+            server?.timeout(request, HEARTBEAT_MS / 1000 + 10)
+            return sseResponse(await entryEvents.open(user.id, params.drop_id))
+          },
+          {
+            auth: 'customer',
+            params: DropParams,
+            response: { 200: t.String({ description: 'text/event-stream: `event: entry`, `data` as GET …/entries/me; ends after `lost` or `expired`' }), ...customerErrors },
+            detail: { summary: 'My entry in a drop, live (Server-Sent Events): at once, then each change' },
+          },
+        )
         .get('/drops/:drop_id/audit', ({ params }) => flashSales.audit(params.drop_id), {
           params: DropParams,
           response: { 200: Audit, 404: Problem, 409: Problem, 422: Problem, 429: Problem },

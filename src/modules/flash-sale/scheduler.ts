@@ -5,6 +5,7 @@ import { isoAt, type Clock } from '../../lib/clock'
 import type { Logger } from '../../lib/logger'
 import type { Worker } from '../../app'
 import { closeDropTx, openDropTx } from './allocation'
+import type { EntryEvents } from './events'
 import type { DropSchedule } from './schedule'
 import { flashSaleCampaigns, flashSaleDrops } from './schema'
 
@@ -14,6 +15,8 @@ export interface DropSchedulerOptions {
   clock: Clock
   logger: Logger
   schedule: DropSchedule
+  /** Tells customers' event streams a drop closed (its waitlist is lost). */
+  changes?: Pick<EntryEvents, 'changed'>
   /** How long a closed drop's queue stays readable (results) before Redis frees it. */
   retainMs?: number
   /** Longest sleep between ticks; the scheduler also wakes at the next drop edge. */
@@ -98,7 +101,9 @@ export class DropScheduler implements Worker {
         open.push(drop.id)
         continue
       }
-      if (await database.write((tx) => closeDropTx(tx, drop.id, at))) await queue.retireDrop(drop.id, retainMs)
+      if (!(await database.write((tx) => closeDropTx(tx, drop.id, at)))) continue
+      await queue.retireDrop(drop.id, retainMs)
+      await this.options.changes?.changed({ drop_id: drop.id })
     }
     this.openIds = open
   }

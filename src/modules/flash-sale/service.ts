@@ -146,6 +146,12 @@ export class FlashSaleService {
     }
   }
 
+  /** The drop a flash-sale order was won in, or null. */
+  async dropOfOrder(orderId: string) {
+    const row = await this.deps.database.db.select({ dropId: flashSaleEntries.dropId }).from(flashSaleEntries).where(eq(flashSaleEntries.orderId, orderId)).get()
+    return row?.dropId ?? null
+  }
+
   async audit(dropId: string): Promise<AuditDto> {
     const { db } = this.deps.database
     const drop = await db
