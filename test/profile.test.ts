@@ -44,6 +44,13 @@ describe('GET/PATCH /v1/me', () => {
     expect(res.status).toBe(422)
     expect(res.body.errors[0].field).toBe('address.country')
   })
+
+  test('a NUL inside a name or address line answers 422 (the driver would cut the string there)', async () => {
+    const u = await s.register('Ana')
+    expect((await s.request('PATCH', '/v1/me', { token: u.token, body: { name: 'Ana\u0000Maria' } })).status).toBe(422)
+    expect((await s.request('PATCH', '/v1/me', { token: u.token, body: { address: { ...address, line1: 'Rua\u0000 1' } } })).status).toBe(422)
+    expect((await s.request('GET', '/v1/me', { token: u.token })).body.name).toBe('Ana')
+  })
 })
 
 describe('photo', () => {

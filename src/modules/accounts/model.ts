@@ -1,17 +1,18 @@
 import { t } from 'elysia'
 import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+import { Text } from '../../lib/text'
 
 export const RoleName = t.Union([t.Literal('customer'), t.Literal('admin')])
 const Email = t.String({ format: 'email', maxLength: 254 })
 const Password = t.String({ minLength: 8, maxLength: 128 })
-const Name = t.String({ minLength: 1, maxLength: 100, pattern: '\\S' })
+const Name = Text({ blank: false, minLength: 1, maxLength: 100 })
 
 export const Address = strictObject({
-  line1: t.String({ minLength: 1, maxLength: 200 }),
-  line2: t.Optional(t.String({ maxLength: 200 })),
-  city: t.String({ minLength: 1, maxLength: 100 }),
-  state: t.Optional(t.String({ maxLength: 100 })),
-  postal_code: t.String({ minLength: 1, maxLength: 20 }),
+  line1: Text({ blank: false, minLength: 1, maxLength: 200 }),
+  line2: t.Optional(Text({ maxLength: 200 })),
+  city: Text({ blank: false, minLength: 1, maxLength: 100 }),
+  state: t.Optional(Text({ maxLength: 100 })),
+  postal_code: Text({ blank: false, minLength: 1, maxLength: 20 }),
   country: t.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
 })
 
