@@ -30,6 +30,13 @@ export interface EdgeOptions {
  */
 export function edge({ config, clock, logger, metrics, redis, docsPath }: EdgeOptions) {
   const connection = redis?.('edge')
+  let lastErrorLog = 0
+  connection?.on('error', (error) => {
+    // ioredis reports every failed reconnect; one line a minute says enough.
+    if (Date.now() - lastErrorLog < 60_000) return
+    lastErrorLog = Date.now()
+    logger.warn('redis connection error', { error: String(error) })
+  })
   const plugins = new Elysia({ name: 'edge' })
     .use(telemetry({ logger, metrics }))
     .use(securityHeaders({ corsOrigins: config.CORS_ORIGINS, docsPath }))

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Elysia } from 'elysia'
+import { startShop, type TestShop } from './support/harness'
+import { httpErrors } from '../src/plugins/http-errors'
+import { createRedis } from '../src/infra/redis'
+import { createLogger } from '../src/lib/logger'
+
+/** A redis-server of this test's own, on its own port, that the test stops and starts again. */
+function ownRedis() {
+  const dir = mkdtempSync(join(tmpdir(), 'shop-redis-'))
+  const probe = Bun.serve({ port: 0, fetch: () => new Response() })
+  const port = probe.port!
+  probe.stop(true)
+  let server: ReturnType<typeof Bun.spawn> | undefined
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      server = Bun.spawn(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdout: 'ignore', stderr: 'inherit' })
+      for (let i = 0; i < 100; i++) {
+        const ping = Bun.spawnSync(['redis-cli', '-p', String(port), 'ping'])
+        if (ping.stdout.toString().trim() === 'PONG') return
+        await Bun.sleep(50)
+      }
+      throw new Error(`redis-server did not start on port ${port}`)
+    },
+    async stop() {
+      server?.kill('SIGKILL')
+      await server?.exited
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+/** Polls `read` until `ok` (bounded): recovery takes a reconnect, whose moment is not ours to fix. */
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, attempts = 150): Promise<T> {
+  let value = await read()
+  for (let i = 0; i < attempts && !ok(value); i++) {
+    await Bun.sleep(50)
+    value = await read()
+  }
+  return value
+}
+
+const redis = ownRedis()
+let s: TestShop
+beforeAll(async () => {
+  await redis.start()
+  s = await startShop({ redis: { url: redis.url, prefix: 'outage:' }, env: { RATE_LIMIT: 'on' } })
+})
+afterAll(async () => {
+  await s?.close()
+  await redis.stop()
+  redis.cleanup()
+})
+
+const photo = '/v1/photos/00000000-0000-0000-0000-000000000000.webp'
+
+test('Redis stopped: /ready 503, login closed, reads open; restarted: recovery without restarting the app', async () => {
+  const u = await s.register()
+  const login = () => s.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password } })
+  const ready = await s.request('GET', '/ready')
+  expect(ready.status).toBe(200)
+  expect(ready.body.checks.redis).toBe('ok')
+  expect((await login()).headers.get('ratelimit-limit')).toBeString()
+
+  await redis.stop()
+  const down = await until(() => s.request('GET', '/ready'), (r) => r.status === 503)
+  expect(down.status).toBe(503)
+  expect(down.body.checks.redis).toStartWith('down')
+  expect(down.body.checks.database).toBe('ok')
+
+  const refused = await login()
+  expect(refused.status).toBe(503)
+  expect(refused.body.code).toBe('service_unavailable')
+  expect(refused.headers.get('retry-after')).toBeString()
+  const read = await s.request('GET', photo)
+  expect(read.status).toBe(404)
+  expect(read.headers.get('ratelimit-limit')).toBeNull()
+  expect((await s.request('GET', '/v1/me', { token: u.token })).status).toBe(200)
+
+  await redis.start()
+  const back = await until(() => s.request('GET', '/ready'), (r) => r.status === 200)
+  expect(back.status).toBe(200)
+  expect(back.body.checks.redis).toBe('ok')
+  const again = await until(login, (r) => r.status === 200)
+  expect(again.status).toBe(200)
+  expect(again.headers.get('ratelimit-remaining')).toBeString()
+})
+
+test('a route whose Redis call fails answers 503 service_unavailable at once, not a hang or a 500', async () => {
+  await redis.stop()
+  const client = createRedis(redis.url, 'outage:').on('error', () => {})
+  const app = new Elysia({ normalize: false })
+    .use(httpErrors({ logger: createLogger('silent'), multipartRoutes: [] }))
+    .get('/hot', async () => ({ value: await client.get('anything') }))
+    .listen({ hostname: '127.0.0.1', port: 0 })
+  try {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${app.server!.port}/hot`)))
+    for (const res of answers) {
+      expect(res.status).toBe(503)
+      expect(((await res.json()) as { code: string }).code).toBe('service_unavailable')
+    }
+  } finally {
+    client.disconnect()
+    await app.stop(true)
+    await redis.start()
+  }
+})
