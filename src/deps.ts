@@ -7,15 +7,17 @@ import { dataKeyFrom } from './lib/crypto'
 import { localFileStore } from './infra/storage/local'
 import { argon2id } from './modules/accounts/service'
 import { createRedis } from './infra/redis'
+import type Redis from 'ioredis'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 
-/** Production wiring: real clock, configured database and stores. */
-export async function createDeps(config: Config): Promise<AppDeps> {
+/** Production wiring: real clock, configured database and stores. `close` ends the connections (after the app stopped). */
+export async function createDeps(config: Config): Promise<AppDeps & { close(): Promise<void> }> {
   const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN, synchronous: config.DB_SYNCHRONOUS })
   const metrics = new Registry()
   collectDefaultMetrics({ register: metrics })
   const { REDIS_URL, REDIS_KEY_PREFIX } = config
   const previous = (config.DATA_KEYS_PREVIOUS ?? '').split(',').filter(Boolean)
+  const connections: Redis[] = []
   return {
     config,
     database,
@@ -25,6 +27,17 @@ export async function createDeps(config: Config): Promise<AppDeps> {
     dataKeys: [config.DATA_KEY, ...previous].map(dataKeyFrom),
     passwords: argon2id(),
     metrics,
-    redis: REDIS_URL ? (name) => createRedis(REDIS_URL, REDIS_KEY_PREFIX, { connectionName: name }) : undefined,
+    redis: REDIS_URL
+      ? (name) => {
+          const connection = createRedis(REDIS_URL, REDIS_KEY_PREFIX, { connectionName: name })
+          connections.push(connection)
+          return connection
+        }
+      : undefined,
+    async close() {
+      // QUIT lets replies in flight arrive; a Redis that is down gets a plain disconnect.
+      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))
+      database.close()
+    },
   }
 }
