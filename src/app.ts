@@ -25,6 +25,10 @@ import { OrdersService, eraseOrderPersonalData } from './modules/orders/service'
 import { OrderTracking } from './modules/orders/tracking'
 import { Idempotency } from './modules/orders/idempotency'
 import { ordersRoutes } from './modules/orders/routes'
+import { PAYMENT_CHECK_JOB } from './modules/orders/lifecycle'
+import { FakeGateway } from './modules/payments/fake-gateway'
+import { PaymentsService } from './modules/payments/service'
+import { WEBHOOK_PATH, paymentsRoutes } from './modules/payments/routes'
 import { createFlashSale } from './modules/flash-sale'
 import { flashSaleRoutes } from './modules/flash-sale/routes'
 import { RegionsService } from './modules/regions/service'
@@ -79,17 +83,23 @@ export function createApp(deps: AppDeps) {
   const jobs = new JobQueue({ database, clock, logger, metrics: deps.metrics })
   workers.push({ start() {}, stop: () => events.close() }, jobs)
   const cart = new CartService({ database, clock })
+  const idempotency = new Idempotency(config.DATA_KEY)
   const orders = new OrdersService({
     database,
     clock,
     dataKeys,
     lifecycle: orderLifecycle,
     tracking: new OrderTracking({ database, events, logger }),
-    idempotency: new Idempotency(config.DATA_KEY),
+    idempotency,
     paymentCheckDelayMs: config.PAYMENT_CHECK_DELAY_MS,
     profile: (id) => accounts.me(id),
     currentRoles: (id) => accounts.currentRoles(id),
   })
+  const gateway = new FakeGateway({ webhookSecret: config.WEBHOOK_SECRET, clock, logger })
+  const payments = new PaymentsService({ database, clock, logger, lifecycle: orderLifecycle, orders, gateway, idempotency })
+  jobs.register(PAYMENT_CHECK_JOB, (payload) => payments.checkPayment(String(payload.order_id)))
+  // Stopped before the jobs and the database: webhooks in flight land first.
+  workers.push({ start() {}, stop: () => gateway.idle() })
   const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, dataKeys, redis: deps.redis, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
   workers.push(...flashSale.workers)
 
@@ -117,14 +127,20 @@ export function createApp(deps: AppDeps) {
     .use(accountsRoutes(accounts, authPlugin))
     .use(cartRoutes(cart, authPlugin))
     .use(ordersRoutes(orders, authPlugin))
+    .use(paymentsRoutes(payments, authPlugin))
     .use(regionsRoutes(regions, authPlugin))
     .use(catalogRoutes(catalog, authPlugin))
     .use(inventoryRoutes(inventory, authPlugin))
     .use(flashSaleRoutes(flashSale.service, flashSale.changes, authPlugin))
 
+  // The fake gateway reports like a real one: a signed POST to the webhook route.
+  gateway.connect((body, signature) =>
+    app.handle(new Request(`http://localhost${WEBHOOK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'shop-signature': signature }, body })),
+  )
+
   return {
     app,
-    services: { accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, cart, orders, flashSale },
+    services: { accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, cart, orders, payments, gateway, flashSale },
     /** Start-up work that needs the database: the configured admin. */
     async start() {
       if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)

@@ -171,12 +171,7 @@ describe('Idempotency-Key on POST /v1/orders', () => {
   })
 })
 
-async function placed(quantity = 1, stock = 10) {
-  const p = await shop.product(stock)
-  const u = await shop.customerWithCart([{ id: p.id, quantity }])
-  const order = (await shop.checkout(u.token)).body
-  return { p, u, order }
-}
+const placed = (quantity = 1, stock = 10) => shop.placedOrder({ quantity, stock })
 
 describe('reading orders', () => {
   test('a customer lists their own, newest first, with cursor pages and a status filter', async () => {

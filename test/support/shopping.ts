@@ -10,6 +10,8 @@ export const address = { line1: 'Av. Paulista, 1000', city: 'São Paulo', state:
 export function shopping(s: TestShop) {
   let region: { id: string } | undefined
   const theRegion = async () => (region ??= await createRegion(s.database, { taxBps: 1000 }))
+  const checkout = (token: string, headers: Record<string, string> = {}, body: Record<string, unknown> = { shipping_address: address }) =>
+    s.request('POST', '/v1/orders', { token, body, headers })
   return {
     async product(stock: number, price = 1000) {
       return createProduct(s.database, (await theRegion()).id, stock, { price })
@@ -22,8 +24,12 @@ export function shopping(s: TestShop) {
       }
       return user
     },
-    checkout(token: string, headers: Record<string, string> = {}, body: Record<string, unknown> = { shipping_address: address }) {
-      return s.request('POST', '/v1/orders', { token, body, headers })
+    checkout,
+    /** A customer's order of one product, in `pending_payment`. */
+    async placedOrder({ quantity = 1, stock = 10, price = 1000 } = {}) {
+      const p = await this.product(stock, price)
+      const u = await this.customerWithCart([{ id: p.id, quantity }])
+      return { p, u, order: (await checkout(u.token)).body }
     },
     async stockOf(productId: string) {
       return (await s.database.db.select({ stock: products.stock }).from(products).where(eq(products.id, productId)).get())!.stock

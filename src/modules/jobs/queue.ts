@@ -102,10 +102,12 @@ export class JobQueue {
     return ran
   }
 
-  private claim(): Promise<JobRow[]> {
+  private async claim(): Promise<JobRow[]> {
     const { database, clock, leaseMs = 60_000, batchSize = 20 } = this.options
     const now = clock.now()
     const claimable = and(isNull(jobs.doneAt), isNull(jobs.failedAt), lte(jobs.runAt, now), or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, now)))
+    // An idle poll only reads: the single writer (and other instances sharing the file) stay free.
+    if (!(await database.db.select({ id: jobs.id }).from(jobs).where(claimable).limit(1).get())) return []
     return database.write((tx) =>
       tx
         .update(jobs)

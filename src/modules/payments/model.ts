@@ -1,0 +1,41 @@
+import { t } from 'elysia'
+import { Id, Problem, Timestamp, strictObject } from '../../lib/models'
+
+export const PaymentStatusName = t.UnionEnum(['pending', 'paid', 'failed', 'expired'], { default: undefined })
+export const PaymentMethodName = t.UnionEnum(['card', 'pix'], { default: undefined })
+
+export const Payment = t.Object({
+  id: t.String(),
+  order_id: t.String(),
+  method: PaymentMethodName,
+  status: PaymentStatusName,
+  amount: t.Integer({ description: 'Minor units' }),
+  currency: t.String(),
+  created_at: Timestamp,
+  card: t.Optional(t.Object({ brand: t.String(), last4: t.String() })),
+  pix: t.Optional(t.Object({ code: t.String({ description: 'EMV BR Code "copia e cola" with its CRC16' }), expires_at: Timestamp })),
+})
+export const PaymentList = t.Object({ data: t.Array(Payment) })
+
+const Card = strictObject({
+  number: t.String({ pattern: '^\\d{12,19}$', description: 'Digits only; never stored (brand and last four are)' }),
+  exp_month: t.Integer({ minimum: 1, maximum: 12 }),
+  exp_year: t.Integer({ minimum: 2000, maximum: 2100 }),
+  cvc: t.String({ pattern: '^\\d{3,4}$' }),
+  holder: t.String({ minLength: 1, maxLength: 100 }),
+})
+
+export const PayBody = strictObject(
+  { method: PaymentMethodName, card: t.Optional(Card) },
+  { description: '`{ method: "card", card }` or `{ method: "pix" }`' },
+)
+
+export const SimulateBody = strictObject({ outcome: t.UnionEnum(['paid', 'expired'], { default: undefined }) })
+
+export const WebhookAck = t.Object({ received: t.Boolean() })
+
+export const PaymentParams = t.Object({ id: Id })
+
+export { Problem }
+export type PaymentDto = typeof Payment.static
+export type PayInput = typeof PayBody.static

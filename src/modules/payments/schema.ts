@@ -1,0 +1,40 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { orders } from '../orders/schema'
+
+export type PaymentMethod = 'card' | 'pix'
+export type PaymentStatus = 'pending' | 'paid' | 'failed' | 'expired'
+
+/** A payment attempt on an order. Never holds a card number or CVC: brand and last four only. */
+export const payments = sqliteTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    orderId: text('order_id')
+      .notNull()
+      .references(() => orders.id),
+    method: text('method').$type<PaymentMethod>().notNull(),
+    status: text('status').$type<PaymentStatus>().notNull(),
+    /** Minor units: the order total when the payment opened. */
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull(),
+    /** The gateway's charge id; null until the gateway answered. */
+    gatewayRef: text('gateway_ref'),
+    cardBrand: text('card_brand'),
+    cardLast4: text('card_last4'),
+    pixCode: text('pix_code'),
+    pixExpiresAt: text('pix_expires_at'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('payments_order_idx').on(t.orderId, t.id), uniqueIndex('payments_gateway_ref_unique').on(t.gatewayRef)],
+)
+
+/** Gateway events already applied, by the gateway's event id: a replayed webhook changes nothing. */
+export const webhookEvents = sqliteTable('webhook_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  paymentId: text('payment_id'),
+  /** What applying it did: `applied`, `amount_mismatch`, `unknown_payment`, `late` (the order had already left pending_payment). */
+  outcome: text('outcome').notNull(),
+  receivedAt: text('received_at').notNull(),
+})
