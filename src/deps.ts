@@ -5,6 +5,7 @@ import { systemClock } from './lib/clock'
 import { createLogger } from './lib/logger'
 import { dataKeyFrom } from './lib/crypto'
 import { localFileStore } from './infra/storage/local'
+import { s3FileStore } from './infra/storage/s3'
 import { argon2id } from './modules/accounts/service'
 import { createRedis } from './infra/redis'
 import type Redis from 'ioredis'
@@ -23,7 +24,15 @@ export async function createDeps(config: Config): Promise<AppDeps & { close(): P
     database,
     clock: systemClock,
     logger: createLogger(config.LOG_LEVEL),
-    files: localFileStore(config.UPLOAD_DIR),
+    files: config.S3_BUCKET
+      ? s3FileStore({
+          bucket: config.S3_BUCKET,
+          endpoint: config.S3_ENDPOINT,
+          region: config.S3_REGION,
+          accessKeyId: config.S3_ACCESS_KEY_ID,
+          secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+        })
+      : localFileStore(config.UPLOAD_DIR),
     dataKeys: [config.DATA_KEY, ...previous].map(dataKeyFrom),
     passwords: argon2id(),
     metrics,

@@ -5,3 +5,9 @@ export interface FileStore {
   delete(key: string): Promise<void>
   ping(): Promise<void>
 }
+
+/** Keys are made by the server (`<uuid>.webp`); anything path-like is a bug, never a file. */
+export function checkFileKey(key: string): string {
+  if (!/^[\w.-]+$/.test(key) || key.startsWith('.')) throw new Error(`Bad file key: ${key}`)
+  return key
+}

@@ -1,13 +1,10 @@
 import { mkdir, readFile, rm, writeFile, access } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { FileStore } from '.'
+import { checkFileKey, type FileStore } from '.'
 
 /** Files under one directory; keys are server-made, so they never hold path separators. */
 export function localFileStore(dir: string): FileStore {
-  const pathOf = (key: string) => {
-    if (!/^[\w.-]+$/.test(key)) throw new Error(`Bad file key: ${key}`)
-    return join(dir, key)
-  }
+  const pathOf = (key: string) => join(dir, checkFileKey(key))
   return {
     async put(key, bytes) {
       await mkdir(dir, { recursive: true })
