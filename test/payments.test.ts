@@ -271,3 +271,26 @@ describe('the payment workflow', () => {
     expect(retry.status).toBe(201)
   })
 })
+
+describe('webhook and rate limits', () => {
+  test('gateway events are never refused by the per-IP limit (they are signed, from few addresses)', async () => {
+    const limited = await startShop({ clock, env: { RATE_LIMIT: 'on', RATE_LIMIT_ANONYMOUS: '2/1m' } })
+    try {
+      const body = JSON.stringify({ hello: 'world' })
+      const statuses = []
+      for (let i = 0; i < 5; i++) {
+        const res = await limited.request('POST', '/v1/payments/webhook', {
+          raw: body,
+          headers: { 'content-type': 'application/json', 'shop-signature': signWebhook(limited.config.WEBHOOK_SECRET, body, Math.floor(clock.now() / 1000)) },
+        })
+        statuses.push(res.status)
+      }
+      expect(statuses).toEqual([422, 422, 422, 422, 422])
+      // The same client on an ordinary anonymous route is limited.
+      const anonymous = await Promise.all(Array.from({ length: 3 }, () => limited.request('GET', '/v1/regions')))
+      expect(anonymous.map((r) => r.status)).toContain(429)
+    } finally {
+      await limited.close()
+    }
+  })
+})
