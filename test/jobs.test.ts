@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
@@ -13,6 +13,7 @@ import { jobs } from '../src/modules/jobs/schema'
 
 let dir: string
 let database: Database
+let databaseUrl: string
 const clock = new ManualClock()
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'shop-jobs-'))
@@ -20,7 +21,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 // A database per test: what one test leaves due must not run in another's count.
 beforeEach(async () => {
-  database = await openDatabase({ url: `file:${join(dir, `${newId()}.db`)}` })
+  databaseUrl = `file:${join(dir, `${newId()}.db`)}`
+  database = await openDatabase({ url: databaseUrl })
 })
 afterEach(() => database.close())
 
@@ -63,6 +65,23 @@ describe('job queue', () => {
     expect([...runs.values()].every((count) => count === 1)).toBe(true)
     expect(new Set((await rowsOf(kind)).map((r) => r.attempts))).toEqual(new Set([1]))
   })
+
+  test('two processes on one database file never run one job twice', async () => {
+    const kind = `k-${newId()}`
+    for (let n = 0; n < 300; n++) await schedule(kind, 0, { n })
+    const runsFile = join(dir, `${kind}.runs`)
+    const workers = ['p1', 'p2'].map((owner) =>
+      Bun.spawn(['bun', 'test/support/job-process.ts'], {
+        env: { ...process.env, DATABASE_URL: databaseUrl, OWNER: owner, KIND: kind, RUNS_FILE: runsFile, NOW_MS: String(clock.now()) },
+        stderr: 'inherit',
+      }),
+    )
+    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0])
+    const runs = readFileSync(runsFile, 'utf8').trim().split('\n').map((line) => line.split(' '))
+    expect(runs.map(([, n]) => Number(n)).sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, n) => n))
+    // Both took part, so the claims really raced.
+    expect(new Set(runs.map(([owner]) => owner))).toEqual(new Set(['p1', 'p2']))
+  }, 60_000)
 
   test('a job leased by an instance that died runs elsewhere once the lease runs out', async () => {
     const kind = `k-${newId()}`
