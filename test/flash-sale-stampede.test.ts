@@ -28,7 +28,7 @@ type Answer = { user: string; status: number; seq?: number; entryId?: string; co
 async function stampede(shops: TestShop[]) {
   const [s] = shops as [TestShop]
   const clock = s.deps.clock as ManualClock
-  const { dropId, product } = await createDrop(s, { units: UNITS, waitlist: WAITLIST, paymentWindowSeconds: 1800 })
+  const { dropId, product } = await createDrop(s, { units: UNITS, waitlist: WAITLIST })
   const buyers = await Promise.all(Array.from({ length: BUYERS }, () => s.createUser()))
   await Promise.all(shops.map((shop) => shop.shop.services.flashSale.scheduler.tick()))
 

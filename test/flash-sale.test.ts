@@ -8,7 +8,7 @@ import { flashSaleDrops } from '../src/modules/flash-sale/schema'
 import { seedDemo } from '../src/seed-data'
 import { startShop, type TestShop } from './support/harness'
 import { testRedis } from './support/redis'
-import { allocated, createDrop, entriesOf, ledgerOf } from './support/flash-sale'
+import { allocated, createDrop, entriesOf, ledgerOf, PAYMENT_WINDOW_SECONDS } from './support/flash-sale'
 
 const HOUR = 3600_000
 
@@ -101,7 +101,7 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
     })
 
     test('opening reserves the units in the ledger; a winner gets a flash_sale order at the campaign price', async () => {
-      const { dropId, product } = await createDrop(s, { units: 3, stock: 10, paymentWindowSeconds: 600 })
+      const { dropId, product } = await createDrop(s, { units: 3, stock: 10 })
       await tick()
       expect(await ledgerOf(s, product.id, dropId)).toMatchObject([{ delta: -3, reason: 'flash_sale_reserve', stockAfter: 7 }])
       const [buyer] = await customers(1)
@@ -114,7 +114,7 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       await allocated(s, dropId, 1)
       const me = await mine(dropId, buyer!.token)
       expect(me.status).toBe(200)
-      expect(me.body).toEqual({ entry_id: first.body.entry_id, seq: 1, status: 'won', order_id: expect.any(String), pay_by: new Date(clock.now() + 600_000).toISOString() })
+      expect(me.body).toEqual({ entry_id: first.body.entry_id, seq: 1, status: 'won', order_id: expect.any(String), pay_by: new Date(clock.now() + PAYMENT_WINDOW_SECONDS * 1000).toISOString() })
       const order = await s.database.db.select().from(orders).where(eq(orders.id, me.body.order_id)).get()
       expect(order).toMatchObject({ userId: buyer!.id, status: 'pending_payment', source: 'flash_sale', total: 100, pricesIncludeTax: true, paymentDueAt: me.body.pay_by })
       expect(await s.database.db.select().from(orderItems).where(eq(orderItems.orderId, me.body.order_id))).toMatchObject([{ productId: product.id, unitPrice: 100, quantity: 1 }])
@@ -189,7 +189,7 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
 
   describe('expiry and the waitlist', () => {
     test('an unpaid winner passes the unit to the first waitlisted entry, in seq order', async () => {
-      const { dropId, product } = await createDrop(s, { units: 2, waitlist: 3, paymentWindowSeconds: 600 })
+      const { dropId, product } = await createDrop(s, { units: 2, waitlist: 3 })
       const buyers = await customers(5)
       await runDrop(dropId, buyers)
       let rows = await entriesOf(s, dropId)
@@ -200,7 +200,7 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       rows = await entriesOf(s, dropId)
       expect(rows.map((e) => e.outcome)).toEqual(['won', 'expired', 'won', 'waitlisted', 'waitlisted'])
       expect(rows[2]!.orderId).toBeString()
-      expect(rows[2]!.payBy).toBe(new Date(clock.now() + 600_000).toISOString())
+      expect(rows[2]!.payBy).toBe(new Date(clock.now() + PAYMENT_WINDOW_SECONDS * 1000).toISOString())
       const me = await mine(dropId, buyers[2]!.token)
       expect(me.body).toMatchObject({ seq: 3, status: 'won', order_id: rows[2]!.orderId })
       expect((await mine(dropId, buyers[1]!.token)).body.status).toBe('expired')
@@ -216,6 +216,18 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       // A winner who does not pay after the close gives the unit back to stock.
       await expire(rows[3]!.orderId!)
       expect((await ledgerOf(s, product.id, dropId)).map((m) => [m.delta, m.reason])).toEqual([[-2, 'flash_sale_reserve'], [1, 'flash_sale_return']])
+    })
+
+    test('the durable payment check expires an unpaid winner and hands the unit down', async () => {
+      const { dropId } = await createDrop(s, { units: 1, waitlist: 1, paymentWindowSeconds: 600 })
+      const buyers = await customers(2)
+      await runDrop(dropId, buyers)
+      clock.advance(600_000 + 1)
+      await s.shop.services.jobs.runDue()
+      const rows = await entriesOf(s, dropId)
+      expect(rows.map((e) => e.outcome)).toEqual(['expired', 'won'])
+      expect((await s.database.db.select().from(orders).where(eq(orders.id, rows[0]!.orderId!)).get())!.status).toBe('unpaid')
+      expect((await mine(dropId, buyers[1]!.token)).body).toMatchObject({ status: 'won', order_id: rows[1]!.orderId })
     })
 
     test('with nobody waiting the unit stays in the drop, goes to a later entry, and returns at the close', async () => {

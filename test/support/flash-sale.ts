@@ -4,10 +4,13 @@ import { createProduct, createRegion } from './fixtures'
 import { flashSaleEntries } from '../../src/modules/flash-sale/schema'
 import { stockMovements } from '../../src/modules/inventory/schema'
 
+export const PAYMENT_WINDOW_SECONDS = 4 * 3600
+
 export interface DropSetup {
   units?: number
   waitlist?: number
   stock?: number
+  /** Longer than a drop by default, so the background payment check never expires a winner unasked. */
   paymentWindowSeconds?: number
   intervalSeconds?: number
   /** Epoch ms of the first drop; the shop's clock now by default. */
@@ -16,7 +19,7 @@ export interface DropSetup {
 
 /** An iPhone with stock and a one-drop campaign on it, created by an admin through the API. */
 export async function createDrop(s: TestShop, setup: DropSetup = {}) {
-  const { units = 10, stock = 1000, paymentWindowSeconds = 900, intervalSeconds = 3600, startsAt = s.deps.clock.now() } = setup
+  const { units = 10, stock = 1000, paymentWindowSeconds = PAYMENT_WINDOW_SECONDS, intervalSeconds = 3600, startsAt = s.deps.clock.now() } = setup
   const region = await createRegion(s.database)
   const product = await createProduct(s.database, region.id, stock, { title: 'iPhone 17', price: 999_900 })
   const admin = await s.admin()

@@ -72,6 +72,9 @@ export function memoryQueue(): FlashSaleQueue {
     },
     async read(dropId, count, blockMs) {
       const drop = dropOf(dropId)
+      // Let the requests already waiting on the event loop enter first, like the network round
+      // trip of XREADGROUP does: otherwise each wake-up would hand over a batch of one.
+      await new Promise((resolve) => setImmediate(resolve))
       if (drop.delivered === drop.stream.length && blockMs > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
@@ -80,7 +83,7 @@ export function memoryQueue(): FlashSaleQueue {
           }, blockMs)
           const done = () => {
             clearTimeout(timer)
-            resolve()
+            setImmediate(resolve)
           }
           wake.add(done)
         })
