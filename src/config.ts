@@ -37,6 +37,7 @@ export const ConfigSchema = T.Object({
   RATE_LIMIT_FLASH_SALE_ENTRY: Rate,
   CORS_ORIGINS: T.Array(T.String()),
   TRUSTED_PROXY: T.Optional(T.String()),
+  CLIENT_IP_HEADER: T.String({ pattern: '^[a-z0-9-]+$' }),
   S3_BUCKET: T.Optional(T.String()),
   S3_ENDPOINT: T.Optional(T.String({ pattern: '^https?://' })),
   S3_REGION: T.Optional(T.String()),
@@ -109,13 +110,14 @@ export function loadConfig(env: Env = process.env, secretsPath = 'data/secrets.j
     RATE_LIMIT_FLASH_SALE_ENTRY: env.RATE_LIMIT_FLASH_SALE_ENTRY ?? '20/1m',
     CORS_ORIGINS: csv(env.CORS_ORIGINS),
     TRUSTED_PROXY: env.TRUSTED_PROXY || undefined,
+    CLIENT_IP_HEADER: (env.CLIENT_IP_HEADER ?? 'x-forwarded-for').toLowerCase(),
     S3_BUCKET: env.S3_BUCKET || undefined,
     S3_ENDPOINT: env.S3_ENDPOINT || undefined,
     S3_REGION: env.S3_REGION || undefined,
     S3_ACCESS_KEY_ID: env.S3_ACCESS_KEY_ID || undefined,
     S3_SECRET_ACCESS_KEY: env.S3_SECRET_ACCESS_KEY || undefined,
     METRICS_TOKEN: env.METRICS_TOKEN || undefined,
-    SHUTDOWN_GRACE_MS: Number(env.SHUTDOWN_GRACE_MS ?? 10_000),
+    SHUTDOWN_GRACE_MS: Number(env.SHUTDOWN_GRACE_MS ?? 8_000),
     LOG_LEVEL: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
   }
   const problems = [...Value.Errors(ConfigSchema, raw)].map((e) => `${e.path.slice(1) || 'config'}: ${e.message}`)

@@ -7,7 +7,7 @@ import { httpErrors } from '../src/plugins/http-errors'
 import { rateLimit } from '../src/plugins/rate-limit'
 import { accessTokens, auth } from '../src/plugins/auth'
 import { memoryLimiter } from '../src/infra/limiter/memory'
-import { trustedProxies } from '../src/lib/client-ip'
+import { clientIp, trustedProxies } from '../src/lib/client-ip'
 import { createLogger } from '../src/lib/logger'
 
 const LIMITS = {
@@ -112,6 +112,33 @@ test('without a trusted proxy, X-Forwarded-For is ignored: the socket address is
   }
 })
 
+test('behind a proxy that sets the client address whole (Fly-Client-IP), that header is the key, and only from the proxy', async () => {
+  const header = (ip: string) => ({ headers: { 'fly-client-ip': ip, 'x-forwarded-for': `${ip}, 10.1.1.1` } })
+  const behind = await startShop({ env: { ...LIMITS, TRUSTED_PROXY: '127.0.0.0/8', CLIENT_IP_HEADER: 'Fly-Client-IP' } })
+  const exposed = await startShop({ env: { ...LIMITS, CLIENT_IP_HEADER: 'Fly-Client-IP' } })
+  try {
+    const statuses = async (shop: TestShop, ips: string[]) => {
+      const out = []
+      for (const ip of ips) out.push((await shop.request('GET', photo, header(ip))).status)
+      return out
+    }
+    expect(await statuses(behind, ['198.51.100.1', '198.51.100.1', '198.51.100.1', '198.51.100.1', '198.51.100.2'])).toEqual([404, 404, 404, 429, 404])
+    expect(await statuses(exposed, ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4'])).toEqual([404, 404, 404, 429])
+  } finally {
+    await behind.close()
+    await exposed.close()
+  }
+})
+
+test('TRUSTED_PROXY takes addresses and CIDR ranges and refuses anything else', () => {
+  const list = trustedProxies('10.0.0.0/8, 192.0.2.7, fdaa::/16')
+  expect(clientIp('::ffff:10.2.3.4', new Headers({ 'x-forwarded-for': '1.1.1.1, 203.0.113.9' }), list)).toBe('203.0.113.9')
+  expect(clientIp('fdaa:0:1::5', new Headers({ 'x-forwarded-for': '203.0.113.9' }), list)).toBe('203.0.113.9')
+  expect(clientIp('192.0.2.8', new Headers({ 'x-forwarded-for': '203.0.113.9' }), list)).toBe('192.0.2.8')
+  expect(clientIp('10.0.0.1', new Headers({ 'x-forwarded-for': 'not-an-ip' }), list)).toBe('10.0.0.1')
+  expect(() => trustedProxies('10.0.0.0/8,localhost')).toThrow('TRUSTED_PROXY')
+})
+
 test('two instances on one Redis share the count', async () => {
   const redis = await testRedis()
   const clock = new ManualClock()
@@ -137,7 +164,7 @@ test('flash-sale entries are counted per user in their own bucket', async () => 
   const rate = (limit: number) => ({ limit, windowMs: 60_000 })
   const app = new Elysia({ normalize: false })
     .use(httpErrors({ logger, multipartRoutes: [] }))
-    .use(rateLimit({ limiter: memoryLimiter(), clock, logger, trustedProxies: trustedProxies(undefined), rates: { anonymous: rate(100), user: rate(100), authIp: rate(100), authEmail: rate(100), flashSaleEntry: rate(2) } }))
+    .use(rateLimit({ limiter: memoryLimiter(), clock, logger, trustedProxies: trustedProxies(undefined), clientIpHeader: 'x-forwarded-for', rates: { anonymous: rate(100), user: rate(100), authIp: rate(100), authEmail: rate(100), flashSaleEntry: rate(2) } }))
     .use(auth({ tokens, currentRoles: async () => ['customer'] }))
     .post('/v1/flash-sales/drops/:drop_id/entries', ({ user }) => ({ user: user.id }), { auth: 'customer' })
     .get('/v1/me', ({ user }) => ({ user: user.id }), { auth: 'customer' })

@@ -21,14 +21,16 @@ export function trustedProxies(spec: string | undefined): BlockList {
 }
 
 /**
- * The address of the client: the socket's peer, unless that peer is a trusted proxy, in
- * which case the last `X-Forwarded-For` hop, the one that proxy appended. Earlier hops
- * are whatever the client wrote, so they are never believed.
+ * The address of the client: the socket's peer, unless that peer is a trusted proxy. Then
+ * `header` tells: for `x-forwarded-for` its last hop, the one the proxy appended (earlier
+ * hops are whatever the client wrote, so they are never believed); for a header the proxy
+ * sets whole (`fly-client-ip`), its value.
  */
-export function clientIp(socketAddress: string | undefined, forwardedFor: string | null, trusted: BlockList): string {
+export function clientIp(socketAddress: string | undefined, headers: Headers, trusted: BlockList, header = 'x-forwarded-for'): string {
   if (!socketAddress) return 'unknown'
   const peer = unmapped(socketAddress)
-  if (!forwardedFor || !trusted.check(peer, isIP(peer) === 4 ? 'ipv4' : 'ipv6')) return peer
-  const last = forwardedFor.split(',').at(-1)!.trim()
-  return isIP(last) ? unmapped(last) : peer
+  const told = headers.get(header)
+  if (!told || !trusted.check(peer, isIP(peer) === 4 ? 'ipv4' : 'ipv6')) return peer
+  const claimed = told.split(',').at(-1)!.trim()
+  return isIP(claimed) ? unmapped(claimed) : peer
 }

@@ -47,6 +47,7 @@ export function edge({ config, clock, logger, metrics, redis, docsPath }: EdgeOp
         clock,
         logger,
         trustedProxies: trustedProxies(config.TRUSTED_PROXY),
+        clientIpHeader: config.CLIENT_IP_HEADER,
         rates: {
           anonymous: parseRate(config.RATE_LIMIT_ANONYMOUS),
           user: parseRate(config.RATE_LIMIT_USER),

@@ -27,6 +27,8 @@ export interface RateLimitOptions {
   logger: Logger
   rates: Rates
   trustedProxies: BlockList
+  /** Where a trusted proxy puts the client's address. */
+  clientIpHeader: string
 }
 
 /** Probes and scrapes come from the platform, not from clients. */
@@ -56,7 +58,7 @@ const headersOf = (d: LimitDecision): Record<string, string> => ({
  * `RateLimit-*`; past the limit, 429 `rate_limited` with `Retry-After`. Emails are hashed
  * in keys so Redis holds no personal data.
  */
-export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies }: RateLimitOptions) => {
+export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clientIpHeader }: RateLimitOptions) => {
   let lastOutageLog = 0
   const ruleFor = (method: string, route: string, request: Request, ip: string, body: unknown): Rule => {
     if (method === 'POST' && CREDENTIAL_ROUTES.has(route)) {
@@ -73,7 +75,7 @@ export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies }: Rat
 
   return new Elysia({ name: 'rate-limit' }).onBeforeHandle({ as: 'global' }, async ({ request, route, server, body, set }) => {
     if (EXEMPT.has(route)) return
-    const ip = clientIp(server?.requestIP(request)?.address, request.headers.get('x-forwarded-for'), trustedProxies)
+    const ip = clientIp(server?.requestIP(request)?.address, request.headers, trustedProxies, clientIpHeader)
     const rule = ruleFor(request.method, route, request, ip, body)
     let decision: LimitDecision
     try {
