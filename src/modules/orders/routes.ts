@@ -1,16 +1,13 @@
 import { Elysia, t } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
 import { HEARTBEAT_MS } from './tracking'
+import { sseResponse } from '../../lib/sse'
 import type { OrdersService } from './service'
 import { CheckoutBody, EventsHeaders, IdempotencyHeaders, Order, OrderPage, OrderParams, OrdersQuery, PatchOrderBody, Problem } from './model'
 
 const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem }
 
-/** SSE needs no buffering anywhere on the way (`X-Accel-Buffering` is nginx's switch). */
-const eventStream = (stream: ReadableStream<Uint8Array> | null) =>
-  stream
-    ? new Response(stream, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' } })
-    : new Response(null, { status: 204 })
+const eventStream = (stream: ReadableStream<Uint8Array> | null) => (stream ? sseResponse(stream) : new Response(null, { status: 204 }))
 
 export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
   new Elysia({ name: 'orders-routes' }).use(auth).group('/v1/orders', { detail: { tags: ['orders'] } }, (app) =>

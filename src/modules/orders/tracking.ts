@@ -3,6 +3,7 @@ import type { Database } from '../../db/client'
 import type { EventBus } from '../../infra/events'
 import type { Logger } from '../../lib/logger'
 import { LocalListeners } from '../../infra/events/memory'
+import { sseFrame, sseHeartbeat } from '../../lib/sse'
 import { ORDER_STATUS_CHANNEL, TRANSITIONS, type OrderStatusEvent } from './lifecycle'
 import { orderTimeline, type OrderStatus } from './schema'
 
@@ -14,10 +15,7 @@ interface StatusEntry {
   at: string
 }
 
-const encoder = new TextEncoder()
-const frame = (entry: StatusEntry) => encoder.encode(`id: ${entry.id}\nevent: status\ndata: ${JSON.stringify({ status: entry.status, at: entry.at })}\n\n`)
-/** A comment line: ignored by clients, but keeps proxies and NATs from closing a quiet stream. */
-const heartbeat = encoder.encode(': heartbeat\n\n')
+const frame = (entry: StatusEntry) => sseFrame('status', { status: entry.status, at: entry.at }, entry.id)
 const isFinal = (status: OrderStatus) => TRANSITIONS[status].length === 0
 
 export interface OrderTrackingDeps {
@@ -70,7 +68,7 @@ export class OrderTracking {
           if (pending) pending.push({ id, status, at })
           else send({ id, status, at })
         }
-        const timer = setInterval(() => controller.enqueue(heartbeat), heartbeatMs)
+        const timer = setInterval(() => controller.enqueue(sseHeartbeat), heartbeatMs)
         close = () => {
           closed = true
           clearInterval(timer)
