@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startShop, type TestShop } from './support/harness'
+import { eventually } from './support/eventually'
+import { shopping } from './support/shopping'
 import { createLogger } from '../src/lib/logger'
 
 const lines: string[] = []
@@ -8,16 +10,6 @@ beforeAll(async () => {
   s = await startShop({ deps: { logger: createLogger('info', (line) => lines.push(line)) } })
 })
 afterAll(() => s.close())
-
-/** Log lines and observations are written just after the answer is sent: wait for them (bounded). */
-async function eventually<T>(read: () => T | Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  let value = await read()
-  for (let i = 0; i < 100 && !ok(value); i++) {
-    await Bun.sleep(20)
-    value = await read()
-  }
-  return value
-}
 
 interface Sample {
   name: string
@@ -52,8 +44,12 @@ describe('/metrics', () => {
     const labels = { method: 'GET', route: '/v1/photos/:key', status: '404' }
     const before = value(await scrape(), 'http_requests_total', labels)
     for (let i = 0; i < 3; i++) expect((await s.request('GET', `/v1/photos/${crypto.randomUUID()}.webp`)).status).toBe(404)
-    const after = await eventually(scrape, (x) => value(x, 'http_requests_total', labels) >= before + 3)
-    expect(value(after, 'http_requests_total', labels)).toBe(before + 3)
+    // Observations are made just after the answer is sent: wait for them.
+    const after = await eventually(async () => {
+      const samples = await scrape()
+      expect(value(samples, 'http_requests_total', labels)).toBe(before + 3)
+      return samples
+    })
     expect(value(after, 'http_request_duration_seconds_count', labels)).toBe(before + 3)
     expect(value(after, 'http_request_duration_seconds_bucket', { ...labels, le: '+Inf' })).toBe(before + 3)
     // Raw paths never become labels (one series per id would never end).
@@ -64,15 +60,17 @@ describe('/metrics', () => {
   test('errors count under their status; unknown paths share one label', async () => {
     await s.request('GET', '/v1/me')
     await s.request('GET', `/no/such/${crypto.randomUUID()}`)
-    const samples = await eventually(scrape, (x) => value(x, 'http_requests_total', { route: 'unmatched' }) > 0)
-    expect(value(samples, 'http_requests_total', { route: '/v1/me', status: '401' })).toBeGreaterThanOrEqual(1)
-    expect(value(samples, 'http_requests_total', { route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(1)
+    await eventually(async () => {
+      const samples = await scrape()
+      expect(value(samples, 'http_requests_total', { route: '/v1/me', status: '401' })).toBeGreaterThanOrEqual(1)
+      expect(value(samples, 'http_requests_total', { route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(1)
+    })
   })
 
   test('in-flight requests go back to zero once answered', async () => {
     await Promise.all(Array.from({ length: 20 }, () => s.request('GET', '/health')))
     // The scrape itself is the one request in flight.
-    expect(value(await eventually(scrape, (x) => value(x, 'http_requests_in_flight', {}) === 1), 'http_requests_in_flight', {})).toBe(1)
+    await eventually(async () => expect(value(await scrape(), 'http_requests_in_flight', {})).toBe(1))
   })
 
   test('with METRICS_TOKEN, a scrape needs the token', async () => {
@@ -97,16 +95,21 @@ describe('request log', () => {
     const u = await s.createUser()
     const res = await s.request('GET', '/v1/me', { token: u.token })
     const id = res.headers.get('x-request-id')
-    const mine = await eventually(() => logged().filter((l) => l.request_id === id), (found) => found.length > 0)
-    expect(mine).toHaveLength(1)
+    // The line is written just after the answer is sent.
+    const mine = await eventually(() => {
+      const found = logged().filter((l) => l.request_id === id)
+      expect(found).toHaveLength(1)
+      return found
+    })
     expect(mine[0]).toMatchObject({ level: 'info', msg: 'request', method: 'GET', route: '/v1/me', status: 200, user_id: u.id })
     expect(mine[0]!.duration_ms).toBeNumber()
     const anonymous = await s.request('POST', '/v1/auth/login', { body: { email: 'nobody@example.com', password: 'whatever pw' } })
-    const line = await eventually(() => logged().find((l) => l.request_id === anonymous.headers.get('x-request-id')), Boolean)
-    expect(line).toMatchObject({ route: '/v1/auth/login', status: 401, user_id: null })
+    await eventually(() =>
+      expect(logged().find((l) => l.request_id === anonymous.headers.get('x-request-id'))).toMatchObject({ route: '/v1/auth/login', status: 401, user_id: null }),
+    )
   })
 
-  test('no password, token or card number in any line after register, login, refresh, logout and a password change', async () => {
+  test('no password, token or card number in any line after register, login, refresh, logout, a password change and card payments', async () => {
     const u = await s.register()
     const secrets = [u.password, u.access_token, u.refresh_token]
     const login = await s.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password } })
@@ -120,8 +123,20 @@ describe('request log', () => {
     // A card number in a body that fails validation must not be echoed into the log either.
     await s.request('PATCH', '/v1/me', { token: refreshed.body.access_token, body: { card: { number: '4242424242424242', cvc: '123' } } })
     secrets.push('4242424242424242')
+
+    const { u: buyer, order } = await shopping(s).placedOrder()
+    secrets.push(buyer.token)
+    const card = (number: string) => ({ method: 'card', card: { number, exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: '987', holder: 'ANA SOUZA' } })
+    const declined = await s.request('POST', `/v1/orders/${order.id}/payments`, { token: buyer.token, body: card('4000000000000002') })
+    expect(declined.status).toBe(402)
+    const approved = await s.request('POST', `/v1/orders/${order.id}/payments`, { token: buyer.token, body: card('5555555555554444') })
+    expect(approved.status).toBe(201)
+    await s.shop.services.gateway.idle()
+    secrets.push('4000000000000002', '5555555555554444', '"987"', 'cvc":"987')
+
     const last = await s.request('GET', '/health')
-    await eventually(() => logged().some((l) => l.request_id === last.headers.get('x-request-id')), Boolean)
+    await eventually(() => expect(logged().some((l) => l.request_id === last.headers.get('x-request-id'))).toBe(true))
+    expect(logged().filter((l) => l.route === '/v1/orders/:id/payments').map((l) => l.status)).toEqual([402, 201])
     const text = lines.join('\n')
     expect(lines.length).toBeGreaterThan(6)
     for (const secret of secrets) expect(text).not.toContain(secret)

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Elysia } from 'elysia'
-import { startShop, type TestShop } from './support/harness'
+import { startShop, type ApiResponse, type TestShop } from './support/harness'
+import { eventually } from './support/eventually'
 import { httpErrors } from '../src/plugins/http-errors'
 import { createRedis } from '../src/infra/redis'
 import { createLogger } from '../src/lib/logger'
@@ -34,15 +35,13 @@ function ownRedis() {
   }
 }
 
-/** Polls `read` until `ok` (bounded): recovery takes a reconnect, whose moment is not ours to fix. */
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, attempts = 150): Promise<T> {
-  let value = await read()
-  for (let i = 0; i < attempts && !ok(value); i++) {
-    await Bun.sleep(50)
-    value = await read()
-  }
-  return value
-}
+/** Polls until the answer has `status` (bounded): an outage and a reconnect are noticed when they are. */
+const until = (read: () => Promise<ApiResponse>, status: number) =>
+  eventually(async () => {
+    const res = await read()
+    expect(res.status).toBe(status)
+    return res
+  })
 
 const redis = ownRedis()
 let s: TestShop
@@ -67,8 +66,7 @@ test('Redis stopped: /ready 503, login closed, reads open; restarted: recovery w
   expect((await login()).headers.get('ratelimit-limit')).toBeString()
 
   await redis.stop()
-  const down = await until(() => s.request('GET', '/ready'), (r) => r.status === 503)
-  expect(down.status).toBe(503)
+  const down = await until(() => s.request('GET', '/ready'), 503)
   expect(down.body.checks.redis).toStartWith('down')
   expect(down.body.checks.database).toBe('ok')
 
@@ -82,11 +80,9 @@ test('Redis stopped: /ready 503, login closed, reads open; restarted: recovery w
   expect((await s.request('GET', '/v1/me', { token: u.token })).status).toBe(200)
 
   await redis.start()
-  const back = await until(() => s.request('GET', '/ready'), (r) => r.status === 200)
-  expect(back.status).toBe(200)
+  const back = await until(() => s.request('GET', '/ready'), 200)
   expect(back.body.checks.redis).toBe('ok')
-  const again = await until(login, (r) => r.status === 200)
-  expect(again.status).toBe(200)
+  const again = await until(login, 200)
   expect(again.headers.get('ratelimit-remaining')).toBeString()
 })
 

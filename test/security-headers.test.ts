@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Elysia } from 'elysia'
 import { startShop, type TestShop } from './support/harness'
 import { photoForm, pngBytes } from './support/images'
-import { securityHeaders } from '../src/plugins/security-headers'
+import { shopping } from './support/shopping'
 
 const ORIGIN = 'https://shop.example'
 let s: TestShop
@@ -55,21 +54,21 @@ describe('headers on every kind of answer', () => {
     expect(img.headers.get('cache-control')).toContain('immutable')
   })
 
-  test('event streams (the plugin on a streaming route)', async () => {
-    const app = new Elysia()
-      .use(securityHeaders({ corsOrigins: [], docsPath: '/docs' }))
-      .get('/events', async function* () {
-        yield 'hello'
-      })
-      .listen({ hostname: '127.0.0.1', port: 0 })
+  test('event streams (order tracking over SSE)', async () => {
+    const { u, order } = await shopping(s).placedOrder()
+    const controller = new AbortController()
+    const res = await fetch(`${s.url}/v1/orders/${order.id}/events`, { headers: { authorization: `Bearer ${u.token}` }, signal: controller.signal })
     try {
-      const res = await fetch(`http://127.0.0.1:${app.server!.port}/events`)
-      expect(await res.text()).toContain('hello')
-      expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toContain('text/event-stream')
+      expectBaseline(res.headers)
       expect(res.headers.get('content-security-policy')).toBe(API_CSP)
-      expect(res.headers.get('cache-control')).toBe('no-store')
+      // The route keeps its own no-cache, no-transform (proxies must not buffer a stream).
+      expect(res.headers.get('cache-control')).toMatch(/no-(store|cache)/)
+      const reader = res.body!.getReader()
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain('event: status')
     } finally {
-      await app.stop(true)
+      controller.abort()
     }
   })
 
