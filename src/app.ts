@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps) {
   const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files, erasers: [eraseOrderPersonalData, clearCart] })
   const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id) })
   const regions = new RegionsService({ database, clock })
-  const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes() })
+  const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes(), cacheMs: config.CATALOG_CACHE_MS })
   const inventory = new InventoryService({ database, clock })
 
   const workers: Worker[] = []

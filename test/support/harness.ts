@@ -56,6 +56,7 @@ export async function startShop(options: StartOptions = {}) {
       WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
       DATA_KEY: randomBytes(32).toString('base64'),
       RATE_LIMIT: 'off',
+      CATALOG_CACHE_MS: '0',
       ...options.env,
     },
     join(dir, 'secrets.json'),

@@ -11,6 +11,7 @@ import { regions } from '../regions/schema'
 import type { CreateProductInput, PatchProductInput, ProductDto, ProductsFilter } from './model'
 import { categories, productCategories, products } from './schema'
 import { ftsQuery } from './search'
+import { TtlCache } from '../../lib/ttl-cache'
 import type { Attributes, ProductType, ProductTypes } from './types'
 
 type ProductRow = typeof products.$inferSelect
@@ -53,16 +54,43 @@ export interface CatalogDeps {
   database: Database
   clock: Clock
   types: ProductTypes
+  /**
+   * How long a public page or product may be served from memory (0: never). Browsing is the
+   * bulk of Black Friday traffic and each libSQL read costs far more than an HTTP answer;
+   * stock shown there may lag by this much, while cart and checkout always read it live.
+   */
+  cacheMs?: number
 }
 
+type ProductsPage = { data: ProductDto[]; next_cursor: string | null }
+
 export class CatalogService {
-  constructor(private readonly deps: CatalogDeps) {}
+  private readonly pages: TtlCache<ProductsPage>
+  private readonly products: TtlCache<ProductDto | undefined>
+
+  constructor(private readonly deps: CatalogDeps) {
+    this.pages = new TtlCache(deps.cacheMs ?? 0)
+    this.products = new TtlCache(deps.cacheMs ?? 0)
+  }
+
+  /** An admin change is visible at once on this instance (on others within `cacheMs`). */
+  private async write<T>(fn: (tx: Tx) => Promise<T>) {
+    const result = await this.deps.database.write(fn)
+    this.pages.clear()
+    this.products.clear()
+    return result
+  }
 
   private now() {
     return isoAt(this.deps.clock.now())
   }
 
-  async list(filter: ProductsFilter) {
+  list(filter: ProductsFilter) {
+    const { region_id, type, category_id, q, limit, cursor } = filter
+    return this.pages.get(JSON.stringify([region_id, type, category_id, q, limit, cursor]), () => this.loadPage(filter))
+  }
+
+  private async loadPage(filter: ProductsFilter): Promise<ProductsPage> {
     const { limit = DEFAULT_PAGE_SIZE } = filter
     const after = cursorAfter(filter.cursor, isStringKey)
     const match = filter.q?.trim() ? ftsQuery(filter.q) : undefined
@@ -89,7 +117,7 @@ export class CatalogService {
   }
 
   async get(id: string) {
-    const product = await this.liveProduct(this.deps.database.db, id)
+    const product = await this.products.get(id, () => this.liveProduct(this.deps.database.db, id))
     if (!product) throw notFound('Product')
     return product
   }
@@ -136,7 +164,7 @@ export class CatalogService {
       deletedAt: null,
     }
     const categoryIds = input.category_ids ?? []
-    return this.deps.database.write(async (tx) => {
+    return this.write(async (tx) => {
       const region = await liveRegion(tx, row.regionId)
       if (!region) throw invalid([{ field: 'region_id', message: 'No such region' }])
       await checkCategories(tx, categoryIds)
@@ -152,7 +180,7 @@ export class CatalogService {
   /** Changes what the admin sent; `type`, `region_id` and `stock` are not patchable. */
   async update(id: string, patch: PatchProductInput) {
     const { types } = this.deps
-    return this.deps.database.write(async (tx) => {
+    return this.write(async (tx) => {
       const current = await tx.select().from(products).where(and(eq(products.id, id), isNull(products.deletedAt))).get()
       if (!current) throw notFound('Product')
       const type = types.get(current.type)
@@ -182,7 +210,7 @@ export class CatalogService {
   /** Soft delete: gone from the catalog, still referenced by past orders and the ledger. */
   async delete(id: string) {
     const now = this.now()
-    const deleted = await this.deps.database.write((tx) =>
+    const deleted = await this.write((tx) =>
       tx
         .update(products)
         .set({ deletedAt: now, updatedAt: now })
