@@ -9,6 +9,7 @@ import type { FileStore } from './infra/storage'
 import type { Registry } from 'prom-client'
 import type Redis from 'ioredis'
 import { httpErrors } from './plugins/http-errors'
+import { pageLimit } from './plugins/page-limit'
 import { accessTokens, auth } from './plugins/auth'
 import { AccountsService, type PasswordHashing } from './modules/accounts/service'
 import { accountsRoutes } from './modules/accounts/routes'
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps) {
 
   const app = new Elysia({ normalize: false })
     .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'] }))
+    .use(pageLimit)
     .use(front.plugins)
     .use(
       openapi({

@@ -24,8 +24,12 @@ export const Id = t.String({ minLength: 1, maxLength: 64 })
 export const IdParams = t.Object({ id: Id })
 export const Timestamp = t.String({ format: 'date-time' })
 
+export const MAX_PAGE_SIZE = 100
+
 export const PageQuery = {
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  // Larger asks are capped before validation by the page-limit plugin; `title` names the
+  // field in errors (Elysia checks coerced query numbers without their path).
+  limit: t.Optional(t.Integer({ title: 'limit', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20, description: 'Page size: 20 by default, at most 100 (larger values are capped)' })),
   cursor: t.Optional(t.String({ maxLength: 200 })),
 }
 

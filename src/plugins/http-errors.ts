@@ -35,8 +35,8 @@ const titleOf = (status: number) => titles[status] ?? 'Error'
 function fieldErrors(error: ValidationError): FieldError[] {
   const seen = new Set<string>()
   const out: FieldError[] = []
-  for (const e of error.all as { path?: string; message: string; summary?: string }[]) {
-    const field = (e.path ?? '').replace(/^\//, '').replaceAll('/', '.') || 'body'
+  for (const e of error.all as { path?: string; message: string; summary?: string; schema?: { title?: string } }[]) {
+    const field = (e.path ?? '').replace(/^\//, '').replaceAll('/', '.') || e.schema?.title || 'body'
     if (seen.has(field)) continue
     seen.add(field)
     out.push({ field, message: e.summary ?? e.message })
