@@ -1,0 +1,145 @@
+/**
+ * The Black Friday stampede: CUSTOMERS customers (fast fixtures, not argon2 registration)
+ * enter one drop of UNITS units within one second, then poll their result until decided.
+ * After the drop closes, the business invariants are checked from outside and the run
+ * fails if any is broken. `-e CUSTOMERS=… -e UNITS=…` scale it.
+ */
+import http from './lib/http'
+import { Counter, Gauge, Trend, __ENV, check, exec, sleep } from './lib/k6'
+import { runCli } from './lib/cli'
+import type { Options } from './lib/options'
+import type { Target } from './lib/target'
+import { api, bearer, catalogProducts, createProducts, createRegion } from './lib/shop'
+import { verifyDrop, type DropFacts } from './lib/invariants'
+
+export const CUSTOMERS = Number(__ENV.CUSTOMERS ?? 10_000)
+export const UNITS = Number(__ENV.UNITS ?? 100)
+/** How long the drop stays open: the stampede and its polling fit well inside. */
+const OPEN_SECONDS = Number(__ENV.OPEN_SECONDS ?? 8)
+export const options: Options = {
+  discardResponseBodies: false,
+  scenarios: {
+    stampede: { executor: 'constant-arrival-rate', rate: CUSTOMERS, timeUnit: '1s', duration: '1s', preAllocatedVUs: CUSTOMERS },
+  },
+  thresholds: {
+    'http_req_duration{name:entry}': ['p(99)<50'],
+    entry_errors: ['count==0'],
+    checks: ['rate==1'],
+    winners_decided_after_ms: ['value<100'],
+  },
+}
+
+/** Any entry answer other than accepted, repeat or sold_out. */
+const entryErrors = new Counter('entry_errors')
+/** From a customer's 202 to the poll that saw their result (bounded by the poll interval). */
+const decisionWait = new Trend('decision_wait', true)
+const decidedAfter = new Gauge('winners_decided_after_ms')
+
+export interface DropData extends DropFacts {
+  campaignId: string
+}
+
+/**
+ * When the customer holding seq == units first saw their result. Units go out in seq order
+ * and a batch's results are published together, so that is when every winner was decided.
+ * (Shared across VUs: this runner's VUs share memory, k6's do not.)
+ */
+let lastWinnerSeenAt: number | undefined
+
+export interface DropPlan {
+  customers: number
+  units: number
+  /** Defaults to `units`, as the contract's does. */
+  waitlist?: number
+  openSeconds?: number
+}
+
+/** A product, a one-drop campaign opening in a moment, and the customers; returns once the drop is open. */
+export async function prepareDrop(target: Target, { customers, units, waitlist, openSeconds = OPEN_SECONDS }: DropPlan): Promise<DropData> {
+  lastWinnerSeenAt = undefined
+  const fixtures = await target.fixtures()
+  const admin = await fixtures.admin()
+  const accounts = await fixtures.customers(customers)
+  const region = await createRegion(target.url, admin.token)
+  const [product] = await createProducts(target.url, admin.token, catalogProducts(region.id, 1, units * 10))
+  const campaign = await api('POST', `${target.url}/v1/flash-sales`, admin.token, {
+    product_id: product.id,
+    price: 100,
+    units_per_drop: units,
+    drop_count: 1,
+    interval_seconds: openSeconds,
+    starts_at: new Date(Date.now() + 1500).toISOString(),
+    per_customer_limit: 1,
+    payment_window_seconds: 3600,
+    ...(waitlist === undefined ? {} : { waitlist_size: waitlist }),
+  })
+  const drop = campaign.drops[0]
+  for (let tries = 0; ; tries++) {
+    const current = await api('GET', `${target.url}/v1/flash-sales/${campaign.id}`, null)
+    if (current.drops[0].status === 'open') break
+    if (tries > 100) throw new Error(`drop ${drop.id} did not open: ${JSON.stringify(current.drops[0])}`)
+    await sleep(0.05)
+  }
+  return {
+    base: target.url,
+    admin: admin.token,
+    campaignId: campaign.id,
+    dropId: drop.id,
+    closesAt: Date.parse(drop.closes_at),
+    productId: product.id,
+    units,
+    stockBefore: units * 10,
+    customers: accounts,
+  }
+}
+
+export const setup = (target: Target) => prepareDrop(target, { customers: CUSTOMERS, units: UNITS })
+
+/** One customer (the iteration's own): enter, then poll until the allocator decided. */
+export async function enterDrop({ base, dropId, customers, units }: DropData) {
+  const customer = customers[exec.scenario.iterationInTest]
+  if (!customer) return
+  const auth = bearer(customer.token)
+  const entry = await http.post(`${base}/v1/flash-sales/drops/${dropId}/entries`, null, {
+    ...auth,
+    tags: { name: 'entry' },
+    responseCallback: http.expectedStatuses(200, 202, 409),
+  })
+  const soldOut = entry.status === 409 && entry.json().code === 'sold_out'
+  const accepted = entry.status === 202 || entry.status === 200
+  if (!check(entry, { 'entry: accepted or sold_out': () => accepted || soldOut })) entryErrors.add(1)
+  if (!accepted) return
+  const answeredAt = performance.now()
+  // The last winner polls closely (one customer: no load to speak of); the others every 100 ms.
+  const sentinel = entry.json().seq === units
+  const deadline = answeredAt + 30_000
+  while (performance.now() < deadline) {
+    await sleep(sentinel ? 0.005 : 0.1)
+    const me = await http.get(`${base}/v1/flash-sales/drops/${dropId}/entries/me`, { ...auth, tags: { name: 'result' } })
+    const status = me.status === 200 ? me.json().status : 'error'
+    if (status !== 'queued') {
+      if (sentinel) lastWinnerSeenAt = Date.now()
+      decisionWait.add(performance.now() - answeredAt)
+      check(me, { 'result: decided (won, waitlisted or lost)': () => ['won', 'waitlisted', 'lost'].includes(status) })
+      return
+    }
+  }
+  check(null, { 'result: decided (won, waitlisted or lost)': () => false })
+}
+
+export default enterDrop
+
+/**
+ * The invariants, plus how long after the units-th entry was accepted every winner was
+ * decided, as a gauge (its threshold is the budget's 100 ms; an upper bound by one 5 ms poll).
+ */
+export async function checkDrop(data: DropData, target: Target) {
+  const verdict = await verifyDrop({ ...data, fixtures: await target.fixtures() })
+  // Server and bench share this machine's clock.
+  if (verdict.lastWinnerQueuedAt !== null && lastWinnerSeenAt !== undefined) decidedAfter.add(lastWinnerSeenAt - verdict.lastWinnerQueuedAt)
+  return verdict
+}
+
+export const teardown = (data: DropData, target: Target) => checkDrop(data, target)
+
+if (import.meta.main) void runCli(import.meta.path)

@@ -1,0 +1,141 @@
+/** The budget verdicts and bench/RESULTS.md, from one run's figures. Nothing here is typed by hand. */
+import type { Summary } from './summary'
+import type { WrkResult } from './wrk'
+import type { DrainResult } from '../allocator'
+
+export interface Machine {
+  cores: number
+  cpu: string
+  bun: string
+  os: string
+  /** 1, 5 and 15 minute load averages when the run started. */
+  loadavg: number[]
+  date: string
+  mode: 'in-process' | 'redis'
+}
+
+export interface WrkFigures {
+  settings: { threads: number; connections: number; duration: string }
+  baseline: WrkResult
+  list: WrkResult
+  entry: WrkResult & { customers: number }
+}
+
+export interface RunResults {
+  command: string
+  machine: Machine
+  wrk: WrkFigures
+  scenarios: Record<string, Summary>
+  allocator: DrainResult
+}
+
+export interface BudgetLine {
+  item: string
+  target: string
+  measured: string
+  ok: boolean
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US')
+const ms = (n: number | undefined) => `${(n ?? NaN).toFixed(1)} ms`
+const pct = (n: number) => `${(n * 100).toFixed(1)} %`
+
+const sub = (s: Summary | undefined, key: string) => s?.metrics[key]?.values ?? {}
+const invariantsHold = (s: Summary | undefined) => Boolean(s) && s!.checks.filter((c) => c.name.startsWith('invariant:')).every((c) => c.fails === 0 && c.passes > 0)
+const otherErrors = (s: Summary) => Object.entries(s.http.by_status).filter(([status]) => !['200', '202', '409'].includes(status)).reduce((n, [, c]) => n + c, 0) + (sub(s, 'entry_errors').count ?? 0)
+
+export function budget(r: RunResults): BudgetLine[] {
+  const base = r.wrk.baseline.rps
+  const stampede = r.scenarios['flash-sale']
+  const checkout = r.scenarios.checkout
+  const entryP99 = sub(stampede, 'http_req_duration{name:entry}')['p(99)']
+  const decided = sub(stampede, 'winners_decided_after_ms').value
+  const lines: BudgetLine[] = [
+    { item: 'flash-sale entry throughput (wrk)', target: '≥ 50 % of baseline', measured: `${int(r.wrk.entry.rps)} req/s = ${pct(r.wrk.entry.rps / base)}`, ok: r.wrk.entry.rps / base >= 0.5 },
+    { item: 'product list, 20 items (wrk)', target: '≥ 35 % of baseline', measured: `${int(r.wrk.list.rps)} req/s = ${pct(r.wrk.list.rps / base)}`, ok: r.wrk.list.rps / base >= 0.35 },
+    { item: 'checkout (cart → order → card payment)', target: '≥ 1,000 orders/s', measured: `${int(sub(checkout, 'orders').rate ?? 0)} orders/s`, ok: (sub(checkout, 'orders').rate ?? 0) >= 1000 },
+    { item: 'stampede: p99 entry latency', target: '< 50 ms', measured: ms(entryP99), ok: entryP99 !== undefined && entryP99 < 50 },
+    { item: 'stampede: errors other than sold_out', target: '0', measured: stampede ? String(otherErrors(stampede)) : 'not run', ok: Boolean(stampede) && otherErrors(stampede!) === 0 },
+    { item: 'stampede: every winner decided after the units-th entry', target: '≤ 100 ms', measured: decided === undefined ? 'not measured' : ms(decided), ok: decided !== undefined && decided <= 100 },
+    { item: 'allocator drain', target: '≥ 20,000 entries/s', measured: `${int(r.allocator.entries_per_second)} entries/s`, ok: r.allocator.entries_per_second >= 20_000 },
+  ]
+  for (const name of ['flash-sale', 'mixed', 'checkout']) {
+    lines.push({ item: `${name}: business invariants`, target: 'all hold', measured: invariantsHold(r.scenarios[name]) ? 'all hold' : 'BROKEN (see below)', ok: invariantsHold(r.scenarios[name]) })
+  }
+  return lines
+}
+
+const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`
+
+function wrkRow(name: string, w: WrkResult, base: number) {
+  const statuses = Object.entries(w.by_status).map(([s, n]) => `${s} × ${int(n)}`).join(', ')
+  return row([name, int(w.rps), pct(w.rps / base), ms(w.latency.p50), ms(w.latency.p95), ms(w.latency.p99), ms(w.latency.max), statuses])
+}
+
+function scenarioSection(name: string, command: string, s: Summary, baselineRps: number | undefined): string[] {
+  const d = s.http.duration
+  const lines = [
+    `### ${name}`,
+    '',
+    `\`${command}\` — ${s.duration_s.toFixed(1)} s, ${s.ok ? 'PASS' : 'FAIL'}`,
+    '',
+    `- ${int(s.http.requests)} requests, ${int(s.http.rps)} req/s${baselineRps ? ` (${pct(s.http.rps / baselineRps)} of the runner's baseline)` : ''}; ${int(s.iterations.count)} iterations, ${s.iterations.rate.toFixed(1)}/s`,
+    `- latency: p50 ${ms(d.med)}, p95 ${ms(d['p(95)'])}, p99 ${ms(d['p(99)'])}, max ${ms(d.max)}`,
+    `- by status: ${Object.entries(s.http.by_status).map(([k, v]) => `${k} × ${int(v)}`).join(', ')}`,
+  ]
+  if (s.iterations.interrupted || s.iterations.dropped) lines.push(`- iterations interrupted: ${s.iterations.interrupted}, dropped (no free VU): ${s.iterations.dropped}`)
+  for (const [message, count] of Object.entries(s.errors)) lines.push(`- iteration error × ${count}: ${message}`)
+  lines.push('', row(['threshold', 'actual', 'verdict']), row(['---', '---', '---']))
+  for (const t of s.thresholds) lines.push(row([`\`${t.metric}\` ${t.expression}`, t.actual.toFixed(2), t.ok ? 'pass' : '**fail**']))
+  lines.push('', row(['check', 'passed', 'failed']), row(['---', '---', '---']))
+  for (const c of s.checks) lines.push(row([c.name, c.passes, c.fails ? `**${c.fails}**` : 0]))
+  return [...lines, '']
+}
+
+export function renderResults(r: RunResults, commands: Record<string, string>): string {
+  const m = r.machine
+  const base = r.wrk.baseline.rps
+  const runnerBase = r.scenarios.baseline?.http.rps
+  const mixedCalm = sub(r.scenarios.mixed, 'http_req_duration{scenario:browse,phase:calm}')
+  const mixedDrop = sub(r.scenarios.mixed, 'http_req_duration{scenario:browse,phase:drop}')
+  const w = r.wrk.settings
+  const out = [
+    '# Bench results',
+    '',
+    `Generated by \`${r.command}\` (bench/run-all.ts) — do not edit by hand. How to read it: bench/README.md.`,
+    '',
+    `- date: ${m.date}`,
+    `- machine: ${m.cores} cores, ${m.cpu}, ${m.os}; Bun ${m.bun}`,
+    `- load average when the run started: ${m.loadavg.map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min)`,
+    `- mode: ${m.mode === 'redis' ? 'queue, limiter and events on Redis (REDIS_URL)' : 'single instance, in-process queue, limiter and events'}; embedded libSQL file; server and load generators on the same box`,
+    '',
+    '## Budget',
+    '',
+    row(['budget', 'target', 'measured', 'verdict']),
+    row(['---', '---', '---', '---']),
+    ...budget(r).map((b) => row([b.item, b.target, b.measured, b.ok ? 'pass' : '**miss**'])),
+    '',
+    'Misses and where the time goes: bench/README.md, "Where the time goes".',
+    '',
+    `## Throughput with wrk (${w.threads} threads, ${w.connections} connections, ${w.duration} each)`,
+    '',
+    row(['target', 'req/s', 'of baseline', 'p50', 'p95', 'p99', 'max', 'answers']),
+    row(['---', '---', '---', '---', '---', '---', '---', '---']),
+    wrkRow('baseline: raw Bun.serve JSON', r.wrk.baseline, base),
+    wrkRow('`GET /v1/products?limit=20`', r.wrk.list, base),
+    wrkRow(`\`POST …/entries\` (${int(r.wrk.entry.customers)} customers in turn)`, r.wrk.entry, base),
+    '',
+    '## Scenarios (bench runner)',
+    '',
+    ...(runnerBase ? [`The runner's own baseline (raw Bun.serve, same VUs) did ${int(runnerBase)} req/s; closed-model scenarios are also given as a ratio to it.`, ''] : []),
+    ...(r.scenarios.mixed
+      ? [`Catalog p99 during the drop: ${ms(mixedDrop['p(99)'])} (${mixedDrop.count ?? 0} requests) vs. ${ms(mixedCalm['p(99)'])} without it (${mixedCalm.count ?? 0} requests).`, '']
+      : []),
+    ...Object.entries(r.scenarios).flatMap(([name, s]) => scenarioSection(name, commands[name] ?? `bun bench/${name}.ts`, s, name === 'baseline' || name === 'catalog' || name === 'checkout' ? runnerBase : undefined)),
+    '## Allocator drain',
+    '',
+    `\`${commands.allocator}\`: ${int(r.allocator.entries)} queued entries on ${r.allocator.units} units (${r.allocator.redis ? 'Redis' : 'in-process'} queue) decided in ${r.allocator.seconds.toFixed(2)} s = **${int(r.allocator.entries_per_second)} entries/s**; ${int(r.allocator.decided)} decided, ${r.allocator.winners} won.`,
+    '',
+  ]
+  return out.join('\n')
+}

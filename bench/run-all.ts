@@ -1,0 +1,100 @@
+/**
+ * `bun run bench`: every figure of the budget in one run, each next to a baseline taken
+ * minutes apart on the same machine. wrk measures raw throughput (baseline, product list,
+ * flash-sale entry); each scenario then runs as its own process against a shop of its own;
+ * the allocator's drain rate last. Prints the budget and regenerates bench/RESULTS.md
+ * (bench/RESULTS-redis.md when REDIS_URL is set). Exit 1 when a budget line misses.
+ */
+import { cpus, loadavg, release, type } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { DEFAULT_OUT } from './lib/cli'
+import { REPO, spawnBaseline } from './lib/server'
+import { benchRedis, ownTarget } from './lib/target'
+import { ensureWrk, runWrk } from './lib/wrk'
+import { budget, renderResults, type Machine, type RunResults, type WrkFigures } from './lib/results'
+import type { Summary } from './lib/summary'
+import type { DrainResult } from './allocator'
+import { seedCatalog } from './catalog'
+import { prepareDrop } from './flash-sale'
+
+const WRK = { threads: 2, connections: 64, duration: '10s' }
+/** More than wrk sends in its 10 s at the entry rates seen here is not needed: repeats answer 200. */
+const ENTRY_CUSTOMERS = 50_000
+const ALLOCATOR_ENTRIES = 50_000
+const redisUrl = process.env.REDIS_URL
+const out = DEFAULT_OUT
+
+const COMMANDS: Record<string, string> = {
+  baseline: 'bun bench/baseline.ts',
+  catalog: 'bun bench/catalog.ts',
+  checkout: 'bun bench/checkout.ts',
+  'flash-sale': 'bun bench/flash-sale.ts',
+  mixed: 'bun bench/mixed.ts',
+  allocator: `bun bench/allocator.ts --entries ${ALLOCATOR_ENTRIES}`,
+}
+
+const log = (message: string) => console.error(`\n▶ ${message}`)
+
+function machine(): Machine {
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    bun: Bun.version,
+    os: `${type()} ${release()}`,
+    loadavg: loadavg(),
+    date: new Date().toISOString(),
+    mode: redisUrl ? 'redis' : 'in-process',
+  }
+}
+
+async function wrkFigures(): Promise<WrkFigures> {
+  log(`wrk baseline: raw Bun.serve, ${WRK.connections} connections`)
+  const baselineServer = await spawnBaseline(out)
+  const baseline = await runWrk({ ...WRK, url: baselineServer.url }).finally(() => baselineServer.stop())
+
+  const target = await ownTarget(out, redisUrl ? benchRedis(redisUrl) : undefined)
+  try {
+    log('wrk: GET /v1/products?limit=20')
+    await seedCatalog(target)
+    const list = await runWrk({ ...WRK, url: `${target.url}/v1/products?limit=20` })
+    log(`wrk: POST …/entries, ${ENTRY_CUSTOMERS} customers in turn (fixtures first)`)
+    const drop = await prepareDrop(target, { customers: ENTRY_CUSTOMERS, units: 100, waitlist: ENTRY_CUSTOMERS, openSeconds: 60 })
+    const entry = await runWrk({ ...WRK, method: 'POST', url: `${drop.base}/v1/flash-sales/drops/${drop.dropId}/entries`, tokens: drop.customers.map((c) => c.token) })
+    return { settings: WRK, baseline, list, entry: { ...entry, customers: ENTRY_CUSTOMERS } }
+  } finally {
+    await target.close()
+  }
+}
+
+/** A scenario as its own process (fresh shop, fresh memory); its JSON summary is read back. */
+async function scenario(name: string): Promise<Summary> {
+  log(`scenario ${name}: ${COMMANDS[name]}`)
+  const child = Bun.spawn(['bun', `bench/${name}.ts`, '--out', out], { cwd: REPO, stdout: 'inherit', stderr: 'inherit', env: process.env })
+  const code = await child.exited
+  if (code !== 0 && code !== 99) throw new Error(`scenario ${name} crashed (exit ${code})`)
+  return JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8'))
+}
+
+async function allocatorDrain(): Promise<DrainResult> {
+  log(`allocator drain: ${COMMANDS.allocator}`)
+  const child = Bun.spawn(['bun', 'bench/allocator.ts', '--entries', String(ALLOCATOR_ENTRIES), '--out', out], { cwd: REPO, stdout: 'inherit', stderr: 'inherit', env: process.env })
+  const code = await child.exited
+  if (code !== 0 && code !== 99) throw new Error(`allocator bench crashed (exit ${code})`)
+  return JSON.parse(readFileSync(join(out, 'allocator.json'), 'utf8'))
+}
+
+ensureWrk()
+const started = machine()
+const wrk = await wrkFigures()
+const scenarios: Record<string, Summary> = {}
+for (const name of ['baseline', 'catalog', 'checkout', 'flash-sale', 'mixed']) scenarios[name] = await scenario(name)
+const results: RunResults = { command: redisUrl ? 'REDIS_URL=… bun run bench' : 'bun run bench', machine: started, wrk, scenarios, allocator: await allocatorDrain() }
+
+const file = join(REPO, 'bench', redisUrl ? 'RESULTS-redis.md' : 'RESULTS.md')
+writeFileSync(file, renderResults(results, COMMANDS))
+const lines = budget(results)
+console.log('\nBUDGET')
+for (const b of lines) console.log(`  ${b.ok ? '✓' : '✗'} ${b.item.padEnd(58)} ${b.target.padEnd(20)} ${b.measured}`)
+console.log(`\nwrote ${file}`)
+process.exitCode = lines.every((b) => b.ok) ? 0 : 1

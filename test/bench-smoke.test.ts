@@ -1,0 +1,119 @@
+// The flash-sale bench scenario, small: a few hundred customers stampede one drop of a real
+// shop process (production mode, its own libSQL file), in-process and on the real Redis, and
+// the bench's invariant checks must all hold. An invariant test, not a timing test. Then the
+// checks are shown to catch a broken invariant, and the runner's thresholds to fail a run.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as flashSale from '../bench/flash-sale'
+import { runScript, type Script } from '../bench/lib/runner'
+import { ownTarget, type Target } from '../bench/lib/target'
+import { MetricStore, setActiveStore } from '../bench/lib/metrics'
+import { api } from '../bench/lib/shop'
+import http from '../bench/lib/http'
+import type { Summary } from '../bench/lib/summary'
+import { testRedis } from './support/redis'
+
+const CUSTOMERS = 300
+const UNITS = 20
+const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'))
+afterAll(() => rmSync(out, { recursive: true, force: true }))
+
+const INVARIANTS = [
+  'invariant: winners == units',
+  'invariant: winners are the smallest seqs',
+  'invariant: seqs strictly increase, one entry per customer',
+  'invariant: every entered customer is in the audit with their seq',
+  'invariant: every entry ended won or lost',
+  'invariant: each winner holds one flash-sale order of one unit',
+  'invariant: ledger rows sum to the stock',
+  'invariant: stock fell by exactly what was sold',
+]
+
+/** The scenario at smoke size; `kept` receives the drop it set up. */
+function smallStampede(kept: { drop?: flashSale.DropData }): Script {
+  return {
+    ...flashSale,
+    options: {
+      scenarios: { stampede: { executor: 'constant-arrival-rate', rate: CUSTOMERS, timeUnit: '1s', duration: '1s', preAllocatedVUs: CUSTOMERS } },
+      thresholds: { entry_errors: ['count==0'], checks: ['rate==1'] },
+    },
+    setup: async (target: Target) => (kept.drop = await flashSale.prepareDrop(target, { customers: CUSTOMERS, units: UNITS, openSeconds: 4 })),
+  }
+}
+
+function expectInvariantsHeld(summary: Summary) {
+  const checks = new Map(summary.checks.map((c) => [c.name, c]))
+  for (const name of INVARIANTS) expect({ name, ...checks.get(name) }).toEqual({ name, passes: 1, fails: 0 })
+  // Units + the default waitlist (as many) get in; everyone else is told sold_out.
+  expect(summary.http.by_status).toMatchObject({ '202': 2 * UNITS, '409': CUSTOMERS - 2 * UNITS })
+  expect(summary.errors).toEqual({})
+  expect(summary.ok).toBe(true)
+}
+
+async function stampede(redis?: { url: string; prefix: string }) {
+  const target = await ownTarget(out, redis)
+  const kept: { drop?: flashSale.DropData } = {}
+  try {
+    const summary = await runScript('flash-sale-smoke', smallStampede(kept), target)
+    return { summary, target, drop: kept.drop! }
+  } catch (error) {
+    await target.close()
+    throw error
+  }
+}
+
+describe('flash-sale scenario, smoke size', () => {
+  test('in-process: every invariant holds, and a tampered stock is caught', async () => {
+    const { summary, target, drop } = await stampede()
+    try {
+      expectInvariantsHeld(summary)
+      // One unit vanishes behind the sale's back (an admin adjustment): the ledger still sums, the sale no longer does.
+      await api('POST', `${drop.base}/v1/products/${drop.productId}/stock`, drop.admin, { delta: -1, reason: 'bench smoke: tampering' })
+      const store = new MetricStore()
+      setActiveStore(store)
+      try {
+        await flashSale.checkDrop(drop, target)
+      } finally {
+        setActiveStore(undefined)
+      }
+      expect(store.values('checks', { check: 'invariant: stock fell by exactly what was sold' })).toMatchObject({ passes: 0, fails: 1 })
+      expect(store.values('checks', { check: 'invariant: ledger rows sum to the stock' })).toMatchObject({ passes: 1, fails: 0 })
+    } finally {
+      await target.close()
+    }
+  }, 90_000)
+
+  test('on the real Redis: every invariant holds', async () => {
+    const redis = await testRedis()
+    try {
+      const { summary, target } = await stampede(redis)
+      await target.close()
+      expectInvariantsHeld(summary)
+    } finally {
+      await redis.cleanup()
+    }
+  }, 90_000)
+})
+
+describe('the runner', () => {
+  test('a threshold that is not met fails the run', async () => {
+    const target: Target = { url: 'http://127.0.0.1:9', redis: false, fixtures: () => Promise.reject(new Error('none')), close: async () => {} }
+    const script: Script = {
+      options: {
+        scenarios: { once: { executor: 'constant-arrival-rate', rate: 5, timeUnit: '1s', duration: '1s', preAllocatedVUs: 5 } },
+        thresholds: { iterations: ['count>=5'], http_req_failed: ['rate<0.5'] },
+      },
+      // Nothing listens on port 9: every request fails.
+      default: () => http.get(target.url),
+    }
+    const summary = await runScript('failing', script, target)
+    expect(summary.thresholds).toEqual([
+      { metric: 'iterations', expression: 'count>=5', actual: 5, ok: true },
+      { metric: 'http_req_failed', expression: 'rate<0.5', actual: 1, ok: false },
+    ])
+    expect(summary.http.by_status).toEqual({ '0': 5 })
+    expect(summary.ok).toBe(false)
+  })
+})
