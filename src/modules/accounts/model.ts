@@ -42,6 +42,7 @@ export const PasswordBody = strictObject({ current_password: t.String({ minLengt
 export const DeleteMeBody = strictObject({ password: t.String({ minLength: 1, maxLength: 128 }) })
 export const PhotoBody = t.Object({ photo: t.File() })
 export const PhotoResult = t.Object({ photo_url: t.String() })
+export const PhotoBytes = t.Unknown({ description: 'The image bytes (image/webp)' })
 export const PhotoParams = t.Object({ key: t.String({ pattern: '^[0-9a-f-]{36}\\.webp$' }) })
 
 export const UsersQuery = query({ ...PageQuery })

@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
 import type { AccountsService } from './service'
 import {
-  AuthResult, DeleteMeBody, LoginBody, PasswordBody, PatchMeBody, PhotoBody, PhotoParams, PhotoResult, Problem, Profile,
+  AuthResult, DeleteMeBody, PhotoBytes, LoginBody, PasswordBody, PatchMeBody, PhotoBody, PhotoParams, PhotoResult, Problem, Profile,
   RefreshBody, RegisterBody, RolesBody, UserPage, UserParams, UsersQuery,
 } from './model'
 import type { AuthPlugin } from '../../plugins/auth'
@@ -71,6 +71,7 @@ export const accountsRoutes = (accounts: AccountsService, auth: AuthPlugin) =>
     )
     .get('/v1/photos/:key', async ({ params }) => photoResponse(await accounts.photo(params.key)), {
       params: PhotoParams,
+      response: { 200: PhotoBytes, 404: Problem, 422: Problem },
       detail: { tags: ['me'], summary: 'A profile photo (WebP)' },
     })
     .group('/v1/users', { detail: { tags: ['users'] } }, (app) =>
