@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import { startShop } from './support/harness'
+import { freshSecrets } from './support/secrets'
 import { loadConfig } from '../src/config'
 import { createDeps } from '../src/deps'
 import { dataKeyFrom, open, seal } from '../src/lib/crypto'
@@ -18,8 +19,7 @@ async function keysFromEnvironment(dir: string, current: string, previous?: stri
     loadConfig({
       NODE_ENV: 'test',
       DATABASE_URL: `file:${join(dir, `keys-${randomBytes(4).toString('hex')}.db`)}`,
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+      ...freshSecrets(),
       DATA_KEY: current,
       ...(previous ? { DATA_KEYS_PREVIOUS: previous } : {}),
     }),

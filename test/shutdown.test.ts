@@ -2,10 +2,10 @@ import { expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { inArray } from 'drizzle-orm'
 import { openDatabase } from '../src/db/client'
 import { users } from '../src/modules/accounts/schema'
+import { freshSecrets } from './support/secrets'
 
 /** Reads the server's JSON log lines until one says where it listens. */
 async function listeningUrl(stdout: ReadableStream<Uint8Array>, lines: string[]): Promise<string> {
@@ -48,9 +48,7 @@ test('SIGTERM mid-load: every request the server accepted is answered and kept; 
       PORT: '0',
       DATABASE_URL: databaseUrl,
       UPLOAD_DIR: join(dir, 'uploads'),
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
-      DATA_KEY: randomBytes(32).toString('base64'),
+      ...freshSecrets(),
       RATE_LIMIT: 'off',
     },
     stdout: 'pipe',

@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config'
 import { createDeps } from '../src/deps'
 import { startShop } from './support/harness'
 import { photoForm, pngBytes } from './support/images'
+import { freshSecrets } from './support/secrets'
 
 const dir = mkdtempSync(join(tmpdir(), 'shop-storage-'))
 const BUCKET = 'photos'
@@ -78,9 +79,7 @@ test('S3_BUCKET in the configuration puts photos in the bucket', async () => {
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: `file:${join(dir, 'deps.db')}`,
-    JWT_SECRET: randomBytes(32).toString('base64url'),
-    WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
-    DATA_KEY: randomBytes(32).toString('base64'),
+    ...freshSecrets(),
     S3_BUCKET: s3.bucket,
     S3_ENDPOINT: s3.endpoint!,
     S3_REGION: s3.region!,
