@@ -16,12 +16,13 @@ export const accountsRoutes = (accounts: AccountsService, auth: AuthPlugin) =>
       app
         .post('/register', async ({ body, status }) => status(201, await accounts.register(body)), {
           body: RegisterBody,
-          response: { 201: AuthResult, 409: Problem, 415: Problem, 422: Problem, 429: Problem },
+          // 503: the rate limiter cannot be asked (Redis down) and sign-up fails closed.
+          response: { 201: AuthResult, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Problem },
           detail: { summary: 'Create a customer account' },
         })
         .post('/login', ({ body }) => accounts.login(body), {
           body: LoginBody,
-          response: { 200: AuthResult, 401: Problem, 422: Problem, 429: Problem },
+          response: { 200: AuthResult, 401: Problem, 422: Problem, 429: Problem, 503: Problem },
           detail: { summary: 'Sign in' },
         })
         .post('/refresh', ({ body }) => accounts.refresh(body.refresh_token), {
