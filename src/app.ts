@@ -113,6 +113,8 @@ export function createApp(deps: AppDeps) {
         path: '/swagger',
         specPath: '/swagger/json',
         provider: 'swagger-ui',
+        // A pinned UI build: `latest` would change what admins run (and what the CSP allows) under us.
+        swagger: { version: '5.35.0' },
         documentation: {
           info: { title: 'Shop API', version: '1.0.0', description: 'Bun-native e-commerce API. Errors are RFC 9457 problem+json with a stable `code`.' },
           components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },

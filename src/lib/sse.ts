@@ -7,6 +7,6 @@ export const sseFrame = (event: string, data: unknown, id?: string | number) =>
 /** A comment line: ignored by clients, but keeps proxies and NATs from closing a quiet stream. */
 export const sseHeartbeat = encoder.encode(': heartbeat\n\n')
 
-/** SSE needs no buffering anywhere on the way (`X-Accel-Buffering` is nginx's switch). */
+/** Personal and live: never stored, never buffered on the way (`X-Accel-Buffering` is nginx's switch). */
 export const sseResponse = (stream: ReadableStream<Uint8Array>) =>
-  new Response(stream, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' } })
+  new Response(stream, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store, no-transform', 'x-accel-buffering': 'no' } })
