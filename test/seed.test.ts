@@ -2,7 +2,7 @@ import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { freshSecrets } from './support/secrets'
 import { sql } from 'drizzle-orm'
 import { openDatabase, type Database } from '../src/db/client'
 import { DEMO_REGIONS, IPHONE } from '../src/seed-data'
@@ -18,9 +18,7 @@ function runSeed() {
       ...process.env,
       DATABASE_URL: databaseUrl,
       UPLOAD_DIR: join(dir, 'uploads'),
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
-      DATA_KEY: randomBytes(32).toString('base64'),
+      ...freshSecrets(),
       REDIS_URL: '',
       LOG_LEVEL: 'silent',
     },

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { createApp, type AppDeps } from '../../src/app'
 import { loadConfig, type Config } from '../../src/config'
 import { openDatabase } from '../../src/db/client'
@@ -12,6 +11,7 @@ import { localFileStore } from '../../src/infra/storage/local'
 import { argon2id } from '../../src/modules/accounts/service'
 import { users, type Role } from '../../src/modules/accounts/schema'
 import { newId } from '../../src/lib/ids'
+import { freshSecrets } from './secrets'
 import { Registry } from 'prom-client'
 import { createRedis } from '../../src/infra/redis'
 
@@ -52,9 +52,7 @@ export async function startShop(options: StartOptions = {}) {
       NODE_ENV: 'test',
       DATABASE_URL: options.databaseUrl ?? `file:${join(dir, 'shop.db')}`,
       UPLOAD_DIR: join(dir, 'uploads'),
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
-      DATA_KEY: randomBytes(32).toString('base64'),
+      ...freshSecrets(),
       RATE_LIMIT: 'off',
       CATALOG_CACHE_MS: '0',
       ...options.env,
