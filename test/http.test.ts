@@ -25,6 +25,19 @@ describe('problem+json for every failure', () => {
     expect((await s.request('POST', '/v1/auth/login', { raw: '{}', headers: { 'content-type': 'text/plain' } })).status).toBe(415)
   })
 
+  test('numbers must be JSON numbers: a numeric string for money or tax answers 422', async () => {
+    const admin = await s.admin()
+    const res = await s.request('POST', '/v1/regions', { token: admin.token, body: { title: 'Brazil', country: 'BR', currency: 'BRL', tax: '1000' } })
+    expect(res.status).toBe(422)
+    expect(res.body.errors[0].field).toBe('tax')
+    const ok = await s.request('POST', '/v1/regions', { token: admin.token, body: { title: 'Brazil', country: 'BR', currency: 'BRL', tax: 1000 } })
+    expect(ok.status).toBe(201)
+    const product = { type: 'generic', sku: 'S-1', title: 'Lamp', price: '1999', region_id: ok.body.id }
+    expect((await s.request('POST', '/v1/products', { token: admin.token, body: product })).status).toBe(422)
+    expect((await s.request('POST', '/v1/products', { token: admin.token, body: { ...product, price: 19.99 } })).status).toBe(422)
+    expect((await s.request('POST', '/v1/products', { token: admin.token, body: { ...product, price: 1999 } })).status).toBe(201)
+  })
+
   test('a JSON body over the cap answers 413', async () => {
     const res = await s.request('POST', '/v1/auth/login', { body: { email: 'a@example.com', password: 'x'.repeat(100_000) } })
     expect(res.status).toBe(413)

@@ -1,4 +1,5 @@
 import { t, type TSchema } from 'elysia'
+import { Type } from '@sinclair/typebox'
 
 /** A request object that rejects unknown fields (no mass assignment): the contract wants 422. */
 export const strictObject = <P extends Parameters<typeof t.Object>[0]>(properties: P, options: Parameters<typeof t.Object>[1] = {}) =>
@@ -19,6 +20,13 @@ export const Problem = t.Object(
   },
   { additionalProperties: true, description: 'RFC 9457 problem details' },
 )
+
+/**
+ * An integer in a JSON body or answer. Elysia's `t.Integer` also takes numeric strings
+ * ("100"), which the contract does not allow for money and quantities; TypeBox's does not.
+ * Query strings keep `t.Integer` (they are strings by nature).
+ */
+export const Int = Type.Integer
 
 export const Id = t.String({ minLength: 1, maxLength: 64 })
 export const IdParams = t.Object({ id: Id })

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+import { Id, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 
 export const RoleName = t.Union([t.Literal('customer'), t.Literal('admin')])
@@ -31,7 +31,7 @@ export const AuthResult = t.Object({
   access_token: t.String(),
   refresh_token: t.String(),
   token_type: t.Literal('Bearer'),
-  expires_in: t.Integer(),
+  expires_in: Int(),
 })
 
 export const RegisterBody = strictObject({ email: Email, name: Name, password: Password })

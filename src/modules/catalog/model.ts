@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+import { Id, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 
 const MAX_MINOR_UNITS = 1_000_000_000_000
@@ -7,7 +7,7 @@ const Title = Text({ blank: false, maxLength: 200 })
 const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[^\\s\\u0000-\\u001f\\u007f]+$', description: 'No spaces; unique in the region' })
 const Description = Text({ maxLength: 5000 })
 const ImageUrl = t.String({ format: 'uri', pattern: '^https://', maxLength: 2048, description: 'https only; the server never fetches it' })
-const Price = t.Integer({ minimum: 0, maximum: MAX_MINOR_UNITS, description: "Minor units of the region's currency" })
+const Price = Int({ minimum: 0, maximum: MAX_MINOR_UNITS, description: "Minor units of the region's currency" })
 const CategoryIds = t.Array(Id, { maxItems: 20, uniqueItems: true })
 const Attributes = t.Record(t.String(), t.Unknown(), { description: "Per type: a book's are { isbn, author, publisher }; a generic product's are free" })
 
@@ -18,10 +18,10 @@ export const Product = t.Object({
   title: t.String(),
   description: t.String(),
   image_url: t.Union([t.String(), t.Null()]),
-  price: t.Integer(),
+  price: Int(),
   currency: t.String(),
   region_id: t.String(),
-  stock: t.Integer(),
+  stock: Int(),
   category_ids: t.Array(t.String()),
   attributes: t.Record(t.String(), t.Unknown()),
   created_at: Timestamp,
@@ -36,7 +36,7 @@ export const CreateProductBody = strictObject({
   description: t.Optional(Description),
   image_url: t.Optional(t.Union([ImageUrl, t.Null()])),
   price: Price,
-  stock: t.Optional(t.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'Initial stock, written to the ledger as an adjustment' })),
+  stock: t.Optional(Int({ minimum: 0, maximum: 1_000_000_000, description: 'Initial stock, written to the ledger as an adjustment' })),
   category_ids: t.Optional(CategoryIds),
   attributes: t.Optional(Attributes),
 })

@@ -1,7 +1,7 @@
 import { t } from 'elysia'
-import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+import { Id, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
 
-const Count = (maximum: number, description?: string) => t.Integer({ minimum: 1, maximum, description })
+const Count = (maximum: number, description?: string) => Int({ minimum: 1, maximum, description })
 
 export const DropStatus = t.Union([t.Literal('scheduled'), t.Literal('open'), t.Literal('closed')])
 
@@ -9,37 +9,37 @@ export const Drop = t.Object({
   id: t.String(),
   opens_at: Timestamp,
   closes_at: Timestamp,
-  units: t.Integer({ description: 'Planned units; once open, the units actually taken out of stock' }),
+  units: Int({ description: 'Planned units; once open, the units actually taken out of stock' }),
   status: DropStatus,
-  units_left: t.Integer({ description: 'Units no winner holds yet (0 once closed: the rest went back to stock)' }),
+  units_left: Int({ description: 'Units no winner holds yet (0 once closed: the rest went back to stock)' }),
 })
 
 export const Campaign = t.Object({
   id: t.String(),
   product_id: t.String(),
-  price: t.Integer({ description: 'Final price in minor units, tax included' }),
+  price: Int({ description: 'Final price in minor units, tax included' }),
   currency: t.String(),
-  units_per_drop: t.Integer(),
-  drop_count: t.Integer(),
-  interval_seconds: t.Integer(),
+  units_per_drop: Int(),
+  drop_count: Int(),
+  interval_seconds: Int(),
   starts_at: Timestamp,
-  per_customer_limit: t.Integer(),
-  payment_window_seconds: t.Integer(),
-  waitlist_size: t.Integer(),
+  per_customer_limit: Int(),
+  payment_window_seconds: Int(),
+  waitlist_size: Int(),
   created_at: Timestamp,
   drops: t.Array(Drop),
 })
 
 export const CreateCampaignBody = strictObject({
   product_id: Id,
-  price: t.Integer({ minimum: 0, description: 'Final price in minor units of the product currency, tax included' }),
+  price: Int({ minimum: 0, description: 'Final price in minor units of the product currency, tax included' }),
   units_per_drop: Count(100_000),
   drop_count: Count(1_000),
   interval_seconds: Count(7 * 24 * 3600, 'Seconds between drop starts; a drop stays open until the next one starts'),
   starts_at: t.String({ format: 'date-time', description: 'When the first drop opens (not in the past)' }),
   per_customer_limit: t.Literal(1, { description: 'Units one customer may win per drop (only 1 is supported)' }),
   payment_window_seconds: Count(7 * 24 * 3600, 'How long a winner has to pay before the unit passes down the waitlist'),
-  waitlist_size: t.Optional(t.Integer({ minimum: 0, maximum: 100_000, description: 'Defaults to units_per_drop' })),
+  waitlist_size: t.Optional(Int({ minimum: 0, maximum: 100_000, description: 'Defaults to units_per_drop' })),
 })
 
 export const CampaignParams = t.Object({ id: Id })
@@ -51,13 +51,13 @@ export const EntryStatus = t.Union([t.Literal('queued'), t.Literal('won'), t.Lit
 
 export const EntryAccepted = t.Object({
   entry_id: t.String(),
-  seq: t.Integer({ description: "The entry's place in the drop's queue: strictly increasing in arrival order" }),
+  seq: Int({ description: "The entry's place in the drop's queue: strictly increasing in arrival order" }),
   status: EntryStatus,
 })
 
 export const MyEntry = t.Object({
   entry_id: t.String(),
-  seq: t.Integer(),
+  seq: Int(),
   status: EntryStatus,
   order_id: t.Optional(t.String({ description: 'The flash-sale order of a winner' })),
   pay_by: t.Optional(Timestamp),
@@ -67,9 +67,9 @@ export const Outcome = t.Union([t.Literal('won'), t.Literal('expired'), t.Litera
 
 export const Audit = t.Object({
   drop_id: t.String(),
-  units: t.Integer(),
+  units: Int(),
   salt: t.String({ description: 'customer_hash = lowercase hex SHA-256 of `<salt>:<customer id>`' }),
-  entries: t.Array(t.Object({ seq: t.Integer(), customer_hash: t.String(), outcome: Outcome })),
+  entries: t.Array(t.Object({ seq: Int(), customer_hash: t.String(), outcome: Outcome })),
 })
 
 export { Problem }

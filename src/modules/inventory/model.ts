@@ -1,26 +1,26 @@
 import { t } from 'elysia'
-import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+import { Id, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 
 const MAX_UNITS = 1_000_000_000
 
 export const StockBody = strictObject(
   {
-    delta: t.Optional(t.Integer({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: 'Units to add (negative: remove)' })),
-    set: t.Optional(t.Integer({ minimum: 0, maximum: MAX_UNITS, description: 'The stock counted; the ledger records the difference' })),
+    delta: t.Optional(Int({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: 'Units to add (negative: remove)' })),
+    set: t.Optional(Int({ minimum: 0, maximum: MAX_UNITS, description: 'The stock counted; the ledger records the difference' })),
     reason: Text({ blank: false, maxLength: 200, description: "Why (stored as the ledger row's ref)" }),
   },
   { description: 'Exactly one of delta or set, plus reason' },
 )
-export const StockResult = t.Object({ stock: t.Integer() })
+export const StockResult = t.Object({ stock: Int() })
 
 export const Movement = t.Object({
-  id: t.Integer(),
-  delta: t.Integer(),
+  id: Int(),
+  delta: Int(),
   reason: t.String({ description: 'adjustment, purchase, sale, cancellation, flash_sale_reserve, flash_sale_return' }),
   ref: t.Union([t.String(), t.Null()], { description: "What caused it: an order, purchase or drop id, or the admin's reason" }),
   supplier: t.Optional(t.String()),
-  stock_after: t.Integer(),
+  stock_after: Int(),
   actor_id: t.Union([t.String(), t.Null()], { description: 'The admin who made it, when one did' }),
   created_at: Timestamp,
 })
@@ -30,8 +30,8 @@ export const ProductParams = t.Object({ id: Id })
 
 const PurchaseLine = strictObject({
   product_id: Id,
-  quantity: t.Integer({ minimum: 1, maximum: MAX_UNITS }),
-  unit_cost: t.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: "Minor units of the product's currency" }),
+  quantity: Int({ minimum: 1, maximum: MAX_UNITS }),
+  unit_cost: Int({ minimum: 0, maximum: 1_000_000_000_000, description: "Minor units of the product's currency" }),
 })
 export const PurchaseBody = strictObject({
   supplier: Text({ blank: false, maxLength: 200 }),
@@ -40,7 +40,7 @@ export const PurchaseBody = strictObject({
 export const Purchase = t.Object({
   id: t.String(),
   supplier: t.String(),
-  items: t.Array(t.Object({ product_id: t.String(), quantity: t.Integer(), unit_cost: t.Integer(), currency: t.String() })),
+  items: t.Array(t.Object({ product_id: t.String(), quantity: Int(), unit_cost: Int(), currency: t.String() })),
   created_by: t.String(),
   created_at: Timestamp,
 })

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Id, Page, PageQuery, Problem, Timestamp, query, strictObject } from '../../lib/models'
+import { Id, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
 import { Address } from '../accounts/model'
 import { ORDER_STATUSES } from './schema'
 
@@ -10,9 +10,9 @@ export const OrderItem = t.Object({
   product_id: t.String(),
   title: t.String(),
   sku: t.String(),
-  unit_price: t.Integer({ description: 'Minor units, as it was when the order was placed' }),
-  quantity: t.Integer(),
-  line_total: t.Integer(),
+  unit_price: Int({ description: 'Minor units, as it was when the order was placed' }),
+  quantity: Int(),
+  line_total: Int(),
 })
 
 export const TimelineEntry = t.Object({ status: OrderStatusName, at: Timestamp })
@@ -25,9 +25,9 @@ export const Order = t.Object({
   customer_name: t.String({ description: 'Empty once the customer erased their account' }),
   shipping_address: t.Union([Address, t.Null()]),
   items: t.Array(OrderItem),
-  subtotal: t.Integer(),
-  tax: t.Integer(),
-  order_total: t.Integer(),
+  subtotal: Int(),
+  tax: Int(),
+  order_total: Int(),
   currency: t.String(),
   created_at: Timestamp,
   paid_at: t.Union([Timestamp, t.Null()]),

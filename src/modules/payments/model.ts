@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Id, Problem, Timestamp, strictObject } from '../../lib/models'
+import { Id, Int, Problem, strictObject, Timestamp } from '../../lib/models'
 
 export const PaymentStatusName = t.UnionEnum(['pending', 'paid', 'failed', 'expired'], { default: undefined })
 export const PaymentMethodName = t.UnionEnum(['card', 'pix'], { default: undefined })
@@ -9,7 +9,7 @@ export const Payment = t.Object({
   order_id: t.String(),
   method: PaymentMethodName,
   status: PaymentStatusName,
-  amount: t.Integer({ description: 'Minor units' }),
+  amount: Int({ description: 'Minor units' }),
   currency: t.String(),
   created_at: Timestamp,
   card: t.Optional(t.Object({ brand: t.String(), last4: t.String() })),
@@ -19,8 +19,8 @@ export const PaymentList = t.Object({ data: t.Array(Payment) })
 
 const Card = strictObject({
   number: t.String({ pattern: '^\\d{12,19}$', description: 'Digits only; never stored (brand and last four are)' }),
-  exp_month: t.Integer({ minimum: 1, maximum: 12 }),
-  exp_year: t.Integer({ minimum: 2000, maximum: 2100 }),
+  exp_month: Int({ minimum: 1, maximum: 12 }),
+  exp_year: Int({ minimum: 2000, maximum: 2100 }),
   cvc: t.String({ pattern: '^\\d{3,4}$' }),
   holder: t.String({ minLength: 1, maxLength: 100 }),
 })

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, isNotNull } from 'drizzle-orm'
+import { Int } from '../../lib/models'
 import { Value } from '@sinclair/typebox/value'
 import { t } from 'elysia'
 import type { Database, Queryable, Tx } from '../../db/client'
@@ -25,9 +26,9 @@ const GatewayEventShape = t.Object({
   type: t.UnionEnum(['charge.paid', 'charge.failed', 'charge.expired'], { default: undefined }),
   charge_ref: t.String({ minLength: 1 }),
   payment_id: t.String({ minLength: 1 }),
-  amount: t.Integer(),
+  amount: Int(),
   currency: t.String(),
-  created: t.Integer(),
+  created: Int(),
 })
 
 const declined = () => new AppError(402, 'payment_declined', 'The card was declined; the order still awaits payment')

@@ -1,19 +1,19 @@
 import { t } from 'elysia'
-import { Id, Page, PageQuery, Problem, query, strictObject } from '../../lib/models'
+import { Id, Int, Page, PageQuery, Problem, query, strictObject } from '../../lib/models'
 import { Text } from '../../lib/text'
 
 const Title = Text({ blank: false, maxLength: 100 })
 const Country = t.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 (stored upper case)' })
 const Currency = t.String({ pattern: '^[A-Za-z]{3}$', description: 'ISO 4217 (stored upper case)' })
-const Tax = t.Integer({ minimum: 0, maximum: 10_000, description: 'Basis points: 1000 is 10 %' })
+const Tax = Int({ minimum: 0, maximum: 10_000, description: 'Basis points: 1000 is 10 %' })
 
 export const Region = t.Object({
   id: t.String(),
   title: t.String(),
   country: t.String(),
   currency: t.String(),
-  currency_exponent: t.Integer({ description: 'Digits of the minor unit: prices are integers in 10^-exponent of the currency (VND 0, BRL 2)' }),
-  tax: t.Integer(),
+  currency_exponent: Int({ description: 'Digits of the minor unit: prices are integers in 10^-exponent of the currency (VND 0, BRL 2)' }),
+  tax: Int(),
 })
 
 export const CreateRegionBody = strictObject({ title: Title, country: Country, currency: Currency, tax: Tax })
