@@ -10,8 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULT_OUT } from './lib/cli'
 import { REPO, spawnBaseline } from './lib/server'
-import { benchRedis, ownTarget } from './lib/target'
-import { ensureWrk, runWrk } from './lib/wrk'
+import { benchRedis, ownTarget, type Target } from './lib/target'
+import { ensureWrk, runWrk, type WrkOptions } from './lib/wrk'
 import { budget, renderResults, type Machine, type RunResults, type WrkFigures } from './lib/results'
 import type { Summary } from './lib/summary'
 import type { DrainResult } from './allocator'
@@ -19,7 +19,6 @@ import { seedCatalog } from './catalog'
 import { prepareDrop } from './flash-sale'
 
 const WRK = { threads: 2, connections: 64, duration: '10s' }
-/** More than wrk sends in its 10 s at the entry rates seen here is not needed: repeats answer 200. */
 const ENTRY_CUSTOMERS = 50_000
 const ALLOCATOR_ENTRIES = 50_000
 const redisUrl = process.env.REDIS_URL
@@ -48,20 +47,33 @@ function machine(): Machine {
   }
 }
 
+/** wrk after a short warm-up (JIT, caches, connections), which is not counted. */
+async function measured(options: WrkOptions) {
+  await runWrk({ ...options, duration: '2s' })
+  return runWrk(options)
+}
+
+/** Entries of ENTRY_CUSTOMERS customers in turn on a fresh drop of 100 units. */
+async function entries(target: Target, waitlist?: number) {
+  const drop = await prepareDrop(target, { customers: ENTRY_CUSTOMERS, units: 100, waitlist, openSeconds: 120 })
+  return measured({ ...WRK, method: 'POST', url: `${drop.base}/v1/flash-sales/drops/${drop.dropId}/entries`, tokens: drop.customers.map((c) => c.token) })
+}
+
 async function wrkFigures(): Promise<WrkFigures> {
   log(`wrk baseline: raw Bun.serve, ${WRK.connections} connections`)
   const baselineServer = await spawnBaseline(out)
-  const baseline = await runWrk({ ...WRK, url: baselineServer.url }).finally(() => baselineServer.stop())
+  const baseline = await measured({ ...WRK, url: baselineServer.url }).finally(() => baselineServer.stop())
 
   const target = await ownTarget(out, redisUrl ? benchRedis(redisUrl) : undefined)
   try {
     log('wrk: GET /v1/products?limit=20')
     await seedCatalog(target)
-    const list = await runWrk({ ...WRK, url: `${target.url}/v1/products?limit=20` })
-    log(`wrk: POST …/entries, ${ENTRY_CUSTOMERS} customers in turn (fixtures first)`)
-    const drop = await prepareDrop(target, { customers: ENTRY_CUSTOMERS, units: 100, waitlist: ENTRY_CUSTOMERS, openSeconds: 60 })
-    const entry = await runWrk({ ...WRK, method: 'POST', url: `${drop.base}/v1/flash-sales/drops/${drop.dropId}/entries`, tokens: drop.customers.map((c) => c.token) })
-    return { settings: WRK, baseline, list, entry: { ...entry, customers: ENTRY_CUSTOMERS } }
+    const list = await measured({ ...WRK, url: `${target.url}/v1/products?limit=20` })
+    log(`wrk: POST …/entries as in a stampede (100 units, the default waitlist, then sold_out), ${ENTRY_CUSTOMERS} customers in turn`)
+    const entry = await entries(target)
+    log(`wrk: POST …/entries, every customer accepted (waitlist ${ENTRY_CUSTOMERS}; the allocator decides them meanwhile)`)
+    const entryAccepted = await entries(target, ENTRY_CUSTOMERS)
+    return { settings: WRK, baseline, list, entry: { ...entry, customers: ENTRY_CUSTOMERS }, entryAccepted: { ...entryAccepted, customers: ENTRY_CUSTOMERS } }
   } finally {
     await target.close()
   }

@@ -18,7 +18,10 @@ export interface WrkFigures {
   settings: { threads: number; connections: number; duration: string }
   baseline: WrkResult
   list: WrkResult
+  /** As in a stampede: 100 units, the default waitlist, then sold_out. */
   entry: WrkResult & { customers: number }
+  /** Every customer's first entry accepted, the allocator deciding them meanwhile. */
+  entryAccepted: WrkResult & { customers: number }
 }
 
 export interface RunResults {
@@ -51,7 +54,7 @@ export function budget(r: RunResults): BudgetLine[] {
   const entryP99 = sub(stampede, 'http_req_duration{name:entry}')['p(99)']
   const decided = sub(stampede, 'winners_decided_after_ms').value
   const lines: BudgetLine[] = [
-    { item: 'flash-sale entry throughput (wrk)', target: '≥ 50 % of baseline', measured: `${int(r.wrk.entry.rps)} req/s = ${pct(r.wrk.entry.rps / base)}`, ok: r.wrk.entry.rps / base >= 0.5 },
+    { item: 'flash-sale entry throughput, as in a stampede (wrk)', target: '≥ 50 % of baseline', measured: `${int(r.wrk.entry.rps)} req/s = ${pct(r.wrk.entry.rps / base)}`, ok: r.wrk.entry.rps / base >= 0.5 },
     { item: 'product list, 20 items (wrk)', target: '≥ 35 % of baseline', measured: `${int(r.wrk.list.rps)} req/s = ${pct(r.wrk.list.rps / base)}`, ok: r.wrk.list.rps / base >= 0.35 },
     { item: 'checkout (cart → order → card payment)', target: '≥ 1,000 orders/s', measured: `${int(sub(checkout, 'orders').rate ?? 0)} orders/s`, ok: (sub(checkout, 'orders').rate ?? 0) >= 1000 },
     { item: 'stampede: p99 entry latency', target: '< 50 ms', measured: ms(entryP99), ok: entryP99 !== undefined && entryP99 < 50 },
@@ -117,13 +120,14 @@ export function renderResults(r: RunResults, commands: Record<string, string>): 
     '',
     'Misses and where the time goes: bench/README.md, "Where the time goes".',
     '',
-    `## Throughput with wrk (${w.threads} threads, ${w.connections} connections, ${w.duration} each)`,
+    `## Throughput with wrk (${w.threads} threads, ${w.connections} connections, ${w.duration} each after a 2 s warm-up)`,
     '',
     row(['target', 'req/s', 'of baseline', 'p50', 'p95', 'p99', 'max', 'answers']),
     row(['---', '---', '---', '---', '---', '---', '---', '---']),
     wrkRow('baseline: raw Bun.serve JSON', r.wrk.baseline, base),
     wrkRow('`GET /v1/products?limit=20`', r.wrk.list, base),
-    wrkRow(`\`POST …/entries\` (${int(r.wrk.entry.customers)} customers in turn)`, r.wrk.entry, base),
+    wrkRow(`\`POST …/entries\` as in a stampede: 100 units + 100 waitlisted, then sold_out (${int(r.wrk.entry.customers)} customers in turn)`, r.wrk.entry, base),
+    wrkRow(`\`POST …/entries\`, every customer accepted while the allocator decides them (${int(r.wrk.entryAccepted.customers)} customers in turn)`, r.wrk.entryAccepted, base),
     '',
     '## Scenarios (bench runner)',
     '',

@@ -59,6 +59,10 @@ export interface ShopServerOptions {
   /** Directory for logs; the database goes in a fresh temp dir, removed on stop. */
   outDir: string
   redis?: { url: string; prefix: string }
+  /** Extra flags for `bun` itself, e.g. `--cpu-prof-md` (bench/profile.ts). */
+  bunFlags?: string[]
+  /** Extra environment for the server, over the bench's own. */
+  env?: Record<string, string>
 }
 
 export async function spawnShop(options: ShopServerOptions): Promise<ShopServer> {
@@ -81,8 +85,9 @@ export async function spawnShop(options: ShopServerOptions): Promise<ShopServer>
     UPLOAD_DIR: join(dir, 'uploads'),
     RATE_LIMIT: 'off',
     ...(options.redis ? { REDIS_URL: options.redis.url, REDIS_KEY_PREFIX: options.redis.prefix } : {}),
+    ...options.env,
   }
-  const child = spawnServer(['bun', 'src/main.ts'], env, logPath)
+  const child = spawnServer(['bun', ...(options.bunFlags ?? []), 'src/main.ts'], env, logPath)
   const url = `http://127.0.0.1:${port}`
   await waitUntilServing(`${url}/health`, child, logPath)
   return { url, logPath, databaseUrl, jwtSecret, stop: stopper(child, () => rmSync(dir, { recursive: true, force: true })) }

@@ -7,7 +7,7 @@
 import Redis from 'ioredis'
 import { newId } from '../../src/lib/ids'
 import { openFixtures, type FixtureSource, type Fixtures } from './fixtures'
-import { spawnBaseline, spawnShop } from './server'
+import { spawnBaseline, spawnShop, type ShopServerOptions } from './server'
 
 export interface Target {
   url: string
@@ -63,8 +63,8 @@ export async function baselineTarget(outDir: string): Promise<Target> {
 export const benchRedis = (url: string) => ({ url, prefix: `bench:${newId()}:` })
 
 /** Starts a shop of our own for this run; stops it (and clears its Redis keys) on close. */
-export async function ownTarget(outDir: string, redis?: { url: string; prefix: string }): Promise<Target> {
-  const server = await spawnShop({ outDir, redis })
+export async function ownTarget(outDir: string, redis?: { url: string; prefix: string }, tuning?: Pick<ShopServerOptions, 'bunFlags' | 'env'>): Promise<Target> {
+  const server = await spawnShop({ outDir, redis, ...tuning })
   const { fixtures, closeFixtures } = lazyFixtures(() => ({ databaseUrl: server.databaseUrl, jwtSecret: server.jwtSecret }))
   return {
     url: server.url,
