@@ -13,6 +13,7 @@ import { pageLimit } from './plugins/page-limit'
 import { accessTokens, auth } from './plugins/auth'
 import { AccountsService, type PasswordHashing } from './modules/accounts/service'
 import { accountsRoutes } from './modules/accounts/routes'
+import { RevokedAccounts } from './modules/accounts/revocations'
 import { opsRoutes } from './modules/ops/routes'
 import { edge } from './plugins/edge'
 import type { EventBus } from './infra/events'
@@ -69,8 +70,11 @@ export interface Worker {
 export function createApp(deps: AppDeps) {
   const { config, database, clock, logger, files, dataKeys, passwords } = deps
   const tokens = accessTokens(config.JWT_SECRET)
-  const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files, erasers: [eraseOrderPersonalData, clearCart] })
-  const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id) })
+  const onEventError = (error: unknown) => logger.error('event listener failed', { error: String(error) })
+  const events: EventBus = deps.redis ? redisEventBus(deps.redis('events-publisher'), deps.redis('events-subscriber'), onEventError) : memoryEventBus(onEventError)
+  const revoked = new RevokedAccounts({ database, events, clock })
+  const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files, revoked, erasers: [eraseOrderPersonalData, clearCart] })
+  const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id), isRevoked: (id) => revoked.has(id) })
   const regions = new RegionsService({ database, clock })
   const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes(), cacheMs: config.CATALOG_CACHE_MS })
   const inventory = new InventoryService({ database, clock })
@@ -78,11 +82,9 @@ export function createApp(deps: AppDeps) {
   const workers: Worker[] = []
   const front = edge({ config, clock, logger, metrics: deps.metrics, redis: deps.redis, docsPath: '/swagger' })
   workers.push(front.worker)
-  const onEventError = (error: unknown) => logger.error('event listener failed', { error: String(error) })
-  const events: EventBus = deps.redis ? redisEventBus(deps.redis('events-publisher'), deps.redis('events-subscriber'), onEventError) : memoryEventBus(onEventError)
   const orderLifecycle = new OrderLifecycle({ database, events, dataKeys, logger })
   const jobs = new JobQueue({ database, clock, logger, metrics: deps.metrics })
-  workers.push({ start() {}, stop: () => events.close() }, jobs)
+  workers.push({ start() {}, stop: () => events.close() }, revoked, jobs)
   const cart = new CartService({ database, clock })
   const idempotency = new Idempotency(config.DATA_KEY)
   const orders = new OrdersService({

@@ -40,9 +40,11 @@ describe('GET/PATCH /v1/me', () => {
 
   test('422 for a bad address', async () => {
     const u = await s.register()
-    const res = await s.request('PATCH', '/v1/me', { token: u.token, body: { address: { ...address, country: 'Brazil' } } })
-    expect(res.status).toBe(422)
-    expect(res.body.errors[0].field).toBe('address.country')
+    for (const country of ['Brazil', 'XX', 'UK', 'br']) {
+      const res = await s.request('PATCH', '/v1/me', { token: u.token, body: { address: { ...address, country } } })
+      expect(res.status).toBe(422)
+      expect(res.body.errors[0].field).toBe('address.country')
+    }
   })
 
   test('a NUL inside a name or address line answers 422 (the driver would cut the string there)', async () => {
@@ -160,6 +162,39 @@ describe('admin users', () => {
     expect(promoted.body.roles).toEqual(['customer', 'admin'])
     expect((await s.request('PATCH', `/v1/users/${u.id}`, { token: admin.token, body: { roles: ['root'] } })).status).toBe(422)
     expect((await s.request('PATCH', '/v1/users/nope', { token: admin.token, body: { roles: ['customer'] } })).status).toBe(404)
+  })
+
+  test('erased accounts leave the list; a forged cursor answers 422', async () => {
+    const admin = await s.admin()
+    const gone = await s.register('Gone')
+    await s.request('DELETE', '/v1/me', { token: gone.token, body: { password: gone.password } })
+    const ids: string[] = []
+    for (let cursor: string | null = ''; cursor !== null; ) {
+      const page = await s.request('GET', `/v1/users?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { token: admin.token })
+      ids.push(...page.body.data.map((u: { id: string }) => u.id))
+      cursor = page.body.next_cursor
+    }
+    expect(ids).toContain(admin.id)
+    expect(ids).not.toContain(gone.id)
+    for (const cursor of ['eyJhIjoxfQ', 'WzEsMl0', 'MTI']) {
+      const res = await s.request('GET', `/v1/users?cursor=${cursor}`, { token: admin.token })
+      expect(res.status).toBe(422)
+      expect(res.body.errors[0].field).toBe('cursor')
+    }
+  })
+
+  test('the last admin cannot drop the admin role (409)', async () => {
+    const lonely = await startShop()
+    try {
+      const admin = await lonely.admin()
+      const res = await lonely.request('PATCH', `/v1/users/${admin.id}`, { token: admin.token, body: { roles: ['customer'] } })
+      expect(res.status).toBe(409)
+      expect(res.body.code).toBe('conflict')
+      const second = await lonely.admin()
+      expect((await lonely.request('PATCH', `/v1/users/${admin.id}`, { token: second.token, body: { roles: ['customer'] } })).status).toBe(200)
+    } finally {
+      await lonely.close()
+    }
   })
 
   test('a demoted admin loses access at once, with the same token', async () => {

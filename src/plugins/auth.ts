@@ -46,6 +46,8 @@ export interface AuthOptions {
   tokens: AccessTokens
   /** Current roles of a live account, or null: admin routes never trust a token's roles. */
   currentRoles(userId: string): Promise<Role[] | null>
+  /** True for an account erased within a token's lifetime (checked in memory, no SQL). */
+  isRevoked?(userId: string): boolean
 }
 
 const principals = new WeakMap<Request, Principal>()
@@ -61,7 +63,7 @@ const bearer = (header: string | undefined) => {
  * `auth: 'user' | 'customer' | 'admin'` on a route. Identity is checked in `transform`
  * so a caller without a valid token gets 401 before any body validation (422).
  */
-export const auth = ({ tokens, currentRoles }: AuthOptions) =>
+export const auth = ({ tokens, currentRoles, isRevoked }: AuthOptions) =>
   new Elysia({ name: 'auth' }).macro({
     auth: (audience: Audience) => ({
       detail: { security: [{ bearerAuth: [] }] },
@@ -70,6 +72,7 @@ export const auth = ({ tokens, currentRoles }: AuthOptions) =>
         if (!token) throw unauthorized()
         const principal = await tokens.verify(token)
         if (!principal) throw unauthorized('The access token is invalid or expired')
+        if (isRevoked?.(principal.id)) throw unauthorized('The account no longer exists')
         if (audience === 'admin') {
           const roles = await currentRoles(principal.id)
           if (!roles) throw unauthorized('The account no longer exists')

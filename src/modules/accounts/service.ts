@@ -1,12 +1,13 @@
-import { and, asc, eq, gt, isNull } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { Database, Tx } from '../../db/client'
 import { isUniqueViolation } from '../../db/errors'
 import type { Clock } from '../../lib/clock'
 import { isoAt } from '../../lib/clock'
 import { open, randomToken, seal, sha256Hex, type DataKey } from '../../lib/crypto'
-import { AppError, notFound, unauthorized } from '../../lib/errors'
+import { AppError, conflict, notFound, unauthorized } from '../../lib/errors'
 import { newId } from '../../lib/ids'
-import { decodeCursor, encodeCursor } from '../../lib/models'
+import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
+import { checkAddress } from './address'
 import { processPhoto } from '../../lib/images'
 import type { FileStore } from '../../infra/storage'
 import { ACCESS_TOKEN_TTL_SECONDS, type AccessTokens } from '../../plugins/auth'
@@ -37,6 +38,8 @@ export interface AccountsDeps {
   passwords: PasswordHashing
   dataKeys: DataKey[]
   files: FileStore
+  /** Where an erased account's still-unexpired access tokens are refused. */
+  revoked?: { revoke(userId: string): Promise<void> }
   erasers?: Eraser[]
 }
 
@@ -194,7 +197,7 @@ export class AccountsService {
   async updateMe(userId: string, patch: { name?: string; address?: AddressInput }) {
     const set: Partial<UserRow> = { updatedAt: this.now() }
     if (patch.name !== undefined) set.name = patch.name.trim()
-    if (patch.address) set.addressSealed = seal(JSON.stringify(patch.address), this.deps.dataKeys[0]!)
+    if (patch.address) set.addressSealed = seal(JSON.stringify(checkAddress(patch.address, 'address')), this.deps.dataKeys[0]!)
     const user = await this.deps.database.write(async (tx) =>
       tx.update(users).set(set).where(and(eq(users.id, userId), isNull(users.deletedAt))).returning().get(),
     )
@@ -232,6 +235,7 @@ export class AccountsService {
       await tx.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
       for (const erase of this.deps.erasers ?? []) await erase(tx, userId)
     })
+    await this.deps.revoked?.revoke(userId)
     if (user.photoKey) await this.deps.files.delete(user.photoKey)
   }
 
@@ -258,22 +262,29 @@ export class AccountsService {
     return bytes
   }
 
-  async listUsers(limit = 20, cursor?: string) {
-    const after = decodeCursor<string>(cursor)
+  /** Live accounts (erased ones are gone from the list), oldest first. */
+  async listUsers(limit = DEFAULT_PAGE_SIZE, cursor?: string) {
+    const after = cursorAfter(cursor, isStringKey)
     const rows = await this.deps.database.db
       .select()
       .from(users)
-      .where(after ? gt(users.id, after) : undefined)
+      .where(and(isNull(users.deletedAt), after ? gt(users.id, after) : undefined))
       .orderBy(asc(users.id))
       .limit(limit + 1)
-    const page = rows.slice(0, limit)
-    return { data: page.map((u) => this.toProfile(u)), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null }
+    return pageOf(rows, limit, (u) => u.id, (u) => this.toProfile(u))
   }
 
+  /** Sets roles; the last admin cannot drop `admin`, or nobody could manage the shop any more. */
   async setRoles(userId: string, roles: Role[]) {
-    const user = await this.deps.database.write((tx) =>
-      tx.update(users).set({ roles, updatedAt: this.now() }).where(and(eq(users.id, userId), isNull(users.deletedAt))).returning().get(),
-    )
+    const user = await this.deps.database.write(async (tx) => {
+      const current = await tx.select({ roles: users.roles }).from(users).where(and(eq(users.id, userId), isNull(users.deletedAt))).get()
+      if (!current) return undefined
+      if (current.roles.includes('admin') && !roles.includes('admin')) {
+        const admins = await tx.select({ id: users.id }).from(users).where(and(isNull(users.deletedAt), sql`EXISTS (SELECT 1 FROM json_each(${users.roles}) WHERE value = 'admin')`)).limit(2)
+        if (admins.length < 2) throw conflict('The last admin cannot give up the admin role')
+      }
+      return tx.update(users).set({ roles, updatedAt: this.now() }).where(eq(users.id, userId)).returning().get()
+    })
     if (!user) throw notFound('User')
     return this.toProfile(user)
   }

@@ -8,6 +8,7 @@ import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/p
 import type { Principal } from '../../plugins/auth'
 import type { Role } from '../accounts/schema'
 import type { AddressInput } from '../accounts/model'
+import { checkAddress } from '../accounts/address'
 import { checkout } from './checkout'
 import type { Idempotency } from './idempotency'
 import type { OrderLifecycle } from './lifecycle'
@@ -56,7 +57,7 @@ export class OrdersService {
   async checkout(userId: string, input: CheckoutInput, idempotencyKey?: string): Promise<OrderDto> {
     const { database, clock, lifecycle, idempotency } = this.deps
     const profile = await this.deps.profile(userId)
-    const shippingAddress = input.shipping_address ?? profile.address
+    const shippingAddress = input.shipping_address ? checkAddress(input.shipping_address, 'shipping_address') : profile.address
     if (!shippingAddress) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', [{ field: 'shipping_address', message: 'Required: none on the profile' }])
     const request = idempotencyKey === undefined ? null : idempotency.request(userId, idempotencyKey, 'POST /v1/orders', input)
     const nowMs = clock.now()
@@ -116,7 +117,7 @@ export class OrdersService {
     }
     const at = isoAt(this.deps.clock.now())
     await this.deps.lifecycle.write(async (tx, transition) => {
-      if (patch.shipping_address) await this.changeAddress(tx, id, patch.shipping_address, at)
+      if (patch.shipping_address) await this.changeAddress(tx, id, checkAddress(patch.shipping_address, 'shipping_address'), at)
       if (patch.status !== undefined) await transition(id, patch.status, at)
     })
     return this.get(user, id)
