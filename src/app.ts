@@ -98,16 +98,16 @@ export function createApp(deps: AppDeps) {
     profile: (id) => accounts.me(id),
     currentRoles: (id) => accounts.currentRoles(id),
   })
-  const gateway = new FakeGateway({ webhookSecret: config.WEBHOOK_SECRET, clock, logger })
+  const gateway = new FakeGateway({ database, webhookSecret: config.WEBHOOK_SECRET, clock, logger })
   const payments = new PaymentsService({ database, clock, logger, lifecycle: orderLifecycle, orders, gateway, idempotency })
   jobs.register(PAYMENT_CHECK_JOB, (payload) => payments.checkPayment(String(payload.order_id)))
-  // Stopped before the jobs and the database: webhooks in flight land first.
-  workers.push({ start() {}, stop: () => gateway.idle() })
+  // Started once the routes exist (it resends webhooks an earlier run owed); stopped before the jobs and the database: webhooks in flight land first.
+  workers.push(gateway)
   const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, dataKeys, redis: deps.redis, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
   workers.push(...flashSale.workers)
 
   const app = new Elysia({ normalize: false })
-    .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'] }))
+    .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'], rawBodyRoutes: [WEBHOOK_PATH] }))
     .use(pageLimit)
     .use(front.plugins)
     .use(

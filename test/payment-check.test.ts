@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
 import { startShop, type TestShop } from './support/harness'
+import { restartableShop } from './support/restart'
 import { shopping } from './support/shopping'
 import { ManualClock } from '../src/lib/clock'
 import { jobs } from '../src/modules/jobs/schema'
 import { stockMovements } from '../src/modules/inventory/schema'
+import { fakeGatewayCharges, payments } from '../src/modules/payments/schema'
 
 const DELAY = 60_000
 let s: TestShop
@@ -22,6 +21,10 @@ afterAll(() => s.close())
 const card = { method: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2099, cvc: '123', holder: 'ANA' } }
 
 const placed = (target: TestShop = s) => shopping(target).placedOrder({ quantity: 2 })
+const payByPix = (target: TestShop, token: string, orderId: string) =>
+  target.request('POST', `/v1/orders/${orderId}/payments`, { token, body: { method: 'pix' } }).then((r) => r.body)
+const statusOf = (target: TestShop, token: string, orderId: string) => target.request('GET', `/v1/orders/${orderId}`, { token }).then((r) => r.body.status)
+const checkJobOf = (target: TestShop, orderId: string) => target.database.db.select().from(jobs).where(eq(jobs.dedupeKey, `payment-check:${orderId}`)).get()
 
 describe('the payment check', () => {
   test('an order left unpaid becomes unpaid when the check is due, and its stock returns with ledger rows', async () => {
@@ -80,27 +83,80 @@ describe('the payment check', () => {
     expect(job).toMatchObject({ doneAt: null, failedAt: null, attempts: 1, lastError: expect.stringContaining('waiting for its webhook') })
   })
 
-  test('a job due while the server was down runs when it comes back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shop-restart-'))
-    const databaseUrl = `file:${join(dir, 'shop.db')}`
-    const env = { JWT_SECRET: 'a-shared-secret-of-at-least-32-chars!!', DATA_KEY: Buffer.alloc(32, 9).toString('base64'), PAYMENT_CHECK_DELAY_MS: String(DELAY) }
-    const restartClock = new ManualClock(Date.now())
-    try {
-      const before = await startShop({ clock: restartClock, databaseUrl, env })
-      const { p, u, order } = await placed(before)
-      await before.close()
-      restartClock.advance(DELAY + 3600_000)
-      const after = await startShop({ clock: restartClock, databaseUrl, env })
-      try {
-        await after.shop.services.jobs.runDue()
-        expect((await after.request('GET', `/v1/orders/${order.id}`, { token: u.token })).body.status).toBe('unpaid')
-        expect(await shopping(after).stockOf(p.id)).toBe(10)
-        expect(await shopping(after).ledgerSum(p.id)).toBe(10)
-      } finally {
-        await after.close()
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+  test('a charge the gateway no longer knows cannot hold the order: the payment expires, the order becomes unpaid with its stock back', async () => {
+    const { p, u, order } = await placed()
+    const pix = await payByPix(s, u.token, order.id)
+    // The provider lost or purged the charge.
+    await s.database.write((tx) => tx.delete(fakeGatewayCharges).where(eq(fakeGatewayCharges.paymentId, pix.id)))
+    clock.advance(DELAY)
+    await s.shop.services.jobs.runDue()
+    expect(await statusOf(s, u.token, order.id)).toBe('unpaid')
+    expect((await s.database.db.select().from(payments).where(eq(payments.id, pix.id)).get())!.status).toBe('expired')
+    expect(await shop.stockOf(p.id)).toBe(10)
+    expect(await shop.ledgerSum(p.id)).toBe(10)
+    expect(await checkJobOf(s, order.id)).toMatchObject({ doneAt: expect.any(String), failedAt: null, attempts: 1 })
   })
+})
+
+describe('across a restart (the fake gateway keeps its charges in the database)', () => {
+  async function restarting(run: (server: Awaited<ReturnType<typeof restartableShop>>, clock: ManualClock) => Promise<void>) {
+    const restartClock = new ManualClock(Date.now())
+    const server = await restartableShop({ clock: restartClock, env: { PAYMENT_CHECK_DELAY_MS: String(DELAY) } })
+    try {
+      await run(server, restartClock)
+    } finally {
+      await server.close()
+    }
+  }
+
+  test('a job due while the server was down runs when it comes back', () =>
+    restarting(async (server, restartClock) => {
+      const { p, u, order } = await placed(server.shop)
+      const after = await server.restart(() => restartClock.advance(DELAY + 3600_000))
+      await after.shop.services.jobs.runDue()
+      expect(await statusOf(after, u.token, order.id)).toBe('unpaid')
+      expect(await shopping(after).stockOf(p.id)).toBe(10)
+      expect(await shopping(after).ledgerSum(p.id)).toBe(10)
+    }))
+
+  test('a Pix pending before the restart can still be paid after it', () =>
+    restarting(async (server) => {
+      const { u, order } = await placed(server.shop)
+      const pix = await payByPix(server.shop, u.token, order.id)
+      expect(pix.status).toBe('pending')
+      const after = await server.restart()
+      const simulated = await after.request('POST', `/v1/payments/${pix.id}/simulate`, { token: u.token, body: { outcome: 'paid' } })
+      expect(simulated.status).toBe(200)
+      expect(simulated.body).toMatchObject({ id: pix.id, status: 'paid' })
+      expect(await statusOf(after, u.token, order.id)).toBe('paid')
+      expect((await after.request('POST', `/v1/payments/${pix.id}/simulate`, { token: u.token, body: { outcome: 'paid' } })).status).toBe(409)
+    }))
+
+  test('a Pix pending before the restart and never paid: the check turns the order unpaid, its stock back, the code dead', () =>
+    restarting(async (server, restartClock) => {
+      const { p, u, order } = await placed(server.shop)
+      const pix = await payByPix(server.shop, u.token, order.id)
+      const after = await server.restart(() => restartClock.advance(DELAY))
+      await after.shop.services.jobs.runDue()
+      expect(await statusOf(after, u.token, order.id)).toBe('unpaid')
+      expect((await after.request('GET', `/v1/orders/${order.id}/payments`, { token: u.token })).body.data).toMatchObject([{ id: pix.id, status: 'expired' }])
+      expect(await shopping(after).stockOf(p.id)).toBe(10)
+      expect(await shopping(after).ledgerSum(p.id)).toBe(10)
+      expect(await checkJobOf(after, order.id)).toMatchObject({ doneAt: expect.any(String), failedAt: null })
+      expect((await after.request('POST', `/v1/payments/${pix.id}/simulate`, { token: u.token, body: { outcome: 'paid' } })).status).toBe(409)
+    }))
+
+  test('a card paid at the gateway whose webhook never landed before the stop: sent again at start, the order becomes paid', () =>
+    restarting(async (server) => {
+      const { p, u, order } = await placed(server.shop)
+      const gateway = server.shop.shop.services.gateway
+      gateway.connect(async () => new Response(null, { status: 503 }))
+      expect((await server.shop.request('POST', `/v1/orders/${order.id}/payments`, { token: u.token, body: card })).status).toBe(201)
+      await gateway.idle()
+      expect(await statusOf(server.shop, u.token, order.id)).toBe('pending_payment')
+      const after = await server.restart()
+      await after.shop.services.gateway.idle()
+      expect(await statusOf(after, u.token, order.id)).toBe('paid')
+      expect(await shopping(after).stockOf(p.id)).toBe(8)
+    }))
 })

@@ -238,14 +238,72 @@ describe('webhook', () => {
     expect((await orderOf(u.token, order.id)).status).toBe('pending_payment')
   })
 
-  test('400 for signed non-JSON, 422 for a signed body that is no event, 415 for another content type', async () => {
+  test('unsigned or wrongly signed: 401 before the body is read as JSON, whatever it holds or claims to be', async () => {
+    const { u, order, event } = await pendingPix()
     const now = Math.floor(clock.now() / 1000)
+    const valid = JSON.stringify(event)
+    const bodies: { raw: string | Uint8Array; type?: string }[] = [
+      { raw: '{"id": ', type: 'application/json' },
+      { raw: new TextEncoder().encode('x') },
+      { raw: 'x', type: 'text/plain' },
+      { raw: valid, type: 'text/plain' },
+      { raw: valid, type: 'application/json' },
+    ]
+    for (const { raw, type } of bodies) {
+      for (const signature of [undefined, signWebhook('not-the-secret-at-all', raw, now)]) {
+        const headers: Record<string, string> = {}
+        if (type) headers['content-type'] = type
+        if (signature) headers['shop-signature'] = signature
+        const res = await s.request('POST', '/v1/payments/webhook', { raw, headers })
+        expect({ type, signature: !!signature, status: res.status, code: res.body.code }).toEqual({ type, signature: !!signature, status: 401, code: 'unauthorized' })
+      }
+    }
+    expect((await orderOf(u.token, order.id)).status).toBe('pending_payment')
+  })
+
+  test('signed: the signature covers the exact bytes and the content type does not matter; then 400 for non-JSON, 422 for no event', async () => {
+    const now = Math.floor(clock.now() / 1000)
+    const signed = (raw: string | Uint8Array, type?: string) =>
+      s.request('POST', '/v1/payments/webhook', { raw, headers: { ...(type ? { 'content-type': type } : {}), 'shop-signature': signWebhook(s.config.WEBHOOK_SECRET, raw, now) } })
     const junk = '{"id": '
-    const malformed = await s.request('POST', '/v1/payments/webhook', { raw: junk, headers: { 'content-type': 'application/json', 'shop-signature': signWebhook(s.config.WEBHOOK_SECRET, junk, now) } })
-    expect(malformed.status).toBe(400)
-    expect((await webhook({ hello: 'world' })).status).toBe(422)
-    const text = await s.request('POST', '/v1/payments/webhook', { raw: 'x', headers: { 'content-type': 'text/plain' } })
-    expect(text.status).toBe(415)
+    expect((await signed(junk, 'application/json')).body).toMatchObject({ status: 400, code: 'malformed_json' })
+    expect((await signed(junk, 'text/plain')).status).toBe(400)
+    // Not UTF-8: text decoding would have changed these bytes and broken the signature.
+    expect((await signed(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))).body).toMatchObject({ status: 400, code: 'malformed_json' })
+    expect((await signed(JSON.stringify({ hello: 'world' }), 'application/json')).status).toBe(422)
+    const { u, order, event } = await pendingPix()
+    const asText = await signed(JSON.stringify(event), 'text/plain')
+    expect(asText.status).toBe(200)
+    expect((await orderOf(u.token, order.id)).status).toBe('paid')
+    const other = await pendingPix()
+    expect((await signed(new TextEncoder().encode(JSON.stringify(other.event)))).status).toBe(200)
+    expect((await orderOf(other.u.token, other.order.id)).status).toBe('paid')
+  })
+
+  test('a body over 64 KiB answers 413 without being applied', async () => {
+    const { u, order, event } = await pendingPix()
+    const res = await webhook({ ...event, padding: 'x'.repeat(65 * 1024) })
+    expect(res.status).toBe(413)
+    expect(res.body.code).toBe('payload_too_large')
+    expect((await orderOf(u.token, order.id)).status).toBe('pending_payment')
+  })
+
+  test('Shop-Signature: any of several v1 values may match (secret rotation); exactly one t is required', async () => {
+    const now = Math.floor(clock.now() / 1000)
+    const signatureOf = (event: Record<string, unknown>, secret = s.config.WEBHOOK_SECRET) => signWebhook(secret, JSON.stringify(event), now).split(',v1=')[1]!
+    const rotating = await pendingPix()
+    const oldSecret = signatureOf(rotating.event, 'the-previous-webhook-secret')
+    expect((await webhook(rotating.event, `t=${now},v1=${signatureOf(rotating.event)},v1=${oldSecret}`)).status).toBe(200)
+    expect((await orderOf(rotating.u.token, rotating.order.id)).status).toBe('paid')
+    const reversed = await pendingPix()
+    expect((await webhook(reversed.event, `t=${now}, v1=${'0'.repeat(64)}, v1=${signatureOf(reversed.event)}`)).status).toBe(200)
+    const { u, order, event } = await pendingPix()
+    const v1 = signatureOf(event)
+    for (const header of [`t=${now - 3600},t=${now},v1=${v1}`, `t=${now},t=${now},v1=${v1}`, `v1=${v1}`, `t=${now},v1=${'0'.repeat(64)},v1=${'1'.repeat(64)}`, `t=${now},v1=`]) {
+      const res = await webhook(event, header)
+      expect({ header, status: res.status }).toEqual({ header, status: 401 })
+    }
+    expect((await orderOf(u.token, order.id)).status).toBe('pending_payment')
   })
 })
 

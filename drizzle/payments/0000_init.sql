@@ -1,3 +1,15 @@
+CREATE TABLE `fake_gateway_charges` (
+	`ref` text PRIMARY KEY NOT NULL,
+	`payment_id` text NOT NULL,
+	`amount` integer NOT NULL,
+	`currency` text NOT NULL,
+	`status` text NOT NULL,
+	`undelivered_event` text,
+	`created_at` text NOT NULL,
+	`updated_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `fake_gateway_charges_undelivered_idx` ON `fake_gateway_charges` (`ref`) WHERE "fake_gateway_charges"."undelivered_event" is not null;--> statement-breakpoint
 CREATE TABLE `payments` (
 	`id` text PRIMARY KEY NOT NULL,
 	`order_id` text NOT NULL,

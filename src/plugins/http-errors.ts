@@ -10,6 +10,11 @@ export interface HttpErrorsOptions {
   logger: Logger
   /** Route templates that take multipart bodies; every other route takes JSON only. */
   multipartRoutes: string[]
+  /**
+   * Route templates whose handler gets the body's exact bytes (a `Uint8Array`, empty when there
+   * is none), whatever the content type: a signed webhook checks its signature before parsing.
+   */
+  rawBodyRoutes?: string[]
 }
 
 const requestIds = new WeakMap<Request, string>()
@@ -42,6 +47,12 @@ function fieldErrors(error: ValidationError): FieldError[] {
     out.push({ field, message: e.summary ?? e.message })
   }
   return out
+}
+
+async function readRawBody(request: Request) {
+  const bytes = new Uint8Array(await request.arrayBuffer())
+  if (bytes.length > JSON_BODY_LIMIT) throw new AppError(413, 'payload_too_large', `This body is limited to ${JSON_BODY_LIMIT / 1024} KiB`)
+  return bytes
 }
 
 const tooLarge = (requestId: string) => problem(413, 'payload_too_large', `Request body is over the limit`, requestId)
@@ -85,8 +96,9 @@ function renderError(logger: Logger, { code, error: thrown, request, route }: Er
  * the route cannot take (415) or that are too large (413), and never lets a message or
  * stack of an unexpected error reach the client.
  */
-export const httpErrors = ({ logger, multipartRoutes }: HttpErrorsOptions) => {
+export const httpErrors = ({ logger, multipartRoutes, rawBodyRoutes = [] }: HttpErrorsOptions) => {
   const multipart = new Set(multipartRoutes)
+  const raw = new Set(rawBodyRoutes)
   return new Elysia({ name: 'http-errors' })
     .onRequest(({ request, set }) => {
       const id = newId()
@@ -94,6 +106,7 @@ export const httpErrors = ({ logger, multipartRoutes }: HttpErrorsOptions) => {
       set.headers['x-request-id'] = id
     })
     .onParse({ as: 'global' }, async ({ request, contentType, route }) => {
+      if (raw.has(route)) return readRawBody(request)
       const length = request.headers.get('content-length')
       if (length === '0' || (length === null && !request.headers.has('transfer-encoding'))) return
       const type = contentType?.split(';')[0]?.trim().toLowerCase()

@@ -46,11 +46,12 @@ export interface GatewayEvent {
  */
 export interface PaymentGateway {
   createCharge(request: ChargeRequest): Promise<Charge>
-  fetchStatus(ref: string): Promise<ChargeStatus>
+  /** Null when the gateway does not know the charge (lost, or purged after expiring). */
+  fetchStatus(ref: string): Promise<ChargeStatus | null>
   /** Stops a pending charge from completing (an expired Pix code, a charge we could not record). */
   cancelCharge(ref: string): Promise<void>
-  /** The event of an authentic, fresh webhook; throws a 401 AppError otherwise. */
-  verifyWebhook(rawBody: string, signature: string | undefined, nowMs: number): GatewayEvent
+  /** The event of an authentic, fresh webhook (signed over these exact bytes); throws a 401 AppError otherwise. */
+  verifyWebhook(rawBody: Uint8Array, signature: string | undefined, nowMs: number): GatewayEvent
 }
 
 /** The fake gateway's extra: play the customer's bank. */

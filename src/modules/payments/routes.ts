@@ -7,25 +7,12 @@ import { PayBody, Payment, PaymentList, PaymentParams, Problem, SimulateBody, We
 export const WEBHOOK_PATH = '/v1/payments/webhook'
 const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem }
 
-/**
- * The HMAC covers the exact bytes the gateway sent, but the JSON parser (http-errors, which
- * keeps its JSON-only rule for this route too) consumes the body: keep a copy of the
- * webhook's raw text before parsing.
- */
-const rawBodies = new WeakMap<Request, Promise<string>>()
-const rawBodyOf = (request: Request) => rawBodies.get(request) ?? Promise.resolve('')
+/** The webhook's body reaches the handler as its exact bytes: http-errors lists it in `rawBodyRoutes`. */
+const bytesOf = (body: unknown) => (body instanceof Uint8Array ? body : new Uint8Array())
 
 export const paymentsRoutes = (payments: PaymentsService, auth: AuthPlugin) =>
   new Elysia({ name: 'payments-routes' })
     .use(auth)
-    .onRequest(({ request }) => {
-      // Cheap checks first: this runs on every request of the app.
-      if (request.method !== 'POST' || !request.url.includes(WEBHOOK_PATH) || new URL(request.url).pathname !== WEBHOOK_PATH) return
-      const text = request.clone().text()
-      // Refused before the handler (415, 413), the body is never read and the copy's read aborts: not an error.
-      text.catch(() => undefined)
-      rawBodies.set(request, text)
-    })
     .group('/v1/orders/:id/payments', { detail: { tags: ['payments'] }, params: OrderParams }, (app) =>
       app
         .post('', async ({ user, params, body, headers, status }) => status(201, await payments.pay(user, params.id, body, headers['idempotency-key'])), {
@@ -43,8 +30,8 @@ export const paymentsRoutes = (payments: PaymentsService, auth: AuthPlugin) =>
     )
     .group('/v1/payments', { detail: { tags: ['payments'] } }, (app) =>
       app
-        .post('/webhook', async ({ request, headers }) => payments.receiveWebhook(await rawBodyOf(request), headers['shop-signature']), {
-          response: { 200: WebhookAck, 400: Problem, 401: Problem, 415: Problem, 422: Problem, 429: Problem },
+        .post('/webhook', ({ body, headers }) => payments.receiveWebhook(bytesOf(body), headers['shop-signature']), {
+          response: { 200: WebhookAck, 400: Problem, 401: Problem, 413: Problem, 422: Problem },
           detail: { summary: 'Gateway events, signed: Shop-Signature t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">' },
         })
         .post('/:id/simulate', ({ user, params, body }) => payments.simulate(user, params.id, body.outcome), {

@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm'
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import { orders } from '../orders/schema'
+import type { ChargeStatus } from './gateway'
 
 export type PaymentMethod = 'card' | 'pix'
 export type PaymentStatus = 'pending' | 'paid' | 'failed' | 'expired'
@@ -38,3 +40,24 @@ export const webhookEvents = sqliteTable('webhook_events', {
   outcome: text('outcome').notNull(),
   receivedAt: text('received_at').notNull(),
 })
+
+/**
+ * The fake gateway's own books, standing in for a provider's database: its charges outlive a
+ * restart of the server (the fake runs in production too). No foreign keys: a gateway knows
+ * nothing of our tables.
+ */
+export const fakeGatewayCharges = sqliteTable(
+  'fake_gateway_charges',
+  {
+    ref: text('ref').primaryKey(),
+    paymentId: text('payment_id').notNull(),
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status').$type<ChargeStatus>().notNull(),
+    /** The webhook body owed to the shop for this charge's outcome; null once acknowledged (or when none is owed). */
+    undeliveredEvent: text('undelivered_event'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('fake_gateway_charges_undelivered_idx').on(t.ref).where(sql`${t.undeliveredEvent} is not null`)],
+)

@@ -216,7 +216,7 @@ export class PaymentsService {
    * A gateway event, applied once by its id in the same transaction as its effect. Only a
    * verified `charge.paid` for exactly the order's amount marks an order paid.
    */
-  async receiveWebhook(rawBody: string, signature: string | undefined) {
+  async receiveWebhook(rawBody: Uint8Array, signature: string | undefined) {
     const { gateway, clock, lifecycle } = this.deps
     const event = gateway.verifyWebhook(rawBody, signature, clock.now())
     if (!Value.Check(GatewayEventShape, event)) throw invalid([{ field: 'body', message: 'Not a gateway event' }])
@@ -258,12 +258,14 @@ export class PaymentsService {
 
   /**
    * The payment-check job: an order still awaiting payment becomes `unpaid` (its units are
-   * released). Pending charges are cancelled at the gateway first, so none can complete
-   * afterwards; one that already completed means its webhook is on the way, so the job
-   * fails and is retried later instead.
+   * released) and its pending payments `expired`. Pending charges are cancelled at the
+   * gateway first, so none can complete afterwards; one that already completed means its
+   * webhook is on the way, so the job fails and is retried later instead. A charge the
+   * gateway does not know (lost, purged) can never complete: it expires with the order
+   * rather than hold it forever.
    */
   async checkPayment(orderId: string) {
-    const { database, gateway, lifecycle, clock } = this.deps
+    const { database, gateway, lifecycle, clock, logger } = this.deps
     const order = await database.db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId)).get()
     if (order?.status !== 'pending_payment') return
     const pending = await database.db
@@ -272,7 +274,9 @@ export class PaymentsService {
       .where(and(eq(payments.orderId, orderId), eq(payments.status, 'pending'), isNotNull(payments.gatewayRef)))
     for (const payment of pending) {
       await gateway.cancelCharge(payment.ref!)
-      if ((await gateway.fetchStatus(payment.ref!)) === 'paid') throw new Error(`Payment ${payment.id} is paid at the gateway; waiting for its webhook`)
+      const status = await gateway.fetchStatus(payment.ref!)
+      if (status === 'paid') throw new Error(`Payment ${payment.id} is paid at the gateway; waiting for its webhook`)
+      if (status === null) logger.warn('charge unknown to the gateway: its payment expires', { payment_id: payment.id, order_id: orderId })
     }
     const at = isoAt(clock.now())
     await lifecycle.write(async (tx, transition) => {
