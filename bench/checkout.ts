@@ -18,7 +18,7 @@ const PRODUCTS = 20
 const STOCK = 10_000_000
 
 export const options: Options = {
-  scenarios: { checkout: { executor: 'constant-vus', vus: 32, duration: '10s' } },
+  scenarios: { checkout: { executor: 'constant-vus', vus: 64, duration: '10s' } },
   thresholds: {
     http_req_failed: ['rate<0.001'],
     checks: ['rate==1'],

@@ -23,7 +23,17 @@ export interface Script {
 /** Errors thrown by iterations, by message, so a broken script is obvious in the summary. */
 type ErrorCounts = Map<string, number>
 
-async function iterationRunner(script: Script, scenarioName: string, execName: string, tags: Record<string, string>, data: unknown, store: MetricStore, errors: ErrorCounts) {
+/** VU ids are unique in the test, as in k6: each scenario's come after the previous scenarios'. */
+function vuOffsets(options: Options): number[] {
+  let next = 0
+  return Object.values(options.scenarios).map((s) => {
+    const offset = next
+    next += s.executor === 'constant-vus' ? s.vus : Math.max(s.maxVUs ?? 0, s.preAllocatedVUs)
+    return offset
+  })
+}
+
+function iterationRunner(script: Script, scenarioName: string, execName: string, tags: Record<string, string>, data: unknown, store: MetricStore, errors: ErrorCounts, vuOffset: number) {
   const fn = script[execName]
   if (typeof fn !== 'function') throw new Error(`scenario ${scenarioName}: the script exports no function '${execName}'`)
   let iterationInTest = 0
@@ -32,7 +42,7 @@ async function iterationRunner(script: Script, scenarioName: string, execName: s
   return async (vu: number) => {
     const iterationInScenario = perVu.get(vu) ?? 0
     perVu.set(vu, iterationInScenario + 1)
-    const context = { scenario: { name: scenarioName, iterationInTest: iterationInTest++, startTime }, vu: { idInTest: vu, iterationInScenario, tags } }
+    const context = { scenario: { name: scenarioName, iterationInTest: iterationInTest++, startTime }, vu: { idInTest: vuOffset + vu, iterationInScenario, tags } }
     const started = performance.now()
     const sampleTags = { scenario: scenarioName, ...tags }
     try {
@@ -59,10 +69,11 @@ export async function runScript(name: string, script: Script, target: Target): P
     configureHttp({ record: true })
     markRunStart()
     store.startedAt = performance.now()
+    const offsets = vuOffsets(options)
     await Promise.all(
-      Object.entries(options.scenarios).map(async ([scenarioName, scenario]) => {
+      Object.entries(options.scenarios).map(async ([scenarioName, scenario], i) => {
         if (scenario.startTime) await Bun.sleep(parseDuration(scenario.startTime))
-        const iterate = await iterationRunner(script, scenarioName, scenario.exec ?? 'default', scenario.tags ?? {}, data, store, errors)
+        const iterate = iterationRunner(script, scenarioName, scenario.exec ?? 'default', scenario.tags ?? {}, data, store, errors, offsets[i]!)
         const { dropped } = await runExecutor(scenario, iterate)
         if (dropped) store.add('dropped_iterations', 'counter', dropped, { scenario: scenarioName })
       }),
