@@ -211,6 +211,7 @@ describe('webhook', () => {
       const res = await webhook(event, signature)
       expect(res.status).toBe(401)
       expect(res.body.code).toBe('unauthorized')
+      expect(res.headers.get('www-authenticate')).toBeNull()
     }
     // Signed for one body, sent with another.
     const tampered = await s.request('POST', '/v1/payments/webhook', {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import sharp from 'sharp'
-import { startShop, type TestShop } from './support/harness'
+import { startShop, type ApiResponse, type TestShop } from './support/harness'
 import { jpegWithExif, photoForm, pixelBombPng, pngBytes } from './support/images'
 import { users } from '../src/modules/accounts/schema'
 import { eq } from 'drizzle-orm'
@@ -170,7 +170,7 @@ describe('admin users', () => {
     await s.request('DELETE', '/v1/me', { token: gone.token, body: { password: gone.password } })
     const ids: string[] = []
     for (let cursor: string | null = ''; cursor !== null; ) {
-      const page = await s.request('GET', `/v1/users?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { token: admin.token })
+      const page: ApiResponse = await s.request('GET', `/v1/users?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { token: admin.token })
       ids.push(...page.body.data.map((u: { id: string }) => u.id))
       cursor = page.body.next_cursor
     }

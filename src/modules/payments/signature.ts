@@ -1,9 +1,12 @@
 import { createHmac } from 'node:crypto'
 import { safeEqual } from '../../lib/crypto'
-import { unauthorized } from '../../lib/errors'
+import { AppError } from '../../lib/errors'
 
 /** A webhook older than this (or this far in the future) is refused: a captured one cannot be replayed later. */
 export const SIGNATURE_TOLERANCE_S = 5 * 60
+
+/** 401 without a Bearer challenge: the webhook authenticates by signature, not by token. */
+const badSignature = (message: string) => new AppError(401, 'unauthorized', message)
 
 /** Hex HMAC-SHA256 of `<t>.<raw body>`, over the body's exact bytes. */
 const signatureOf = (secret: string, t: string, rawBody: string | Uint8Array) => createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest('hex')
@@ -23,10 +26,10 @@ export function verifyWebhookSignature(secret: string, rawBody: Uint8Array, head
   const timestamps = pairs.filter(([key]) => key === 't').map(([, value]) => value)
   const signatures = pairs.filter(([key, value]) => key === 'v1' && value).map(([, value]) => value!)
   const t = timestamps[0]
-  if (timestamps.length !== 1 || !t || !/^\d{1,12}$/.test(t) || !signatures.length) throw unauthorized('Missing or malformed Shop-Signature')
-  if (Math.abs(nowMs / 1000 - Number(t)) > SIGNATURE_TOLERANCE_S) throw unauthorized('The webhook timestamp is outside the 5 minute tolerance')
+  if (timestamps.length !== 1 || !t || !/^\d{1,12}$/.test(t) || !signatures.length) throw badSignature('Missing or malformed Shop-Signature')
+  if (Math.abs(nowMs / 1000 - Number(t)) > SIGNATURE_TOLERANCE_S) throw badSignature('The webhook timestamp is outside the 5 minute tolerance')
   const expected = signatureOf(secret, t, rawBody)
   // Every candidate is compared (no early exit), each in constant time.
   const matches = signatures.map((candidate) => safeEqual(candidate, expected))
-  if (!matches.includes(true)) throw unauthorized('The webhook signature does not match')
+  if (!matches.includes(true)) throw badSignature('The webhook signature does not match')
 }
