@@ -1,13 +1,14 @@
 import { loadConfig } from './config'
 import { createDeps } from './deps'
 import { createApp } from './app'
+import { SERVER_BODY_CAP_BYTES } from './plugins/http-errors'
 
 const config = loadConfig()
 const deps = await createDeps(config)
 const { logger } = deps
 const shop = createApp(deps)
 await shop.start()
-shop.app.listen({ hostname: config.HOST, port: config.PORT, maxRequestBodySize: 8 * 1024 * 1024 })
+shop.app.listen({ hostname: config.HOST, port: config.PORT, maxRequestBodySize: SERVER_BODY_CAP_BYTES })
 logger.info('listening', { url: `http://${config.HOST}:${shop.app.server?.port}`, swagger: '/swagger' })
 
 let stopping = false

@@ -44,6 +44,23 @@ describe('problem+json for every failure', () => {
     expect(res.body.code).toBe('payload_too_large')
   })
 
+  test('any body over the server cap answers 413 problem+json, declared or streamed', async () => {
+    const declared = await s.request('POST', '/v1/auth/login', { raw: new Uint8Array(9 * 1024 * 1024), headers: { 'content-type': 'application/json' } })
+    expect(declared.status).toBe(413)
+    expect(declared.body.code).toBe('payload_too_large')
+    const chunk = new TextEncoder().encode(' '.repeat(16 * 1024))
+    let sent = 0
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 64) controller.enqueue(chunk)
+        else controller.close()
+      },
+    })
+    const streamed = await fetch(s.url + '/v1/auth/login', { method: 'POST', body: stream, headers: { 'content-type': 'application/json' } })
+    expect(streamed.status).toBe(413)
+    expect(((await streamed.json()) as { code: string }).code).toBe("payload_too_large")
+  })
+
   test('an unknown route answers 404 not_found with a request id', async () => {
     const res = await s.request('GET', '/v1/nope')
     expect(res.status).toBe(404)

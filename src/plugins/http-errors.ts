@@ -5,6 +5,13 @@ import { newId } from '../lib/ids'
 import { isRedisOutage } from '../infra/redis'
 
 const JSON_BODY_LIMIT = 64 * 1024
+/** The largest body any route takes: a 5 MB photo plus its multipart framing. */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024
+/**
+ * Bun's own cap, far above ours: past it Bun answers a bare 413 before any hook runs, so
+ * ours must trip first (declared lengths at once, streamed bodies as they arrive).
+ */
+export const SERVER_BODY_CAP_BYTES = 64 * 1024 * 1024
 
 export interface HttpErrorsOptions {
   logger: Logger
@@ -49,10 +56,16 @@ function fieldErrors(error: ValidationError): FieldError[] {
   return out
 }
 
-async function readRawBody(request: Request) {
-  const bytes = new Uint8Array(await request.arrayBuffer())
-  if (bytes.length > JSON_BODY_LIMIT) throw new AppError(413, 'payload_too_large', `This body is limited to ${JSON_BODY_LIMIT / 1024} KiB`)
-  return bytes
+/** The body's bytes, refused as soon as it passes `JSON_BODY_LIMIT` (a chunked body has no length to check first). */
+async function readLimited(request: Request): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of request.body ?? []) {
+    size += chunk.byteLength
+    if (size > JSON_BODY_LIMIT) throw new AppError(413, 'payload_too_large', `This body is limited to ${JSON_BODY_LIMIT / 1024} KiB`)
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
 }
 
 const tooLarge = (requestId: string) => problem(413, 'payload_too_large', `Request body is over the limit`, requestId)
@@ -104,9 +117,10 @@ export const httpErrors = ({ logger, multipartRoutes, rawBodyRoutes = [] }: Http
       const id = newId()
       requestIds.set(request, id)
       set.headers['x-request-id'] = id
+      if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge(id)
     })
     .onParse({ as: 'global' }, async ({ request, contentType, route }) => {
-      if (raw.has(route)) return readRawBody(request)
+      if (raw.has(route)) return readLimited(request)
       const length = request.headers.get('content-length')
       if (length === '0' || (length === null && !request.headers.has('transfer-encoding'))) return
       const type = contentType?.split(';')[0]?.trim().toLowerCase()
@@ -115,8 +129,7 @@ export const httpErrors = ({ logger, multipartRoutes, rawBodyRoutes = [] }: Http
       if (type !== 'application/json' && !type?.endsWith('+json')) {
         throw new AppError(415, 'unsupported_media_type', 'Send a JSON body with Content-Type: application/json')
       }
-      const text = await request.text()
-      if (text.length > JSON_BODY_LIMIT) throw new AppError(413, 'payload_too_large', `JSON bodies are limited to ${JSON_BODY_LIMIT / 1024} KiB`)
+      const text = new TextDecoder().decode(await readLimited(request))
       if (text.length === 0) return undefined
       try {
         return JSON.parse(text)

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp, type AppDeps } from '../../src/app'
+import { SERVER_BODY_CAP_BYTES } from '../../src/plugins/http-errors'
 import { loadConfig, type Config } from '../../src/config'
 import { openDatabase } from '../../src/db/client'
 import { systemClock, type Clock } from '../../src/lib/clock'
@@ -82,7 +83,7 @@ export async function startShop(options: StartOptions = {}) {
   }
   const shop = createApp(deps)
   await shop.start()
-  shop.app.listen({ hostname: '127.0.0.1', port: 0 })
+  shop.app.listen({ hostname: '127.0.0.1', port: 0, maxRequestBodySize: SERVER_BODY_CAP_BYTES })
   const url = `http://127.0.0.1:${shop.app.server!.port}`
 
   async function request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
