@@ -58,7 +58,7 @@ describe('problem+json for every failure', () => {
     })
     const streamed = await fetch(s.url + '/v1/auth/login', { method: 'POST', body: stream, headers: { 'content-type': 'application/json' } })
     expect(streamed.status).toBe(413)
-    expect(((await streamed.json()) as { code: string }).code).toBe("payload_too_large")
+    expect(((await streamed.json()) as { code: string }).code).toBe('payload_too_large')
   })
 
   test('an unknown route answers 404 not_found with a request id', async () => {
