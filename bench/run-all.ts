@@ -35,8 +35,19 @@ const COMMANDS: Record<string, string> = {
 
 const log = (message: string) => console.error(`\n▶ ${message}`)
 
+/** The code measured: its commit, and whether the work tree differed from it. */
+function revision(): string {
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT
+  const git = (...args: string[]) => Bun.spawnSync(['git', '-C', REPO, ...args], { stdout: 'pipe', stderr: 'ignore' })
+  const head = git('rev-parse', '--short', 'HEAD')
+  if (head.exitCode !== 0) return 'unknown'
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.toString().trim() !== ''
+  return `${head.stdout.toString().trim()}${dirty ? ' (with uncommitted changes)' : ''}`
+}
+
 function machine(): Machine {
   return {
+    revision: revision(),
     cores: cpus().length,
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     bun: Bun.version,
