@@ -107,6 +107,7 @@ export function createApp(deps: AppDeps) {
   workers.push(...flashSale.workers)
 
   const app = new Elysia({ normalize: false })
+    .use(front.routing)
     .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'], rawBodyRoutes: [WEBHOOK_PATH] }))
     .use(pageLimit)
     .use(front.plugins)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { startShop, type TestShop } from './support/harness'
 import { testRedis } from './support/redis'
+import { eventually } from './support/eventually'
 import { ManualClock } from '../src/lib/clock'
 import { httpErrors } from '../src/plugins/http-errors'
 import { rateLimit } from '../src/plugins/rate-limit'
@@ -9,6 +10,7 @@ import { accessTokens, auth } from '../src/plugins/auth'
 import { memoryLimiter } from '../src/infra/limiter/memory'
 import { clientIp, trustedProxies } from '../src/lib/client-ip'
 import { createLogger } from '../src/lib/logger'
+import { routeIndex } from '../src/lib/route-index'
 
 const LIMITS = {
   RATE_LIMIT: 'on',
@@ -101,6 +103,85 @@ describe('one instance, in-process limiter', () => {
   })
 })
 
+describe.each([['in-process'], ['Redis']])('counted on arrival, before authentication and validation (%s limiter)', (kind) => {
+  const clock = new ManualClock()
+  let s: TestShop
+  let redis: Awaited<ReturnType<typeof testRedis>> | undefined
+  beforeAll(async () => {
+    redis = kind === 'Redis' ? await testRedis() : undefined
+    s = await startShop({ clock, redis, env: { ...LIMITS, TRUSTED_PROXY: '127.0.0.1' } })
+  })
+  afterAll(async () => {
+    await s.close()
+    await redis?.cleanup()
+  })
+  const limitOf = (res: { headers: Headers }) => [res.headers.get('ratelimit-limit'), res.headers.get('ratelimit-remaining')]
+
+  test('bad tokens are counted against the address: a racing flood of them gets exactly the limit of 401s, then 429s', async () => {
+    const victim = await s.createUser()
+    const [header, , signature] = victim.token.split('.')
+    const forged = [
+      'not-a-jwt',
+      victim.token.slice(0, -4) + 'AAAA',
+      // Another user's id in a payload this service never signed: it must not spend that user's budget.
+      `${header}.${Buffer.from(JSON.stringify({ sub: victim.id, exp: 2e9 })).toString('base64url')}.${signature}`,
+      await accessTokens('y'.repeat(32)).sign({ id: victim.id, roles: ['customer'] }),
+    ]
+    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => s.request('GET', '/v1/me', { token: forged[i % 4], ...from('203.0.113.90') })))
+    const unauthorized = answers.filter((r) => r.status === 401)
+    expect(unauthorized).toHaveLength(3)
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(21)
+    for (const r of unauthorized) expect(r.headers.get('ratelimit-limit')).toBe('3')
+    // The victim's own budget is whole.
+    expect(limitOf(await s.request('GET', '/v1/me', { token: victim.token, ...from('203.0.113.90') }))).toEqual(['4', '3'])
+  })
+
+  test('a 422, 400 or 415 on login spends the address\'s login budget and says so; then even the right password waits', async () => {
+    const u = await s.register()
+    const ip = from('198.51.100.60')
+    const login = (opts: Parameters<TestShop['request']>[2]) => s.request('POST', '/v1/auth/login', { ...ip, ...opts })
+    const seen = [
+      await login({ body: { email: 'x' } }),
+      await login({ raw: '{"email":', headers: { ...ip.headers, 'content-type': 'application/json' } }),
+      await login({ raw: 'email=x', headers: { ...ip.headers, 'content-type': 'application/x-www-form-urlencoded' } }),
+      await login({ body: { email: u.email, password: u.password, extra: 1 } }),
+      await login({ body: {} }),
+    ]
+    expect(seen.map((r) => r.status)).toEqual([422, 400, 415, 422, 422])
+    expect(seen.map(limitOf)).toEqual([['5', '4'], ['5', '3'], ['5', '2'], ['5', '1'], ['5', '0']])
+    const right = await login({ body: { email: u.email, password: u.password } })
+    expect(right.status).toBe(429)
+    expect(right.body.code).toBe('rate_limited')
+  })
+
+  test('unknown paths (404) and wrong methods (405) are counted and carry the headers', async () => {
+    const ip = from('198.51.100.61')
+    const seen = [await s.request('GET', '/no/such/path', ip), await s.request('PUT', '/v1/regions', ip), await s.request('POST', '/v1/nothing', { body: { a: 1 }, ...ip })]
+    expect(seen.map((r) => r.status)).toEqual([404, 405, 404])
+    expect(seen.map(limitOf)).toEqual([['3', '2'], ['3', '1'], ['3', '0']])
+    expect((await s.request('GET', '/no/such/path', ip)).status).toBe(429)
+  })
+
+  test('a signed-in user is counted per user on every route, failures included, before any check of theirs runs', async () => {
+    const u = await s.createUser()
+    const as = (method: string, path: string, body?: unknown) => s.request(method, path, { token: u.token, body, ...from('198.51.100.62') })
+    const seen = [await as('GET', '/v1/regions'), await as('POST', '/v1/regions', { name: 'x' }), await as('PATCH', '/v1/me', { roles: ['admin'] }), await as('GET', '/v1/me')]
+    // An anonymous route, an admin route (403 after a database read of roles), a 422, a 200.
+    expect(seen.map((r) => r.status)).toEqual([200, 403, 422, 200])
+    expect(seen.map(limitOf)).toEqual([['4', '3'], ['4', '2'], ['4', '1'], ['4', '0']])
+    expect((await as('POST', '/v1/regions', { name: 'x' })).status).toBe(429)
+  })
+
+  test('a 429 given on arrival is still counted under its route template', async () => {
+    const ip = from('198.51.100.63')
+    for (let i = 0; i < 4; i++) await s.request('GET', photo, ip)
+    await eventually(async () => {
+      const text = await (await fetch(s.url + '/metrics')).text()
+      expect(text).toContain('http_requests_total{method="GET",route="/v1/photos/:key",status="429"}')
+    })
+  })
+})
+
 test('without a trusted proxy, X-Forwarded-For is ignored: the socket address is the key', async () => {
   const s = await startShop({ env: LIMITS })
   try {
@@ -158,15 +239,28 @@ test('two instances on one Redis share the count', async () => {
 })
 
 test('flash-sale entries are counted per user in their own bucket', async () => {
-  const tokens = accessTokens('x'.repeat(32))
+  const secret = 'x'.repeat(32)
+  const tokens = accessTokens(secret)
+  const entries = '/v1/flash-sales/drops/:drop_id/entries'
   const clock = new ManualClock()
   const logger = createLogger('silent')
   const rate = (limit: number) => ({ limit, windowMs: 60_000 })
   const app = new Elysia({ normalize: false })
     .use(httpErrors({ logger, multipartRoutes: [] }))
-    .use(rateLimit({ limiter: memoryLimiter(), clock, logger, trustedProxies: trustedProxies(undefined), clientIpHeader: 'x-forwarded-for', rates: { anonymous: rate(100), user: rate(100), authIp: rate(100), authEmail: rate(100), flashSaleEntry: rate(2) } }))
+    .use(
+      rateLimit({
+        limiter: memoryLimiter(),
+        clock,
+        logger,
+        trustedProxies: trustedProxies(undefined),
+        clientIpHeader: 'x-forwarded-for',
+        tokenSecret: secret,
+        routes: routeIndex(() => [{ method: 'POST', path: entries }, { method: 'GET', path: '/v1/me' }]),
+        rates: { anonymous: rate(100), user: rate(100), authIp: rate(100), authEmail: rate(100), flashSaleEntry: rate(2) },
+      }),
+    )
     .use(auth({ tokens, currentRoles: async () => ['customer'] }))
-    .post('/v1/flash-sales/drops/:drop_id/entries', ({ user }) => ({ user: user.id }), { auth: 'customer' })
+    .post(entries, ({ user }) => ({ user: user.id }), { auth: 'customer' })
     .get('/v1/me', ({ user }) => ({ user: user.id }), { auth: 'customer' })
     .listen({ hostname: '127.0.0.1', port: 0 })
   try {

@@ -1,4 +1,4 @@
-import { Elysia } from 'elysia'
+import { Elysia, type AnyElysia } from 'elysia'
 import type Redis from 'ioredis'
 import type { Registry } from 'prom-client'
 import type { Config } from '../config'
@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/logger'
 import { parseRate } from '../lib/rates'
 import { trustedProxies } from '../lib/client-ip'
+import { routeIndex } from '../lib/route-index'
 import { memoryLimiter } from '../infra/limiter/memory'
 import { redisLimiter } from '../infra/limiter/redis'
 import { whenReady } from '../infra/redis'
@@ -13,6 +14,7 @@ import type { Probe } from '../modules/ops/routes'
 import { telemetry } from './telemetry'
 import { securityHeaders } from './security-headers'
 import { rateLimit } from './rate-limit'
+import { methodNotAllowed } from './method-not-allowed'
 
 export interface EdgeOptions {
   config: Config
@@ -25,8 +27,8 @@ export interface EdgeOptions {
 
 /**
  * What faces the internet before any route runs: request log and metrics, security
- * headers and CORS, rate limits (shared through Redis when configured). Also the Redis
- * readiness probe and a start-up step that waits for the connection.
+ * headers and CORS, rate limits (shared through Redis when configured), 405 for a wrong
+ * method. Also the Redis readiness probe and a start-up step that waits for the connection.
  */
 export function edge({ config, clock, logger, metrics, redis, docsPath }: EdgeOptions) {
   const connection = redis?.('edge')
@@ -37,8 +39,12 @@ export function edge({ config, clock, logger, metrics, redis, docsPath }: EdgeOp
     lastErrorLog = Date.now()
     logger.warn('redis connection error', { error: String(error) })
   })
+  // The app's own routes, known once `routing` is used on it: rate limits and metrics name a
+  // request's route before the framework has routed it.
+  let app: AnyElysia | undefined
+  const routes = routeIndex(() => app?.routes ?? [])
   const plugins = new Elysia({ name: 'edge' })
-    .use(telemetry({ logger, metrics }))
+    .use(telemetry({ logger, metrics, routes }))
     .use(securityHeaders({ corsOrigins: config.CORS_ORIGINS, docsPath }))
   if (config.RATE_LIMIT === 'on') {
     plugins.use(
@@ -48,6 +54,8 @@ export function edge({ config, clock, logger, metrics, redis, docsPath }: EdgeOp
         logger,
         trustedProxies: trustedProxies(config.TRUSTED_PROXY),
         clientIpHeader: config.CLIENT_IP_HEADER,
+        tokenSecret: config.JWT_SECRET,
+        routes,
         rates: {
           anonymous: parseRate(config.RATE_LIMIT_ANONYMOUS),
           user: parseRate(config.RATE_LIMIT_USER),
@@ -60,6 +68,11 @@ export function edge({ config, clock, logger, metrics, redis, docsPath }: EdgeOp
   }
   const probes: Probe[] = connection ? [{ name: 'redis', check: async () => void (await connection.ping()) }] : []
   return {
+    /** Used on the app itself, first (before http-errors, which would answer 404): learns its routes, answers 405. */
+    routing: <App extends AnyElysia>(root: App) => {
+      app = root
+      return root.use(methodNotAllowed(routes))
+    },
     plugins,
     probes,
     worker: {

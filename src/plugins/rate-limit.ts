@@ -7,12 +7,13 @@ import type { Rate } from '../lib/rates'
 import { AppError } from '../lib/errors'
 import { sha256Hex } from '../lib/crypto'
 import { clientIp } from '../lib/client-ip'
-import { principalOf } from './auth'
+import { pathOf, type RouteIndex } from '../lib/route-index'
+import { tokenSubject } from '../lib/token-subject'
 
 export interface Rates {
-  /** Per client IP, on routes without a signed-in user. */
+  /** Per client IP, for requests without a valid access token. */
   anonymous: Rate
-  /** Per user, on routes that require one. */
+  /** Per user, for requests with one. */
   user: Rate
   /** Login and register, per IP and, separately, per email: password guessing and hashing cost. */
   authIp: Rate
@@ -29,6 +30,9 @@ export interface RateLimitOptions {
   trustedProxies: BlockList
   /** Where a trusted proxy puts the client's address. */
   clientIpHeader: string
+  /** The access tokens' HS256 key: a request's user is known from its token before auth runs. */
+  tokenSecret: string
+  routes: RouteIndex
 }
 
 /** Probes and scrapes come from the platform, not from clients. */
@@ -37,11 +41,15 @@ export interface RateLimitOptions {
 const EXEMPT = new Set(['/health', '/ready', '/metrics', '/v1/payments/webhook'])
 const CREDENTIAL_ROUTES = new Set(['/v1/auth/login', '/v1/auth/register'])
 const FLASH_SALE_ENTRY = /^\/v1\/flash-sales\/drops\/:[^/]+\/entries$/
+const BEARER = /^Bearer\s+(\S+)$/i
 
 interface Rule {
   checks: LimitCheck[]
-  /** When the limiter cannot answer: refuse (credential routes) or let the request through. */
-  failClosed: boolean
+  /**
+   * Login and register: refused when the limiter cannot answer (password guessing must never
+   * go unthrottled; elsewhere the request goes through), and the email is charged later.
+   */
+  credential: boolean
 }
 
 const bucket = (key: string, rate: Rate): LimitCheck => ({ key: `ratelimit:${key}`, ...rate })
@@ -52,48 +60,69 @@ const headersOf = (d: LimitDecision): Record<string, string> => ({
   'ratelimit-reset': String(Math.ceil(d.resetMs / 1000)),
 })
 
+/** Two charges of one request as one answer, as the limiter folds buckets: the tightest speaks. */
+const tightest = (a: LimitDecision, b: LimitDecision): LimitDecision => ({ ...(b.remaining < a.remaining ? b : a), resetMs: Math.max(a.resetMs, b.resetMs) })
+
 /**
- * Charges every request to its buckets before the handler runs (after auth, so a user is
- * known, and after body validation, so login can be keyed by email). Answers carry
- * `RateLimit-*`; past the limit, 429 `rate_limited` with `Retry-After`. Emails are hashed
- * in keys so Redis holds no personal data.
+ * Charges every request when it arrives, before routing, parsing, authentication or
+ * validation run, so answers that fail there (401, 404, 405, 415, 422) are counted and carry
+ * `RateLimit-*` too. The key: the user of a valid access token, else the client address; login
+ * and register charge the address on arrival and the email (hashed in the key, so Redis holds
+ * no personal data) once the body is read, before the password hash. Past the limit, 429
+ * `rate_limited` with `Retry-After`.
  */
-export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clientIpHeader }: RateLimitOptions) => {
+export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clientIpHeader, tokenSecret, routes }: RateLimitOptions) => {
   let lastOutageLog = 0
-  const ruleFor = (method: string, route: string, request: Request, ip: string, body: unknown): Rule => {
-    if (method === 'POST' && CREDENTIAL_ROUTES.has(route)) {
-      const email = (body as { email?: unknown } | undefined)?.email
-      const checks = [bucket(`auth-ip:${ip}`, rates.authIp)]
-      if (typeof email === 'string') checks.push(bucket(`auth-email:${sha256Hex(email.trim().toLowerCase())}`, rates.authEmail))
-      return { checks, failClosed: true }
-    }
-    const user = principalOf(request)
-    if (!user) return { checks: [bucket(`ip:${ip}`, rates.anonymous)], failClosed: false }
-    if (method === 'POST' && FLASH_SALE_ENTRY.test(route)) return { checks: [bucket(`entry:${user.id}`, rates.flashSaleEntry)], failClosed: false }
-    return { checks: [bucket(`user:${user.id}`, rates.user)], failClosed: false }
+  const onArrival = new WeakMap<Request, LimitDecision>()
+
+  const ruleFor = (method: string, route: string | undefined, ip: string, authorization: string | null): Rule => {
+    if (method === 'POST' && route && CREDENTIAL_ROUTES.has(route)) return { checks: [bucket(`auth-ip:${ip}`, rates.authIp)], credential: true }
+    const token = authorization?.match(BEARER)?.[1]
+    // Expiry against the system clock, as auth.ts checks it.
+    const user = token && tokenSubject(token, tokenSecret, Date.now())
+    if (!user) return { checks: [bucket(`ip:${ip}`, rates.anonymous)], credential: false }
+    if (method === 'POST' && route && FLASH_SALE_ENTRY.test(route)) return { checks: [bucket(`entry:${user}`, rates.flashSaleEntry)], credential: false }
+    return { checks: [bucket(`user:${user}`, rates.user)], credential: false }
   }
 
-  return new Elysia({ name: 'rate-limit' }).onBeforeHandle({ as: 'global' }, async ({ request, route, server, body, set }) => {
-    if (EXEMPT.has(route)) return
-    const ip = clientIp(server?.requestIP(request)?.address, request.headers, trustedProxies, clientIpHeader)
-    const rule = ruleFor(request.method, route, request, ip, body)
+  /** The decision, or undefined when the limiter is down and the request may go through. Throws 429 or 503. */
+  const charge = async ({ checks, credential }: Rule): Promise<LimitDecision | undefined> => {
     let decision: LimitDecision
     try {
-      decision = await limiter.take(rule.checks, clock.now())
+      decision = await limiter.take(checks, clock.now())
     } catch (error) {
       const now = clock.now()
       if (now - lastOutageLog > 10_000) {
         lastOutageLog = now
-        logger.warn('rate limiter unavailable', { fail: rule.failClosed ? 'closed' : 'open', error: String(error) })
+        logger.warn('rate limiter unavailable', { fail: credential ? 'closed' : 'open', error: String(error) })
       }
-      if (!rule.failClosed) return
+      if (!credential) return undefined
       throw new AppError(503, 'service_unavailable', 'Sign-in is paused for a moment; try again shortly', undefined, undefined, { 'retry-after': '5' })
     }
-    const headers = headersOf(decision)
     if (!decision.allowed) {
       const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))
-      throw new AppError(429, 'rate_limited', `Too many requests; retry in ${retryAfter} s`, undefined, undefined, { ...headers, 'retry-after': retryAfter })
+      throw new AppError(429, 'rate_limited', `Too many requests; retry in ${retryAfter} s`, undefined, undefined, { ...headersOf(decision), 'retry-after': retryAfter })
     }
-    Object.assign(set.headers, headers)
-  })
+    return decision
+  }
+
+  return new Elysia({ name: 'rate-limit' })
+    .onRequest(async ({ request, server, set }) => {
+      const route = routes.templateOf(request.method, pathOf(request.url))
+      if (route && EXEMPT.has(route)) return
+      const ip = clientIp(server?.requestIP(request)?.address, request.headers, trustedProxies, clientIpHeader)
+      const rule = ruleFor(request.method, route, ip, request.headers.get('authorization'))
+      const decision = await charge(rule)
+      if (!decision) return
+      Object.assign(set.headers, headersOf(decision))
+      if (rule.credential) onArrival.set(request, decision)
+    })
+    .onBeforeHandle({ as: 'global' }, async ({ request, route, body, set }) => {
+      if (request.method !== 'POST' || !CREDENTIAL_ROUTES.has(route)) return
+      const email = (body as { email?: unknown } | undefined)?.email
+      if (typeof email !== 'string') return
+      const decision = await charge({ checks: [bucket(`auth-email:${sha256Hex(email.trim().toLowerCase())}`, rates.authEmail)], credential: true })
+      const arrival = onArrival.get(request)
+      if (decision) Object.assign(set.headers, headersOf(arrival ? tightest(arrival, decision) : decision))
+    })
 }

@@ -1,12 +1,15 @@
 import { Elysia, StatusMap } from 'elysia'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { Logger } from '../lib/logger'
+import type { RouteIndex } from '../lib/route-index'
 import { requestIdOf } from './http-errors'
 import { principalOf } from './auth'
 
 export interface TelemetryOptions {
   logger: Logger
   metrics: Registry
+  /** Names the route of answers given before routing (429 on arrival, CORS preflights). */
+  routes: RouteIndex
 }
 
 const LABELS = ['method', 'route', 'status'] as const
@@ -23,7 +26,7 @@ const statusOf = (responseValue: unknown, status: number | keyof typeof StatusMa
  * path, which holds ids) and status. The line holds ids, not content: no bodies, headers
  * or query strings, so no password, token or card number can reach it.
  */
-export const telemetry = ({ logger, metrics }: TelemetryOptions) => {
+export const telemetry = ({ logger, metrics, routes }: TelemetryOptions) => {
   const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered', labelNames: LABELS, registers: [metrics] })
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -40,13 +43,13 @@ export const telemetry = ({ logger, metrics }: TelemetryOptions) => {
       started.set(request, performance.now())
       inFlight.inc()
     })
-    .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
+    .onAfterResponse({ as: 'global' }, ({ request, route, path, set, responseValue }) => {
       const start = started.get(request)
       if (start === undefined) return
       started.delete(request)
       inFlight.dec()
       const seconds = (performance.now() - start) / 1000
-      const labels = { method: request.method, route: route || UNMATCHED, status: String(statusOf(responseValue, set.status)) }
+      const labels = { method: request.method, route: route || routes.templateOf(request.method, path) || UNMATCHED, status: String(statusOf(responseValue, set.status)) }
       requests.inc(labels)
       duration.observe(labels, seconds)
       logger.info('request', {
