@@ -25,22 +25,25 @@ const adapters: [string, () => FlashSaleQueue][] = [
 describe.each(adapters)('%s queue', (_name, make) => {
   const queue = make()
   queues.push(queue)
+  const gate = (id: string, capacity: number, decidedSeq = 0) => ({ id, opensAt: NOW, closesAt: NOW + HOUR, capacity, decidedSeq })
   const openDrop = async (capacity = 3) => {
     const id = newId()
-    await queue.openDrop({ id, closesAt: NOW + HOUR, capacity })
+    expect(await queue.openDrop(gate(id, capacity))).toBe('open')
     return id
   }
 
   test('refuses entries before the drop opens and after it closes', async () => {
     const id = newId()
     expect(await queue.enter(id, 'u1', newId(), NOW)).toEqual({ kind: 'not_open' })
-    await queue.openDrop({ id, closesAt: NOW + HOUR, capacity: 5 })
+    await queue.openDrop(gate(id, 5))
+    // Prepared ahead of its opening: the gate is set, entries wait for opens_at.
+    expect(await queue.enter(id, 'u1', newId(), NOW - 1)).toEqual({ kind: 'not_open' })
     expect((await queue.enter(id, 'u1', newId(), NOW)).kind).toBe('accepted')
     expect(await queue.enter(id, 'u2', newId(), NOW + HOUR)).toEqual({ kind: 'not_open' })
     await queue.closeDrop(id)
     expect(await queue.enter(id, 'u3', newId(), NOW)).toEqual({ kind: 'not_open' })
     // Closing is final: a late mirror of the open state does not reopen it.
-    await queue.openDrop({ id, closesAt: NOW + HOUR, capacity: 5 })
+    expect(await queue.openDrop(gate(id, 5))).toBe('closed')
     expect(await queue.enter(id, 'u3', newId(), NOW)).toEqual({ kind: 'not_open' })
     expect((await queue.enter(id, 'u1', newId(), NOW)).kind).toBe('repeat')
   })
@@ -110,6 +113,37 @@ describe.each(adapters)('%s queue', (_name, make) => {
     await Bun.sleep(120)
     expect(await queue.lease(id, 'A', 10_000)).toBe(true)
     expect(await queue.lease(id, 'B', 10_000)).toBe(false)
+  })
+
+  test('a queue behind what SQL decided takes no entry until restored; then seq goes on and every restored customer is a repeat', async () => {
+    const id = newId()
+    // SQL decided seqs 1..3 of this drop; the queue knows nothing (restarted, or its data lost).
+    expect(await queue.openDrop(gate(id, 6, 3))).toBe('behind')
+    expect(await queue.enter(id, 'new', newId(), NOW)).toEqual({ kind: 'not_open' })
+    const decided = [
+      { entryId: 'e-a', seq: 1, userId: 'a', at: NOW - 3, status: 'won' as const },
+      { entryId: 'e-b', seq: 2, userId: 'b', at: NOW - 2, status: 'expired' as const },
+      { entryId: 'e-c', seq: 3, userId: 'c', at: NOW - 1, status: 'waitlisted' as const },
+    ]
+    await queue.restore(id, decided.slice(0, 2))
+    // Half restored is still behind.
+    expect(await queue.openDrop(gate(id, 6, 3))).toBe('behind')
+    await queue.restore(id, decided)
+    // Restoring twice (two instances at once) changes nothing.
+    await queue.restore(id, decided)
+    expect(await queue.openDrop(gate(id, 6, 3))).toBe('open')
+    expect(await queue.enter(id, 'a', 'again', NOW)).toEqual({ kind: 'repeat', entry: { entryId: 'e-a', seq: 1, at: NOW - 3, status: 'won' } })
+    expect(await queue.entryOf(id, 'c')).toEqual({ entryId: 'e-c', seq: 3, at: NOW - 1, status: 'waitlisted' })
+    expect((await queue.enter(id, 'new', 'e-new', NOW)) as unknown).toMatchObject({ kind: 'accepted', entry: { seq: 4 } })
+    expect((await queue.enter(id, 'd', 'e-d', NOW)) as unknown).toMatchObject({ kind: 'accepted', entry: { seq: 5 } })
+    // Restored entries are not waiting for the allocator: only the two new ones are.
+    expect(await queue.backlog(id)).toBe(2)
+    const delivered = await queue.read(id, 10, 0)
+    expect(delivered.map((e) => [e.seq, e.userId])).toEqual([[4, 'new'], [5, 'd']])
+    await queue.settle(id, delivered.map((e) => ({ id: e.id, userId: e.userId, status: 'waitlisted' as const })))
+    expect(await queue.backlog(id)).toBe(0)
+    expect((await queue.enter(id, 'e', 'e-e', NOW)) as unknown).toMatchObject({ kind: 'accepted', entry: { seq: 6 } })
+    expect(await queue.enter(id, 'f', 'e-f', NOW)).toEqual({ kind: 'sold_out' })
   })
 
   test('a retired drop forgets its entries after the retention', async () => {

@@ -8,7 +8,7 @@ import { flashSaleDrops } from '../src/modules/flash-sale/schema'
 import { seedDemo } from '../src/seed-data'
 import { startShop, type TestShop } from './support/harness'
 import { testRedis } from './support/redis'
-import { allocated, createDrop, entriesOf, ledgerOf, PAYMENT_WINDOW_SECONDS } from './support/flash-sale'
+import { allocated, createDrop, entriesOf, ledgerOf, PAYMENT_WINDOW_SECONDS, type DropSetup } from './support/flash-sale'
 
 const HOUR = 3600_000
 
@@ -40,7 +40,25 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
     clock.advance(HOUR)
     await tick()
   }
-  const expire = (orderId: string) => s.shop.services.orderLifecycle.write((tx, transition) => transition(orderId, 'unpaid', new Date(clock.now()).toISOString()))
+  const moveOrder = (to: 'unpaid' | 'paid' | 'cancelled') => (orderId: string) => s.shop.services.orderLifecycle.write((tx, transition) => transition(orderId, to, new Date(clock.now()).toISOString()))
+  const expire = moveOrder('unpaid')
+  const pay = moveOrder('paid')
+  const auditOf = async (dropId: string) => {
+    const res = await s.request('GET', `/v1/flash-sales/drops/${dropId}/audit`)
+    expect(res.status).toBe(200)
+    return { final: res.body.final as boolean, entries: res.body.entries.map((e: { seq: number; outcome: string }) => [e.seq, e.outcome]) }
+  }
+  const dropOf = async (campaignId: string) => (await s.request('GET', `/v1/flash-sales/${campaignId}`)).body.drops[0]
+  const outcomes = async (dropId: string) => (await entriesOf(s, dropId)).map((e) => e.outcome)
+  const deltas = async (productId: string, dropId: string) => (await ledgerOf(s, productId, dropId)).map((m) => m.delta)
+  /** A drop `buyers` entered and that closed with every entry decided. */
+  async function closedDrop(setup: DropSetup, buyers: number) {
+    const { dropId, product } = await createDrop(s, setup)
+    const entered = await customers(buyers)
+    await runDrop(dropId, entered)
+    await closeDrop()
+    return { dropId, productId: product.id, buyers: entered, rows: await entriesOf(s, dropId) }
+  }
 
   describe('campaigns (admin)', () => {
     test('creating schedules every drop; anyone can read it', async () => {
@@ -83,6 +101,41 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
         expect(res.body.code).toBe('validation_failed')
       }
       expect((await s.request('POST', '/v1/flash-sales', { token: admin.token, body: { ...body, product_id: 'nope' } })).status).toBe(404)
+    })
+
+    test('starts_at is a full RFC 3339 date-time that exists, every drop ends before 9999, numbers are bounded; nothing is saved otherwise', async () => {
+      const { product, admin } = await createDrop(s)
+      const before = (await s.request('GET', '/v1/flash-sales?limit=100')).body.data.length
+      const body = { product_id: product.id, price: 100, units_per_drop: 5, drop_count: 1, interval_seconds: 60, starts_at: '2030-01-02T10:00:00Z', per_customer_limit: 1, payment_window_seconds: 60 }
+      const WEEK = 7 * 24 * 3600
+      const bad: [Record<string, unknown>, string][] = [
+        [{ starts_at: '+275760-09-13T00:00:00Z' }, 'starts_at'],
+        [{ starts_at: '2030-02-30T00:00:00Z' }, 'starts_at'],
+        [{ starts_at: '2030-01-02' }, 'starts_at'],
+        [{ starts_at: '2030-01-02T10:00Z' }, 'starts_at'],
+        [{ starts_at: '2030-01-02T24:00:00Z' }, 'starts_at'],
+        [{ starts_at: '2030-01-02 10:00:00Z' }, 'starts_at'],
+        [{ starts_at: '2030-01-02T10:00:00+25:00' }, 'starts_at'],
+        [{ starts_at: '9998-12-01T00:00:00Z', drop_count: 1000, interval_seconds: WEEK }, 'starts_at'],
+        [{ price: 1_000_000_000_001 }, 'price'],
+        [{ units_per_drop: 100_001 }, 'units_per_drop'],
+        [{ drop_count: 1001 }, 'drop_count'],
+        [{ interval_seconds: WEEK + 1 }, 'interval_seconds'],
+        [{ payment_window_seconds: WEEK + 1 }, 'payment_window_seconds'],
+        [{ waitlist_size: 100_001 }, 'waitlist_size'],
+      ]
+      for (const [change, field] of bad) {
+        const res = await s.request('POST', '/v1/flash-sales', { token: admin.token, body: { ...body, ...change } })
+        expect({ change, status: res.status, code: res.body.code }).toEqual({ change, status: 422, code: 'validation_failed' })
+        expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field)
+      }
+      const list = await s.request('GET', '/v1/flash-sales?limit=100')
+      expect(list.status).toBe(200)
+      expect(list.body.data).toHaveLength(before)
+      // An offset is fine: the time is the same instant, answered in UTC.
+      const offset = await s.request('POST', '/v1/flash-sales', { token: admin.token, body: { ...body, starts_at: '2030-01-02T10:00:00.5-03:00' } })
+      expect(offset.status).toBe(201)
+      expect(offset.body.starts_at).toBe('2030-01-02T13:00:00.500Z')
     })
   })
 
@@ -185,6 +238,39 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       }
       await allocated(s, dropId, 2)
     })
+
+    test('prepared just before opens_at: the clock alone lets entries in at opens_at and out at closes_at; the status follows it', async () => {
+      const { dropId, product, campaign } = await createDrop(s, { units: 1, waitlist: 1, startsAt: clock.now() + 2_000 })
+      await tick()
+      expect(await ledgerOf(s, product.id, dropId)).toMatchObject([{ delta: -1, reason: 'flash_sale_reserve' }])
+      const [early, onTime, late] = await customers(3)
+      expect((await enter(dropId, early!.token)).body.code).toBe('drop_not_open')
+      expect(await dropOf(campaign.id)).toMatchObject({ status: 'scheduled', units: 1, units_left: 1 })
+      // No scheduler tick from here on.
+      clock.advance(2_000)
+      expect(await dropOf(campaign.id)).toMatchObject({ status: 'open', units_left: 1 })
+      const entered = await enter(dropId, onTime!.token)
+      expect(entered.status).toBe(202)
+      expect(entered.body.seq).toBe(1)
+      await allocated(s, dropId, 1)
+      clock.advance(HOUR)
+      expect((await enter(dropId, late!.token)).body.code).toBe('drop_not_open')
+      expect(await dropOf(campaign.id)).toMatchObject({ status: 'closed', units_left: 0 })
+      await tick()
+      expect(await auditOf(dropId)).toEqual({ final: false, entries: [[1, 'won']] })
+    })
+
+    test('a drop inside its window that no scheduler has prepared yet answers 503 with Retry-After, not drop_not_open', async () => {
+      const { dropId } = await createDrop(s, { units: 1 })
+      const [buyer] = await customers(1)
+      const res = await enter(dropId, buyer!.token)
+      expect(res.status).toBe(503)
+      expect(res.body.code).toBe('service_unavailable')
+      expect(res.headers.get('retry-after')).toBe('1')
+      await tick()
+      expect((await enter(dropId, buyer!.token)).status).toBe(202)
+      await allocated(s, dropId, 1)
+    })
   })
 
   describe('expiry and the waitlist', () => {
@@ -208,14 +294,49 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       await expire(rows[0]!.orderId!)
       rows = await entriesOf(s, dropId)
       expect(rows.map((e) => e.outcome)).toEqual(['expired', 'expired', 'won', 'won', 'waitlisted'])
-      // Closing: the last waitlisted entry lost; both units are held, nothing returns.
-      await closeDrop()
-      rows = await entriesOf(s, dropId)
-      expect(rows.map((e) => e.outcome)).toEqual(['expired', 'expired', 'won', 'won', 'lost'])
       expect((await ledgerOf(s, product.id, dropId)).map((m) => m.delta)).toEqual([-2])
-      // A winner who does not pay after the close gives the unit back to stock.
-      await expire(rows[3]!.orderId!)
-      expect((await ledgerOf(s, product.id, dropId)).map((m) => [m.delta, m.reason])).toEqual([[-2, 'flash_sale_reserve'], [1, 'flash_sale_return']])
+    })
+
+    test('after the close the waitlist waits for the winners: an unpaid one still passes the unit down; once all have paid, the rest is lost', async () => {
+      const { dropId, productId, buyers, rows: closed } = await closedDrop({ units: 2, waitlist: 3 }, 5)
+      expect(closed.map((e) => e.outcome)).toEqual(['won', 'won', 'waitlisted', 'waitlisted', 'waitlisted'])
+      expect(await deltas(productId, dropId)).toEqual([-2])
+      // The audit holds back the entries that may still win.
+      expect(await auditOf(dropId)).toEqual({ final: false, entries: [[1, 'won'], [2, 'won']] })
+      clock.advance(60_000)
+      await expire(closed[0]!.orderId!)
+      const rows = await entriesOf(s, dropId)
+      expect(rows.map((e) => e.outcome)).toEqual(['expired', 'won', 'won', 'waitlisted', 'waitlisted'])
+      expect(rows[2]!.payBy).toBe(new Date(clock.now() + PAYMENT_WINDOW_SECONDS * 1000).toISOString())
+      expect((await mine(dropId, buyers[2]!.token)).body).toMatchObject({ seq: 3, status: 'won', order_id: rows[2]!.orderId })
+      // One winner pays: another may still not, so the waitlist keeps waiting.
+      await pay(rows[1]!.orderId!)
+      await tick()
+      expect(await outcomes(dropId)).toEqual(['expired', 'won', 'won', 'waitlisted', 'waitlisted'])
+      // The last one pays: nobody can give a unit back any more.
+      await pay(rows[2]!.orderId!)
+      await tick()
+      expect(await outcomes(dropId)).toEqual(['expired', 'won', 'won', 'lost', 'lost'])
+      expect((await mine(dropId, buyers[4]!.token)).body.status).toBe('lost')
+      expect(await auditOf(dropId)).toEqual({ final: true, entries: [[1, 'expired'], [2, 'won'], [3, 'won'], [4, 'lost'], [5, 'lost']] })
+      expect(await deltas(productId, dropId)).toEqual([-2])
+    })
+
+    test('after the close, a unit nobody is waiting for goes back to stock as its winner lets it go', async () => {
+      const { dropId, productId, buyers, rows: closed } = await closedDrop({ units: 2, waitlist: 1 }, 3)
+      await expire(closed[0]!.orderId!)
+      const rows = await entriesOf(s, dropId)
+      expect(rows.map((e) => e.outcome)).toEqual(['expired', 'won', 'won'])
+      expect(await deltas(productId, dropId)).toEqual([-2])
+      // The promoted winner does not pay either: nobody is left waiting, the unit returns.
+      await expire(rows[2]!.orderId!)
+      expect((await ledgerOf(s, productId, dropId)).map((m) => [m.delta, m.reason])).toEqual([[-2, 'flash_sale_reserve'], [1, 'flash_sale_return']])
+      expect(await auditOf(dropId)).toEqual({ final: false, entries: [[1, 'expired'], [2, 'won'], [3, 'expired']] })
+      // The last winner cancels: final, and that unit returns too.
+      expect((await s.request('DELETE', `/v1/orders/${rows[1]!.orderId}`, { token: buyers[1]!.token })).status).toBe(200)
+      expect(await deltas(productId, dropId)).toEqual([-2, 1, 1])
+      expect(await auditOf(dropId)).toEqual({ final: true, entries: [[1, 'expired'], [2, 'expired'], [3, 'expired']] })
+      expect((await s.database.db.select().from(products).where(eq(products.id, productId)).get())!.stock).toBe(1000)
     })
 
     test('the durable payment check expires an unpaid winner and hands the unit down', async () => {
@@ -288,8 +409,13 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       expect(await secondStream.until('waitlisted')).toMatchObject({ seq: 2 })
       await thirdStream.until('waitlisted')
       await expire((await entriesOf(s, dropId))[0]!.orderId!)
-      expect(await secondStream.until('won')).toMatchObject({ seq: 2, order_id: expect.any(String), pay_by: expect.any(String) })
+      const promoted = (await secondStream.until('won')) as unknown as { seq: number; order_id: string; pay_by: string }
+      const promotedOrder = promoted.order_id
+      expect(promoted).toMatchObject({ seq: 2, order_id: expect.any(String), pay_by: expect.any(String) })
+      // Closed, but the promoted winner may still not pay: the third keeps waiting until they do.
       await closeDrop()
+      await pay(promotedOrder)
+      await tick()
       expect(await thirdStream.until('lost')).toMatchObject({ seq: 3 })
       expect(await thirdStream.ended()).toBe(true)
       await secondStream.cancel()
@@ -308,9 +434,13 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       expect(early.body.code).toBe('conflict')
       await expire((await entriesOf(s, dropId))[0]!.orderId!)
       await closeDrop()
+      // Seq 4 may still win while seq 2 and 3 have time to pay: held back until final.
+      expect(await auditOf(dropId)).toEqual({ final: false, entries: [[1, 'expired'], [2, 'won'], [3, 'won']] })
+      for (const row of (await entriesOf(s, dropId)).filter((e) => e.outcome === 'won')) await pay(row.orderId!)
+      await tick()
       const audit = await s.request('GET', `/v1/flash-sales/drops/${dropId}/audit`)
       expect(audit.status).toBe(200)
-      expect(audit.body.units).toBe(2)
+      expect(audit.body).toMatchObject({ units: 2, final: true })
       expect(audit.body.entries.map((e: { seq: number; outcome: string }) => [e.seq, e.outcome])).toEqual([[1, 'expired'], [2, 'won'], [3, 'won'], [4, 'lost']])
       buyers.forEach((buyer, i) => expect(audit.body.entries[i].customer_hash).toBe(sha256Hex(`${audit.body.salt}:${buyer.id}`)))
       expect((await s.request('GET', '/v1/flash-sales/drops/nope/audit')).status).toBe(404)

@@ -25,8 +25,10 @@ CREATE TABLE `flash_sale_drops` (
 	`units` integer NOT NULL,
 	`status` text NOT NULL,
 	`allocator_epoch` integer DEFAULT 0 NOT NULL,
+	`units_returned` integer DEFAULT 0 NOT NULL,
 	`opened_at` text,
 	`closed_at` text,
+	`settled_at` text,
 	FOREIGN KEY (`campaign_id`) REFERENCES `flash_sale_campaigns`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint

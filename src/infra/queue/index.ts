@@ -11,8 +11,15 @@ export interface FlashSaleQueue {
   entryOf(dropId: string, userId: string): Promise<QueuedEntryView | null>
 
   // Scheduler side.
-  /** Lets entries in until `closesAt`, up to `capacity` of them. Does nothing once closed. */
-  openDrop(gate: DropGate): Promise<void>
+  /**
+   * Lets entries in from `opensAt` until `closesAt`, up to `capacity` of them. Does nothing
+   * once closed. `behind`: the queue's seq is below what SQL has decided, so it lost its state
+   * (a restart of the in-process queue, a Redis without persistence); it then takes no entry
+   * until `restore` has given it back what SQL knows.
+   */
+  openDrop(gate: DropGate): Promise<'open' | 'closed' | 'behind'>
+  /** Records entries SQL has decided (each customer once, kept if known) and moves the seq past them. */
+  restore(dropId: string, entries: RestoredEntry[]): Promise<void>
   /** Stops entries for good: later `openDrop` calls do not reopen it. */
   closeDrop(dropId: string): Promise<void>
   /** Entries accepted but not yet settled by the allocator (the queue depth). */
@@ -40,10 +47,24 @@ export interface FlashSaleQueue {
 
 export interface DropGate {
   id: string
+  /** Epoch ms; entries before it are refused (the scheduler prepares a drop a little earlier). */
+  opensAt: number
   /** Epoch ms; entries at or after it are refused. */
   closesAt: number
   /** Entries accepted at most (units + waitlist); 0 refuses everyone. */
   capacity: number
+  /** The highest seq SQL has decided for this drop (0 for none). */
+  decidedSeq: number
+}
+
+/** An entry as SQL recorded it, for a queue that lost its state. */
+export interface RestoredEntry {
+  entryId: string
+  seq: number
+  userId: string
+  /** Epoch ms when accepted. */
+  at: number
+  status: Exclude<QueuedStatus, 'queued'>
 }
 
 export interface QueuedEntry {

@@ -3,18 +3,24 @@ import type { DropGate, EnterResult, FlashSaleQueue, QueuedEntry, QueuedEntryVie
 interface DropQueue {
   gate?: DropGate
   closed: boolean
+  /** The last seq given (or restored). */
+  seq: number
   entries: Map<string, QueuedEntryView>
+  /** Entries accepted in this process, in seq order. */
   stream: QueuedEntry[]
   /** Index of the first entry never delivered. */
   delivered: number
   pending: Map<string, QueuedEntry>
+  /** Stream ids accepted and not settled yet: the backlog. */
+  unsettled: Set<string>
   results: Map<string, SettledEntry['status']>
   lease?: { owner: string; until: number }
 }
 
 /**
  * The queue of a single instance: the same semantics as the Redis adapter, in memory.
- * Entries do not survive a restart, which is why several instances (or durability) need Redis.
+ * Entries accepted and not yet decided do not survive a restart (the scheduler restores the
+ * decided ones from SQL), which is why several instances (or durability) need Redis.
  */
 export function memoryQueue(): FlashSaleQueue {
   const drops = new Map<string, DropQueue>()
@@ -22,7 +28,7 @@ export function memoryQueue(): FlashSaleQueue {
   const dropOf = (id: string) => {
     let drop = drops.get(id)
     if (!drop) {
-      drop = { closed: false, entries: new Map(), stream: [], delivered: 0, pending: new Map(), results: new Map() }
+      drop = { closed: false, seq: 0, entries: new Map(), stream: [], delivered: 0, pending: new Map(), unsettled: new Set(), results: new Map() }
       drops.set(id, drop)
     }
     return drop
@@ -39,12 +45,14 @@ export function memoryQueue(): FlashSaleQueue {
       const drop = dropOf(dropId)
       const existing = drop.entries.get(userId)
       if (existing) return { kind: 'repeat', entry: view(drop, userId, existing) }
-      if (!drop.gate || drop.closed || now >= drop.gate.closesAt) return { kind: 'not_open' }
-      const seq = drop.stream.length + 1
+      if (!drop.gate || drop.closed || now < drop.gate.opensAt || now >= drop.gate.closesAt) return { kind: 'not_open' }
+      const seq = drop.seq + 1
       if (seq > drop.gate.capacity) return { kind: 'sold_out' }
+      drop.seq = seq
       const entry = { entryId, seq, at: now, status: 'queued' as const }
       drop.entries.set(userId, entry)
       drop.stream.push({ id: String(seq), entryId, seq, userId, at: now })
+      drop.unsettled.add(String(seq))
       notify()
       return { kind: 'accepted', entry }
     },
@@ -55,14 +63,28 @@ export function memoryQueue(): FlashSaleQueue {
     },
     async openDrop(gate) {
       const drop = dropOf(gate.id)
-      if (!drop.closed) drop.gate = gate
+      if (drop.closed) return 'closed'
+      if (drop.seq < gate.decidedSeq) {
+        drop.gate = undefined
+        return 'behind'
+      }
+      drop.gate = gate
+      return 'open'
+    },
+    async restore(dropId, entries) {
+      const drop = dropOf(dropId)
+      for (const { userId, entryId, seq, at, status } of entries) {
+        drop.seq = Math.max(drop.seq, seq)
+        if (drop.entries.has(userId)) continue
+        drop.entries.set(userId, { entryId, seq, at, status: 'queued' })
+        drop.results.set(userId, status)
+      }
     },
     async closeDrop(dropId) {
       dropOf(dropId).closed = true
     },
     async backlog(dropId) {
-      const drop = drops.get(dropId)
-      return drop ? drop.stream.length - drop.results.size : 0
+      return drops.get(dropId)?.unsettled.size ?? 0
     },
     async retireDrop(dropId, retainMs) {
       setTimeout(() => drops.delete(dropId), retainMs).unref?.()
@@ -98,6 +120,7 @@ export function memoryQueue(): FlashSaleQueue {
       for (const { id, userId, status } of results) {
         drop.results.set(userId, status)
         drop.pending.delete(id)
+        drop.unsettled.delete(id)
       }
     },
     async lease(dropId, owner, ttlMs) {

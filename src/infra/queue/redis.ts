@@ -11,7 +11,7 @@ const CONSUMER = 'allocator'
 /** Every key of a drop shares its `{id}` hash tag, so a Redis Cluster keeps them on one slot. */
 const keysOf = (dropId: string) => {
   const base = `fs:{${dropId}}:`
-  return { gate: base + 'gate', entries: base + 'entries', results: base + 'results', seq: base + 'seq', stream: base + 'stream', lease: base + 'lease' }
+  return { gate: base + 'gate', entries: base + 'entries', results: base + 'results', seq: base + 'seq', stream: base + 'stream', acked: base + 'acked', lease: base + 'lease' }
 }
 
 /**
@@ -23,10 +23,11 @@ const keysOf = (dropId: string) => {
 const ENTER = `#!lua
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then return {'repeat', existing, redis.call('HGET', KEYS[3], ARGV[1]) or 'queued'} end
-local gate = redis.call('HMGET', KEYS[1], 'state', 'closes_at', 'capacity')
-if gate[1] ~= 'open' or tonumber(ARGV[3]) >= tonumber(gate[2]) then return {'not_open'} end
+local gate = redis.call('HMGET', KEYS[1], 'state', 'opens_at', 'closes_at', 'capacity')
+local now = tonumber(ARGV[3])
+if gate[1] ~= 'open' or now < tonumber(gate[2]) or now >= tonumber(gate[3]) then return {'not_open'} end
 local seq = tonumber(redis.call('GET', KEYS[4]) or '0') + 1
-if seq > tonumber(gate[3]) then return {'sold_out'} end
+if seq > tonumber(gate[4]) then return {'sold_out'} end
 redis.call('XADD', KEYS[5], seq .. '-0', 'entry', ARGV[2], 'user', ARGV[1], 'at', ARGV[3])
 redis.call('SET', KEYS[4], seq)
 local entry = ARGV[2] .. ' ' .. seq .. ' ' .. ARGV[3]
@@ -34,13 +35,53 @@ redis.call('HSET', KEYS[2], ARGV[1], entry)
 return {'accepted', entry}
 `
 
-/** KEYS: gate, stream. ARGV: closes_at, capacity. A closed drop stays closed. */
+/**
+ * KEYS: gate, stream, seq. ARGV: opens_at, closes_at, capacity, decided seq. A closed drop
+ * stays closed; a seq below what SQL decided means the data was lost: no entry until restored.
+ */
 const OPEN = `#!lua
-if redis.call('HGET', KEYS[1], 'state') == 'closed' then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'open', 'closes_at', ARGV[1], 'capacity', ARGV[2])
+if redis.call('HGET', KEYS[1], 'state') == 'closed' then return 'closed' end
+if tonumber(redis.call('GET', KEYS[3]) or '0') < tonumber(ARGV[4]) then
+  redis.call('HSET', KEYS[1], 'state', 'restoring')
+  return 'behind'
+end
+redis.call('HSET', KEYS[1], 'state', 'open', 'opens_at', ARGV[1], 'closes_at', ARGV[2], 'capacity', ARGV[3])
 redis.pcall('XGROUP', 'CREATE', KEYS[2], '${GROUP}', '0', 'MKSTREAM')
-return 1
+return 'open'
 `
+
+/** KEYS: entries, results, seq. ARGV: (user, stored entry, status, seq) per entry. A customer already known is kept. */
+const RESTORE = `#!lua
+local top = tonumber(redis.call('GET', KEYS[3]) or '0')
+for i = 1, #ARGV, 4 do
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2]) end
+  top = math.max(top, tonumber(ARGV[i + 3]))
+end
+redis.call('SET', KEYS[3], top)
+return top
+`
+
+/**
+ * KEYS: results, stream, acked. ARGV: n, then n (user, status) pairs, then the n stream ids.
+ * Publishes the results and acknowledges; `acked` counts only what XACK really took off the
+ * pending list, so a retried settle, or one of entries from before a data loss, counts nothing.
+ */
+const SETTLE = `#!lua
+local n = tonumber(ARGV[1])
+local fields, ids = {}, {}
+for i = 1, n do
+  fields[2 * i - 1] = ARGV[2 * i]
+  fields[2 * i] = ARGV[2 * i + 1]
+  ids[i] = ARGV[2 * n + 1 + i]
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+local acked = redis.call('XACK', KEYS[2], '${GROUP}', unpack(ids))
+redis.call('INCRBY', KEYS[3], acked)
+return acked
+`
+
+/** Entries per RESTORE call: a drop may hold 200,000 (the model's bounds); one script would block Redis. */
+const RESTORE_CHUNK = 1000
 
 /** KEYS: lease. ARGV: owner, ttl ms. Takes a free or lapsed lease, or renews one's own. */
 const LEASE = `#!lua
@@ -79,7 +120,7 @@ const parseView = (stored: string, status: string): QueuedEntryView => {
  */
 export function redisQueue(commands: Redis, consumer: Redis): FlashSaleQueue {
   // EVALSHA with a fallback to EVAL: the script text crosses the wire once per connection.
-  const scripts = { ENTER, OPEN, LEASE, UNLEASE }
+  const scripts = { ENTER, OPEN, RESTORE, SETTLE, LEASE, UNLEASE }
   for (const [name, lua] of Object.entries(scripts)) commands.defineCommand(`flashSale${name}`, { lua })
   const run = (script: keyof typeof scripts, keys: string[], args: (string | number)[]) =>
     (commands as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`flashSale${script}`]!(keys.length, ...keys, ...args)
@@ -97,17 +138,24 @@ export function redisQueue(commands: Redis, consumer: Redis): FlashSaleQueue {
       const [stored, status] = await Promise.all([commands.hget(k.entries, userId), commands.hget(k.results, userId)])
       return stored ? parseView(stored, status ?? 'queued') : null
     },
-    async openDrop({ id, closesAt, capacity }) {
+    async openDrop({ id, opensAt, closesAt, capacity, decidedSeq }) {
       const k = keysOf(id)
-      await run('OPEN', [k.gate, k.stream], [closesAt, capacity])
+      return (await run('OPEN', [k.gate, k.stream, k.seq], [opensAt, closesAt, capacity, decidedSeq])) as 'open' | 'closed' | 'behind'
+    },
+    async restore(dropId, entries) {
+      const k = keysOf(dropId)
+      for (let i = 0; i < entries.length; i += RESTORE_CHUNK) {
+        const args = entries.slice(i, i + RESTORE_CHUNK).flatMap((e) => [e.userId, `${e.entryId} ${e.seq} ${e.at}`, e.status, e.seq])
+        await run('RESTORE', [k.entries, k.results, k.seq], args)
+      }
     },
     async closeDrop(dropId) {
       await commands.hset(keysOf(dropId).gate, 'state', 'closed')
     },
     async backlog(dropId) {
       const k = keysOf(dropId)
-      const [length, settled] = await Promise.all([commands.xlen(k.stream), commands.hlen(k.results)])
-      return length - settled
+      const [length, acked] = await Promise.all([commands.xlen(k.stream), commands.get(k.acked)])
+      return length - Number(acked ?? 0)
     },
     async retireDrop(dropId, retainMs) {
       const multi = commands.multi()
@@ -129,12 +177,7 @@ export function redisQueue(commands: Redis, consumer: Redis): FlashSaleQueue {
     async settle(dropId, results) {
       if (!results.length) return
       const k = keysOf(dropId)
-      const multi = commands.multi()
-      multi.hset(k.results, Object.fromEntries(results.map((r) => [r.userId, r.status])))
-      multi.xack(k.stream, GROUP, ...results.map((r) => r.id))
-      const replies = await multi.exec()
-      const failed = replies?.find(([error]) => error)
-      if (!replies || failed) throw failed?.[0] ?? new Error('settle: transaction aborted')
+      await run('SETTLE', [k.results, k.stream, k.acked], [results.length, ...results.flatMap((r) => [r.userId, r.status]), ...results.map((r) => r.id)])
     },
     async lease(dropId, owner, ttlMs) {
       return (await run('LEASE', [keysOf(dropId).lease], [owner, ttlMs])) === 1

@@ -1,7 +1,7 @@
 // The allocator's writes, each inside the caller's write transaction (SQL only, no Redis).
-import { and, asc, count, eq, gte, max, sql } from 'drizzle-orm'
-import type { Tx } from '../../db/client'
-import type { QueuedEntry, SettledEntry } from '../../infra/queue'
+import { and, asc, count, eq, gte, inArray, isNull, max, sql } from 'drizzle-orm'
+import type { Queryable, Tx } from '../../db/client'
+import type { QueuedEntry, RestoredEntry, SettledEntry } from '../../infra/queue'
 import { open, type DataKey } from '../../lib/crypto'
 import { isoAt } from '../../lib/clock'
 import type { AddressInput } from '../accounts/model'
@@ -9,6 +9,7 @@ import { users } from '../accounts/schema'
 import { products } from '../catalog/schema'
 import { moveStock } from '../inventory/ledger'
 import type { OrderLifecycle, ReleasedOrder } from '../orders/lifecycle'
+import { orders } from '../orders/schema'
 import { regions } from '../regions/schema'
 import { flashSaleCampaigns, flashSaleDrops, flashSaleEntries } from './schema'
 
@@ -16,6 +17,8 @@ import { flashSaleCampaigns, flashSaleDrops, flashSaleEntries } from './schema'
 export class StaleAllocator extends Error {}
 /** An entry arrived before an earlier seq was decided: the batch must be replayed in order. */
 export class OutOfOrder extends Error {}
+/** An entry whose seq or customer SQL already decided for someone else: a queue that lost its state. */
+export class EntryConflict extends Error {}
 
 export interface WinnerOrders {
   orders: Pick<OrderLifecycle, 'placeOrder'>
@@ -89,28 +92,32 @@ async function placeWinnerOrder(tx: Tx, deps: WinnerOrders, terms: SaleTerms, us
 
 /**
  * Decides a batch of entries in seq order: a unit while the drop has one, the waitlist
- * after. Idempotent: an entry already decided (a replay after a crash) keeps its outcome.
- * Refuses to commit for a stale allocator (fencing) or when an earlier seq is undecided.
+ * after. Idempotent: an entry already decided (a replay after a crash) keeps its outcome,
+ * but only when SQL decided that seq for that same customer. Refuses to commit for a stale
+ * allocator (fencing), when an earlier seq is undecided, or on a seq or customer SQL already
+ * decided for another entry (`EntryConflict`: the queue lost its state).
  */
 export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, epoch: number, batch: QueuedEntry[], at: number): Promise<SettledEntry[]> {
   const terms = await saleTermsOf(tx, dropId)
   if (terms.status !== 'open' || terms.epoch !== epoch) throw new StaleAllocator(`Drop ${dropId} is no longer allocated by epoch ${epoch}`)
   const entries = [...batch].sort((a, b) => a.seq - b.seq)
-  const decided = new Map(
-    (
-      await tx
-        .select({ seq: flashSaleEntries.seq, outcome: flashSaleEntries.outcome })
-        .from(flashSaleEntries)
-        .where(and(eq(flashSaleEntries.dropId, dropId), gte(flashSaleEntries.seq, entries[0]?.seq ?? 0)))
-    ).map((row) => [row.seq, row.outcome]),
-  )
-  let lastSeq = (await tx.select({ seq: max(flashSaleEntries.seq) }).from(flashSaleEntries).where(eq(flashSaleEntries.dropId, dropId)).get())?.seq ?? 0
+  const { seq, userId, outcome } = flashSaleEntries
+  const decided = await tx
+    .select({ seq, userId, outcome })
+    .from(flashSaleEntries)
+    .where(and(eq(flashSaleEntries.dropId, dropId), sql`(${gte(seq, entries[0]?.seq ?? 0)} or ${inArray(userId, entries.map((e) => e.userId))})`))
+  const bySeq = new Map(decided.map((row) => [row.seq, row]))
+  const seqOfUser = new Map(decided.map((row) => [row.userId, row.seq]))
+  let lastSeq = (await tx.select({ seq: max(seq) }).from(flashSaleEntries).where(eq(flashSaleEntries.dropId, dropId)).get())?.seq ?? 0
   let held = await heldUnits(tx, dropId)
   const settled: SettledEntry[] = []
   for (const entry of entries) {
-    const known = decided.get(entry.seq)
+    const known = bySeq.get(entry.seq)
+    const userSeq = seqOfUser.get(entry.userId)
+    if (known && known.userId !== entry.userId) throw new EntryConflict(`Drop ${dropId}: seq ${entry.seq} was decided for another customer`)
+    if (userSeq !== undefined && userSeq !== entry.seq) throw new EntryConflict(`Drop ${dropId}: customer ${entry.userId} entered as seq ${userSeq}, not ${entry.seq}`)
     if (known) {
-      settled.push({ id: entry.id, userId: entry.userId, status: known })
+      settled.push({ id: entry.id, userId: entry.userId, status: known.outcome })
       continue
     }
     if (entry.seq !== lastSeq + 1) throw new OutOfOrder(`Drop ${dropId}: seq ${entry.seq} arrived before ${lastSeq + 1} was decided`)
@@ -130,15 +137,37 @@ export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, 
     })
     if (wins) held++
     lastSeq = entry.seq
+    seqOfUser.set(entry.userId, entry.seq)
     settled.push({ id: entry.id, userId: entry.userId, status: wins ? 'won' : 'waitlisted' })
   }
   return settled
 }
 
+const firstWaitlisted = (tx: Tx, dropId: string) =>
+  tx
+    .select({ id: flashSaleEntries.id, userId: flashSaleEntries.userId })
+    .from(flashSaleEntries)
+    .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.outcome, 'waitlisted')))
+    .orderBy(asc(flashSaleEntries.seq))
+    .limit(1)
+    .get()
+
+/** Winners of the drop who may still not pay (their unit could still pass down the waitlist). */
+export const pendingWinners = async (q: Queryable, dropId: string) =>
+  (
+    await q
+      .select({ n: count() })
+      .from(flashSaleEntries)
+      .innerJoin(orders, eq(orders.id, flashSaleEntries.orderId))
+      .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.outcome, 'won'), eq(orders.status, 'pending_payment')))
+      .get()
+  )?.n ?? 0
+
 /**
  * Release handler for `flash_sale` orders (unpaid or cancelled): the entry is `expired` and
- * its unit goes to the first waitlisted entry with a new order. With nobody waiting the unit
- * stays in the open drop (it returns to stock when the drop closes); once closed, it returns now.
+ * its unit goes to the first waitlisted entry with a new order, after the close too (the
+ * waitlist waits while a winner may still not pay). With nobody waiting, an open drop keeps
+ * the unit (a later entry can win it); a closed one gives it back to stock now.
  */
 export async function releaseWinner(tx: Tx, deps: WinnerOrders, order: ReleasedOrder, at: string) {
   const entry = await tx
@@ -149,21 +178,57 @@ export async function releaseWinner(tx: Tx, deps: WinnerOrders, order: ReleasedO
     .get()
   if (!entry) throw new Error(`Flash-sale order ${order.id} has no winning entry`)
   const terms = await saleTermsOf(tx, entry.dropId)
-  if (terms.status !== 'open') {
-    const stock = await moveStock(tx, { productId: terms.productId, delta: 1, reason: 'flash_sale_return', ref: entry.dropId }, at)
-    if (stock === null) throw new Error(`Cannot return the unit of order ${order.id}`)
-    return
+  const next = await firstWaitlisted(tx, entry.dropId)
+  if (next) {
+    const promoted = await placeWinnerOrder(tx, deps, terms, next.userId, Date.parse(at))
+    await tx.update(flashSaleEntries).set({ outcome: 'won', orderId: promoted.orderId, payBy: promoted.payBy, updatedAt: at }).where(eq(flashSaleEntries.id, next.id))
   }
-  const next = await tx
-    .select({ id: flashSaleEntries.id, userId: flashSaleEntries.userId })
-    .from(flashSaleEntries)
-    .where(and(eq(flashSaleEntries.dropId, entry.dropId), eq(flashSaleEntries.outcome, 'waitlisted')))
-    .orderBy(asc(flashSaleEntries.seq))
-    .limit(1)
+  if (terms.status === 'closed') await settleClosedDrop(tx, entry.dropId, at)
+}
+
+/**
+ * Takes a closed drop as far towards final as it can go. While a winner may still not pay,
+ * the waitlist keeps waiting for that unit; once none can, the waitlist is `lost` and the drop
+ * is settled (`settled_at`). A unit no winner holds and no waitlisted entry can get goes back
+ * to stock (`flash_sale_return`). True when the drop is settled by this call.
+ */
+export async function settleClosedDrop(tx: Tx, dropId: string, at: string) {
+  const drop = await tx
+    .select({ units: flashSaleDrops.units, unitsReturned: flashSaleDrops.unitsReturned, productId: flashSaleCampaigns.productId })
+    .from(flashSaleDrops)
+    .innerJoin(flashSaleCampaigns, eq(flashSaleCampaigns.id, flashSaleDrops.campaignId))
+    .where(and(eq(flashSaleDrops.id, dropId), eq(flashSaleDrops.status, 'closed'), isNull(flashSaleDrops.settledAt)))
     .get()
-  if (!next) return
-  const promoted = await placeWinnerOrder(tx, deps, terms, next.userId, Date.parse(at))
-  await tx.update(flashSaleEntries).set({ outcome: 'won', orderId: promoted.orderId, payBy: promoted.payBy, updatedAt: at }).where(eq(flashSaleEntries.id, next.id))
+  if (!drop) return false
+  const final = (await pendingWinners(tx, dropId)) === 0
+  if (final) {
+    await tx
+      .update(flashSaleEntries)
+      .set({ outcome: 'lost', updatedAt: at })
+      .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.outcome, 'waitlisted')))
+  } else if (await firstWaitlisted(tx, dropId)) return false
+  const spare = Math.max(0, drop.units - drop.unitsReturned - (await heldUnits(tx, dropId)))
+  if (spare > 0) {
+    const stock = await moveStock(tx, { productId: drop.productId, delta: spare, reason: 'flash_sale_return', ref: dropId }, at)
+    if (stock === null) throw new Error(`Cannot return the units of drop ${dropId}`)
+  }
+  if (spare > 0 || final) await tx.update(flashSaleDrops).set({ unitsReturned: drop.unitsReturned + spare, settledAt: final ? at : null }).where(eq(flashSaleDrops.id, dropId))
+  return final
+}
+
+/**
+ * What SQL decided in a drop, for a queue that lost its state. Raises the allocator epoch
+ * first (in this transaction): a batch read from the lost queue and still in flight can no
+ * longer commit a seq the restored queue is about to hand out again.
+ */
+export async function decidedEntries(tx: Tx, dropId: string): Promise<RestoredEntry[]> {
+  await claimDrop(tx, dropId)
+  const rows = await tx
+    .select({ entryId: flashSaleEntries.id, seq: flashSaleEntries.seq, userId: flashSaleEntries.userId, queuedAt: flashSaleEntries.queuedAt, status: flashSaleEntries.outcome })
+    .from(flashSaleEntries)
+    .where(eq(flashSaleEntries.dropId, dropId))
+    .orderBy(asc(flashSaleEntries.seq))
+  return rows.map(({ queuedAt, ...row }) => ({ ...row, at: Date.parse(queuedAt) }))
 }
 
 /**
@@ -192,26 +257,18 @@ export async function openDropTx(tx: Tx, dropId: string, at: string) {
 }
 
 /**
- * Closes an open drop whose every entry is decided: the waitlist is `lost` and the units no
- * winner holds go back to stock. False when it was not open.
+ * Closes an open drop whose every entry is decided, then settles what it can: units no
+ * winner holds go back to stock; the waitlist is lost unless a winner may still not pay.
+ * False when it was not open.
  */
 export async function closeDropTx(tx: Tx, dropId: string, at: string) {
   const drop = await tx
     .update(flashSaleDrops)
     .set({ status: 'closed', closedAt: at })
     .where(and(eq(flashSaleDrops.id, dropId), eq(flashSaleDrops.status, 'open')))
-    .returning({ units: flashSaleDrops.units, campaignId: flashSaleDrops.campaignId })
+    .returning({ id: flashSaleDrops.id })
     .get()
   if (!drop) return false
-  const leftover = drop.units - (await heldUnits(tx, dropId))
-  if (leftover > 0) {
-    const campaign = await tx.select({ productId: flashSaleCampaigns.productId }).from(flashSaleCampaigns).where(eq(flashSaleCampaigns.id, drop.campaignId)).get()
-    const stock = await moveStock(tx, { productId: campaign!.productId, delta: leftover, reason: 'flash_sale_return', ref: dropId }, at)
-    if (stock === null) throw new Error(`Cannot return the units of drop ${dropId}`)
-  }
-  await tx
-    .update(flashSaleEntries)
-    .set({ outcome: 'lost', updatedAt: at })
-    .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.outcome, 'waitlisted')))
+  await settleClosedDrop(tx, dropId, at)
   return true
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 
-export type EntryAnswer = 'accepted' | 'repeat' | 'sold_out' | 'drop_not_open'
+/** `not_ready`: open by the clock, but its units are not reserved yet (503, retry). */
+export type EntryAnswer = 'accepted' | 'repeat' | 'sold_out' | 'drop_not_open' | 'not_ready'
 
 /** What an operator watches during a drop: entries by answer, the queue depth, allocations and their latency. */
 export class FlashSaleMetrics {

@@ -2,6 +2,8 @@ import { t } from 'elysia'
 import { Id, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
 
 const Count = (maximum: number, description?: string) => Int({ minimum: 1, maximum, description })
+/** As the catalog's prices: far above any real price, far below where integers lose precision. */
+const MAX_PRICE = 1_000_000_000_000
 
 export const DropStatus = t.Union([t.Literal('scheduled'), t.Literal('open'), t.Literal('closed')])
 
@@ -11,7 +13,7 @@ export const Drop = t.Object({
   closes_at: Timestamp,
   units: Int({ description: 'Planned units; once open, the units actually taken out of stock' }),
   status: DropStatus,
-  units_left: Int({ description: 'Units no winner holds yet (0 once closed: the rest went back to stock)' }),
+  units_left: Int({ description: 'Units no winner holds yet; 0 once closed (spare units go back to stock, an unpaid winner\'s unit down the waitlist)' }),
 })
 
 export const Campaign = t.Object({
@@ -32,11 +34,11 @@ export const Campaign = t.Object({
 
 export const CreateCampaignBody = strictObject({
   product_id: Id,
-  price: Int({ minimum: 0, description: 'Final price in minor units of the product currency, tax included' }),
+  price: Int({ minimum: 0, maximum: MAX_PRICE, description: 'Final price in minor units of the product currency, tax included' }),
   units_per_drop: Count(100_000),
   drop_count: Count(1_000),
   interval_seconds: Count(7 * 24 * 3600, 'Seconds between drop starts; a drop stays open until the next one starts'),
-  starts_at: t.String({ format: 'date-time', description: 'When the first drop opens (not in the past)' }),
+  starts_at: t.String({ format: 'date-time', maxLength: 64, description: 'When the first drop opens: an RFC 3339 date-time (2030-01-02T10:00:00Z), not in the past; the last drop must close before 9999' }),
   per_customer_limit: t.Literal(1, { description: 'Units one customer may win per drop (only 1 is supported)' }),
   payment_window_seconds: Count(7 * 24 * 3600, 'How long a winner has to pay before the unit passes down the waitlist'),
   waitlist_size: t.Optional(Int({ minimum: 0, maximum: 100_000, description: 'Defaults to units_per_drop' })),
@@ -69,7 +71,8 @@ export const Audit = t.Object({
   drop_id: t.String(),
   units: Int(),
   salt: t.String({ description: 'customer_hash = lowercase hex SHA-256 of `<salt>:<customer id>`' }),
-  entries: t.Array(t.Object({ seq: Int(), customer_hash: t.String(), outcome: Outcome })),
+  final: t.Boolean({ description: 'False while a winner may still not pay: waitlisted entries (not listed yet) may still win, a winner may still expire' }),
+  entries: t.Array(t.Object({ seq: Int(), customer_hash: t.String(), outcome: Outcome }), { description: 'In seq order; a waitlisted entry appears once final (as lost, or won if promoted)' }),
 })
 
 export { Problem }

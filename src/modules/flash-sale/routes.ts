@@ -60,6 +60,6 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, entryEvents: Entry
         .get('/drops/:drop_id/audit', ({ params }) => flashSales.audit(params.drop_id), {
           params: DropParams,
           response: { 200: Audit, 404: Problem, 409: Problem, 422: Problem, 429: Problem },
-          detail: { summary: 'Every entry of a closed drop in seq order, with a salted customer hash and its outcome' },
+          detail: { summary: 'The entries of a closed drop in seq order, with a salted customer hash and outcome (waitlisted ones once final)' },
         }),
     )

@@ -47,8 +47,12 @@ export const flashSaleDrops = sqliteTable(
     status: text('status').$type<DropStatus>().notNull(),
     /** Fencing token: raised by each allocator that takes the drop over; a batch commits only with the current one. */
     allocatorEpoch: integer('allocator_epoch').notNull().default(0),
+    /** Units given back to stock since the close (none held them and nobody waited for them). */
+    unitsReturned: integer('units_returned').notNull().default(0),
     openedAt: text('opened_at'),
     closedAt: text('closed_at'),
+    /** Closed and final: no winner left to pay, the waitlist lost, every spare unit returned. */
+    settledAt: text('settled_at'),
   },
   (t) => [
     uniqueIndex('flash_sale_drops_campaign_position_unique').on(t.campaignId, t.position),

@@ -3,18 +3,21 @@ import type { Database } from '../../db/client'
 import type { FlashSaleQueue, QueuedEntryView } from '../../infra/queue'
 import { isoAt, type Clock } from '../../lib/clock'
 import { randomToken, sha256Hex } from '../../lib/crypto'
+import { parseDateTime } from '../../lib/date-time'
 import { AppError, conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { cursorAfter, isStringKey, pageOf } from '../../lib/pages'
 import { products } from '../catalog/schema'
 import { regions } from '../regions/schema'
-import type { FlashSaleMetrics } from './metrics'
+import type { EntryAnswer, FlashSaleMetrics } from './metrics'
 import type { AuditDto, CampaignDto, CreateCampaignInput, DropDto, MyEntryDto } from './model'
 import type { DropSchedule, DropWindow } from './schedule'
-import { flashSaleCampaigns, flashSaleDrops, flashSaleEntries } from './schema'
+import { flashSaleCampaigns, flashSaleDrops, flashSaleEntries, type DropStatus } from './schema'
 
 /** Clock skew a campaign's start may have in the past. */
 const START_GRACE_MS = 60_000
+/** Every drop closes before this: far enough for any sale, and every time stays a valid date. */
+const LAST_CLOSE_MS = Date.UTC(9999, 0, 1)
 
 export interface FlashSaleDeps {
   database: Database
@@ -32,6 +35,8 @@ export const customerHash = (salt: string, customerId: string) => sha256Hex(`${s
 
 const dropNotOpen = (window: DropWindow) =>
   new AppError(409, 'drop_not_open', 'This drop is not open', undefined, { opens_at: isoAt(window.opensAt), closes_at: isoAt(window.closesAt) })
+/** Open by the clock, but no scheduler has reserved its units yet (late, or restoring the queue). */
+const dropNotReady = () => new AppError(503, 'service_unavailable', 'This drop is opening; try again in a moment', undefined, undefined, { 'retry-after': '1' })
 
 const entryAnswer = (entry: QueuedEntryView) => ({ entry_id: entry.entryId, seq: entry.seq, status: entry.status })
 
@@ -41,8 +46,10 @@ export class FlashSaleService {
   async createCampaign(adminId: string, input: CreateCampaignInput): Promise<CampaignDto> {
     const { database, clock, schedule } = this.deps
     const now = clock.now()
-    const startsAt = Date.parse(input.starts_at)
+    const startsAt = parseDateTime(input.starts_at)
+    if (startsAt === null) throw invalid([{ field: 'starts_at', message: 'Must be an RFC 3339 date-time that exists, like 2030-01-02T10:00:00Z' }])
     if (startsAt < now - START_GRACE_MS) throw invalid([{ field: 'starts_at', message: 'The first drop cannot start in the past' }])
+    if (startsAt + input.drop_count * input.interval_seconds * 1000 > LAST_CLOSE_MS) throw invalid([{ field: 'starts_at', message: `The last drop must close by ${isoAt(LAST_CLOSE_MS)}` }])
     const product = await database.db
       .select({ currency: regions.currency })
       .from(products)
@@ -75,8 +82,10 @@ export class FlashSaleService {
       units: input.units_per_drop,
       status: 'scheduled',
       allocatorEpoch: 0,
+      unitsReturned: 0,
       openedAt: null,
       closedAt: null,
+      settledAt: null,
     }))
     await database.write(async (tx) => {
       await tx.insert(flashSaleCampaigns).values(campaign)
@@ -117,9 +126,11 @@ export class FlashSaleService {
     const window = await schedule.get(dropId)
     if (!window) throw notFound('Drop')
     const now = clock.now()
-    const result = now < window.opensAt || now >= window.closesAt ? ({ kind: 'not_open' } as const) : await queue.enter(dropId, userId, newId(), now)
-    metrics.entries.inc({ result: result.kind === 'not_open' ? 'drop_not_open' : result.kind })
-    if (result.kind === 'not_open') throw dropNotOpen(window)
+    const inWindow = now >= window.opensAt && now < window.closesAt
+    const result = inWindow ? await queue.enter(dropId, userId, newId(), now) : ({ kind: 'not_open' } as const)
+    const answer: EntryAnswer = result.kind !== 'not_open' ? result.kind : inWindow ? 'not_ready' : 'drop_not_open'
+    metrics.entries.inc({ result: answer })
+    if (result.kind === 'not_open') throw inWindow ? dropNotReady() : dropNotOpen(window)
     if (result.kind === 'sold_out') throw new AppError(409, 'sold_out', 'Every unit of this drop is taken and its waitlist is full')
     return { created: result.kind === 'accepted', entry: entryAnswer(result.entry) }
   }
@@ -155,7 +166,7 @@ export class FlashSaleService {
   async audit(dropId: string): Promise<AuditDto> {
     const { db } = this.deps.database
     const drop = await db
-      .select({ units: flashSaleDrops.units, status: flashSaleDrops.status, salt: flashSaleCampaigns.auditSalt })
+      .select({ units: flashSaleDrops.units, status: flashSaleDrops.status, settledAt: flashSaleDrops.settledAt, salt: flashSaleCampaigns.auditSalt })
       .from(flashSaleDrops)
       .innerJoin(flashSaleCampaigns, eq(flashSaleCampaigns.id, flashSaleDrops.campaignId))
       .where(eq(flashSaleDrops.id, dropId))
@@ -171,8 +182,10 @@ export class FlashSaleService {
       drop_id: dropId,
       units: drop.units,
       salt: drop.salt,
-      // Closing turned the waitlist into `lost`, so only these three remain.
-      entries: entries.map((e) => ({ seq: e.seq, customer_hash: customerHash(drop.salt, e.userId), outcome: e.outcome as 'won' | 'expired' | 'lost' })),
+      final: drop.settledAt !== null,
+      // A waitlisted entry may still win while a winner has time to pay: it is held back
+      // until the drop settles, when it becomes `lost`. Only these three outcomes are final.
+      entries: entries.flatMap((e) => (e.outcome === 'waitlisted' ? [] : [{ seq: e.seq, customer_hash: customerHash(drop.salt, e.userId), outcome: e.outcome }])),
     }
   }
 
@@ -212,6 +225,7 @@ export class FlashSaleService {
   }
 
   private toCampaign(c: CampaignRow, currency: string, drops: DropRow[], heldByDrop: Map<string, number>): CampaignDto {
+    const now = this.deps.clock.now()
     return {
       id: c.id,
       product_id: c.productId,
@@ -225,12 +239,23 @@ export class FlashSaleService {
       payment_window_seconds: c.paymentWindowSeconds,
       waitlist_size: c.waitlistSize,
       created_at: c.createdAt,
-      drops: drops.map((d) => toDrop(d, heldByDrop.get(d.id) ?? 0)),
+      drops: drops.map((d) => toDrop(d, heldByDrop.get(d.id) ?? 0, now)),
     }
   }
 }
 
-function toDrop(d: DropRow, held: number): DropDto {
-  const unitsLeft = d.status === 'closed' ? 0 : d.units - held
-  return { id: d.id, opens_at: isoAt(d.opensAt), closes_at: isoAt(d.closesAt), units: d.units, status: d.status, units_left: unitsLeft }
+/**
+ * The status entries see: by the clock, like the entry route (a drop is prepared a little
+ * before `opens_at` and its allocator may still be deciding entries after `closes_at`); a drop
+ * no scheduler has prepared yet stays `scheduled`.
+ */
+function statusAt(d: DropRow, now: number): DropStatus {
+  if (now >= d.closesAt || d.status === 'closed') return 'closed'
+  return now >= d.opensAt && d.status === 'open' ? 'open' : 'scheduled'
+}
+
+function toDrop(d: DropRow, held: number, now: number): DropDto {
+  const status = statusAt(d, now)
+  const unitsLeft = status === 'closed' ? 0 : d.units - held
+  return { id: d.id, opens_at: isoAt(d.opensAt), closes_at: isoAt(d.closesAt), units: d.units, status, units_left: unitsLeft }
 }
