@@ -1,5 +1,5 @@
 // The allocator's writes, each inside the caller's write transaction (SQL only, no Redis).
-import { and, asc, count, eq, gte, inArray, isNull, max, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gte, isNull, max, sql } from 'drizzle-orm'
 import type { Queryable, Tx } from '../../db/client'
 import type { QueuedEntry, RestoredEntry, SettledEntry } from '../../infra/queue'
 import { open, type DataKey } from '../../lib/crypto'
@@ -101,21 +101,20 @@ export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, 
   const terms = await saleTermsOf(tx, dropId)
   if (terms.status !== 'open' || terms.epoch !== epoch) throw new StaleAllocator(`Drop ${dropId} is no longer allocated by epoch ${epoch}`)
   const entries = [...batch].sort((a, b) => a.seq - b.seq)
-  const { seq, userId, outcome } = flashSaleEntries
-  const decided = await tx
-    .select({ seq, userId, outcome })
-    .from(flashSaleEntries)
-    .where(and(eq(flashSaleEntries.dropId, dropId), sql`(${gte(seq, entries[0]?.seq ?? 0)} or ${inArray(userId, entries.map((e) => e.userId))})`))
-  const bySeq = new Map(decided.map((row) => [row.seq, row]))
-  const seqOfUser = new Map(decided.map((row) => [row.userId, row.seq]))
-  let lastSeq = (await tx.select({ seq: max(seq) }).from(flashSaleEntries).where(eq(flashSaleEntries.dropId, dropId)).get())?.seq ?? 0
+  const decided = new Map(
+    (
+      await tx
+        .select({ seq: flashSaleEntries.seq, userId: flashSaleEntries.userId, outcome: flashSaleEntries.outcome })
+        .from(flashSaleEntries)
+        .where(and(eq(flashSaleEntries.dropId, dropId), gte(flashSaleEntries.seq, entries[0]?.seq ?? 0)))
+    ).map((row) => [row.seq, row]),
+  )
+  let lastSeq = (await tx.select({ seq: max(flashSaleEntries.seq) }).from(flashSaleEntries).where(eq(flashSaleEntries.dropId, dropId)).get())?.seq ?? 0
   let held = await heldUnits(tx, dropId)
   const settled: SettledEntry[] = []
   for (const entry of entries) {
-    const known = bySeq.get(entry.seq)
-    const userSeq = seqOfUser.get(entry.userId)
+    const known = decided.get(entry.seq)
     if (known && known.userId !== entry.userId) throw new EntryConflict(`Drop ${dropId}: seq ${entry.seq} was decided for another customer`)
-    if (userSeq !== undefined && userSeq !== entry.seq) throw new EntryConflict(`Drop ${dropId}: customer ${entry.userId} entered as seq ${userSeq}, not ${entry.seq}`)
     if (known) {
       settled.push({ id: entry.id, userId: entry.userId, status: known.outcome })
       continue
@@ -123,21 +122,25 @@ export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, 
     if (entry.seq !== lastSeq + 1) throw new OutOfOrder(`Drop ${dropId}: seq ${entry.seq} arrived before ${lastSeq + 1} was decided`)
     const wins = held < terms.units
     const order = wins ? await placeWinnerOrder(tx, deps, terms, entry.userId, at) : null
-    await tx.insert(flashSaleEntries).values({
-      id: entry.entryId,
-      dropId,
-      userId: entry.userId,
-      seq: entry.seq,
-      outcome: wins ? 'won' : 'waitlisted',
-      orderId: order?.orderId ?? null,
-      payBy: order?.payBy ?? null,
-      queuedAt: isoAt(entry.at),
-      decidedAt: isoAt(at),
-      updatedAt: isoAt(at),
-    })
+    const inserted = await tx
+      .insert(flashSaleEntries)
+      .values({
+        id: entry.entryId,
+        dropId,
+        userId: entry.userId,
+        seq: entry.seq,
+        outcome: wins ? 'won' : 'waitlisted',
+        orderId: order?.orderId ?? null,
+        payBy: order?.payBy ?? null,
+        queuedAt: isoAt(entry.at),
+        decidedAt: isoAt(at),
+        updatedAt: isoAt(at),
+      })
+      // The seq is new here, so only (drop, customer) can clash: this customer was decided under another seq.
+      .onConflictDoNothing()
+    if (inserted.rowsAffected !== 1) throw new EntryConflict(`Drop ${dropId}: customer ${entry.userId} was already decided under another seq than ${entry.seq}`)
     if (wins) held++
     lastSeq = entry.seq
-    seqOfUser.set(entry.userId, entry.seq)
     settled.push({ id: entry.id, userId: entry.userId, status: wins ? 'won' : 'waitlisted' })
   }
   return settled
