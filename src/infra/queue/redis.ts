@@ -68,14 +68,11 @@ return top
  */
 const SETTLE = `#!lua
 local n = tonumber(ARGV[1])
-local fields, ids = {}, {}
+local acked = 0
 for i = 1, n do
-  fields[2 * i - 1] = ARGV[2 * i]
-  fields[2 * i] = ARGV[2 * i + 1]
-  ids[i] = ARGV[2 * n + 1 + i]
+  redis.call('HSET', KEYS[1], ARGV[2 * i], ARGV[2 * i + 1])
+  acked = acked + redis.call('XACK', KEYS[2], '${GROUP}', ARGV[2 * n + 1 + i])
 end
-redis.call('HSET', KEYS[1], unpack(fields))
-local acked = redis.call('XACK', KEYS[2], '${GROUP}', unpack(ids))
 redis.call('INCRBY', KEYS[3], acked)
 return acked
 `

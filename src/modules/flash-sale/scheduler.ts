@@ -29,7 +29,7 @@ export interface DropSchedulerOptions {
 }
 
 /** Default `leadMs`: several scheduler polls, so one slow tick does not make a drop late. */
-export const PREPARE_LEAD_MS = 5_000
+const PREPARE_LEAD_MS = 5_000
 
 /**
  * Prepares drops just before they open, closes them, and settles closed ones. Every
