@@ -56,3 +56,9 @@ export function decodeCursor<T>(cursor: string | undefined): T | undefined {
 
 /** 204: no body. */
 export const NoContent = t.Void({ description: 'No content' })
+
+/**
+ * An answer already serialised (from a cache): Elysia neither re-serialises nor re-validates
+ * it, so only text built from a declared model's mapper belongs here.
+ */
+export const jsonResponse = (json: string) => new Response(json, { headers: { 'content-type': 'application/json' } })
