@@ -42,7 +42,7 @@ const isLocal = (url: string) => url.startsWith('file:')
  * SQLite write lock; busy_timeout only covers other processes sharing the file.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const { url, authToken, synchronous = 'NORMAL', migrationsFolder = 'drizzle' } = options
+  const { url, authToken, synchronous = 'NORMAL', migrationsFolder = join(import.meta.dir, '../../drizzle') } = options
   if (isLocal(url)) {
     const path = url.slice('file:'.length)
     if (path && !path.startsWith(':memory:')) mkdirSync(dirname(path), { recursive: true })

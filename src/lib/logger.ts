@@ -6,6 +6,8 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void
   warn(msg: string, fields?: Record<string, unknown>): void
   error(msg: string, fields?: Record<string, unknown>): void
+  /** Writes out what is buffered (before the process exits). */
+  flush(): void
 }
 
 const SECRET_KEY = /pass|token|secret|authorization|cookie|card|cvc|signature/i
@@ -25,11 +27,30 @@ function redact(value: unknown, key = ''): unknown {
   return value
 }
 
-/** One JSON object per line on stdout: what log shippers expect. */
-export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stdout.write(line + '\n')): Logger {
+/**
+ * Lines logged in one turn of the event loop leave in one write: under load that is one
+ * write per batch of requests instead of one per request line.
+ */
+function bufferedStdout() {
+  let pending: string[] = []
+  const flush = () => {
+    if (!pending.length) return
+    const out = pending.join('')
+    pending = []
+    process.stdout.write(out)
+  }
+  const write = (line: string) => {
+    if (pending.push(line + '\n') === 1) setImmediate(flush)
+  }
+  return { write, flush }
+}
+
+/** One JSON object per line (stdout by default): what log shippers expect. */
+export function createLogger(level: LogLevel, write?: (line: string) => void): Logger {
+  const out = write ? { write, flush() {} } : bufferedStdout()
   const at = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
     if (rank[lvl] < rank[level]) return
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...(fields && (redact(fields) as Record<string, unknown>)) }))
+    out.write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...(fields && (redact(fields) as Record<string, unknown>)) }))
   }
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), flush: out.flush }
 }
