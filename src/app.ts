@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps) {
   const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id), isRevoked: (id) => revoked.has(id) })
   const regions = new RegionsService({ database, clock })
   const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes(), cacheMs: config.CATALOG_CACHE_MS })
-  const inventory = new InventoryService({ database, clock })
+  const inventory = new InventoryService({ database, clock, onStockChanged: () => catalog.forget() })
 
   const workers: Worker[] = []
   const front = edge({ config, clock, logger, metrics: deps.metrics, redis: deps.redis, docsPath: '/swagger' })

@@ -50,4 +50,16 @@ describe('catalog read cache', () => {
     expect(after.body.data.map((p: { title: string }) => p.title).sort()).toEqual(['Hidden', 'Renamed lamp'])
     expect((await s.request('GET', `/v1/products/${product.id}`)).body.title).toBe('Renamed lamp')
   })
+
+  test("an admin's stock adjustment or purchase is visible at once", async () => {
+    const admin = await s.admin()
+    const region = await createRegion(s.database)
+    const product = await createProduct(s.database, region.id, 5)
+    expect((await s.request('GET', `/v1/products/${product.id}`)).body.stock).toBe(5)
+    expect((await s.request('POST', `/v1/products/${product.id}/stock`, { token: admin.token, body: { delta: -1, reason: 'damaged' } })).status).toBe(200)
+    expect((await s.request('GET', `/v1/products/${product.id}`)).body.stock).toBe(4)
+    const purchase = { supplier: 'Acme', items: [{ product_id: product.id, quantity: 3, unit_cost: 100 }] }
+    expect((await s.request('POST', '/v1/purchases', { token: admin.token, body: purchase })).status).toBe(201)
+    expect((await s.request('GET', `/v1/products?region_id=${region.id}`)).body.data[0].stock).toBe(7)
+  })
 })

@@ -74,11 +74,15 @@ export class CatalogService {
     this.products = new TtlCache(deps.cacheMs ?? 0)
   }
 
-  /** An admin change is visible at once on this instance (on others within `cacheMs`). */
-  private async write<T>(fn: (tx: Tx) => Promise<T>) {
-    const result = await this.deps.database.write(fn)
+  /** Drops cached pages: an admin change is visible at once on this instance (on others within `cacheMs`). */
+  forget() {
     this.pages.clear()
     this.products.clear()
+  }
+
+  private async write<T>(fn: (tx: Tx) => Promise<T>) {
+    const result = await this.deps.database.write(fn)
+    this.forget()
     return result
   }
 

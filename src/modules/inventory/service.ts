@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm'
-import type { Database, Queryable } from '../../db/client'
+import type { Database, Queryable, Tx } from '../../db/client'
 import { isoAt, type Clock } from '../../lib/clock'
 import { AppError, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
@@ -54,10 +54,19 @@ const toPurchase = (row: PurchaseRow, items: PurchaseDto['items']): PurchaseDto 
 export interface InventoryDeps {
   database: Database
   clock: Clock
+  /** Called after an admin adjustment or a purchase commits (the catalog drops its cached pages). */
+  onStockChanged?: () => void
 }
 
 export class InventoryService {
   constructor(private readonly deps: InventoryDeps) {}
+
+  /** A write whose stock change an admin expects to see at once on this instance. */
+  private async write<T>(fn: (tx: Tx) => Promise<T>) {
+    const result = await this.deps.database.write(fn)
+    this.deps.onStockChanged?.()
+    return result
+  }
 
   private now() {
     return isoAt(this.deps.clock.now())
@@ -72,7 +81,7 @@ export class InventoryService {
     if ((delta === undefined) === (set === undefined)) throw invalid([{ field: 'body', message: 'Send exactly one of delta or set' }])
     if (delta === 0) throw invalid([{ field: 'delta', message: 'Must not be 0' }])
     const at = this.now()
-    return this.deps.database.write(async (tx) => {
+    return this.write(async (tx) => {
       const product = await tx.select({ stock: products.stock }).from(products).where(and(eq(products.id, productId), isNull(products.deletedAt))).get()
       if (!product) throw notFound('Product')
       const change = set === undefined ? delta! : set - product.stock
@@ -101,7 +110,7 @@ export class InventoryService {
   async receive(actorId: string, input: PurchaseInput) {
     const purchase: PurchaseRow = { id: newId(), supplier: input.supplier.trim(), createdBy: actorId, createdAt: this.now() }
     const productIds = [...new Set(input.items.map((i) => i.product_id))]
-    return this.deps.database.write(async (tx) => {
+    return this.write(async (tx) => {
       const found = await tx
         .select({ id: products.id, currency: regions.currency })
         .from(products)
