@@ -64,3 +64,56 @@ describe('database', () => {
     again.close()
   })
 })
+
+describe('group commit', () => {
+  const exists = async (id: string) => (await database.db.select().from(users).where(sql`id = ${id}`)).length === 1
+  /** Holds the writer (once its transaction runs) until released, so the writes queued meanwhile form one group. */
+  const holdWriter = async () => {
+    let release!: () => void
+    let running!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const started = new Promise<void>((resolve) => (running = resolve))
+    const write = database.write(() => {
+      running()
+      return held
+    })
+    await started
+    return { release, write }
+  }
+
+  test('writes queued together share one transaction, and one that throws fails alone', async () => {
+    const [a, b, c] = [newId(), newId(), newId()]
+    const blocker = await holdWriter()
+    const first = database.write((tx) => tx.insert(users).values(user(a)))
+    const failing = database.write(async (tx) => {
+      await tx.insert(users).values(user(b))
+      throw new Error('no thanks')
+    })
+    // The read side sees only commits: a, written in this same transaction, is not there yet.
+    const third = database.write(async (tx) => {
+      await tx.insert(users).values(user(c))
+      return exists(a)
+    })
+    blocker.release()
+    await blocker.write
+    await first
+    await expect(failing).rejects.toThrow('no thanks')
+    expect(await third).toBe(false)
+    expect([await exists(a), await exists(b), await exists(c)]).toEqual([true, false, true])
+  })
+
+  test('a write that ends the shared transaction fails every write of its group, and none of them stays', async () => {
+    const [a, c] = [newId(), newId()]
+    const blocker = await holdWriter()
+    const before = database.write((tx) => tx.insert(users).values(user(a)))
+    const breaking = database.write((tx) => tx.run(sql`ROLLBACK`))
+    const after = database.write((tx) => tx.insert(users).values(user(c)))
+    blocker.release()
+    await blocker.write
+    const outcomes = await Promise.allSettled([before, breaking, after])
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected'])
+    expect([await exists(a), await exists(c)]).toEqual([false, false])
+    await database.write((tx) => tx.insert(users).values(user(a)))
+    expect(await exists(a)).toBe(true)
+  })
+})

@@ -7,6 +7,7 @@ import * as schema from './schema'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { MIGRATION_MODULES } from './modules'
+import { groupCommit } from './group-commit'
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
@@ -17,9 +18,11 @@ export interface Database {
   /** Reads. Never write through it: writes go through `write`. */
   readonly db: Db
   /**
-   * Runs `fn` in one write transaction (BEGIN IMMEDIATE), serialised with every
-   * other write of this process. Inside, await only the database: the local driver
-   * is synchronous, so any other await just holds the write lock longer.
+   * Runs `fn` in a write transaction (BEGIN IMMEDIATE), serialised with every other
+   * write of this process; writes queued together share one commit (`groupCommit`), so
+   * `fn` may run inside a savepoint of a transaction other writes also use. Inside,
+   * await only the database: the local driver is synchronous, so any other await just
+   * holds the write lock longer. The promise settles once the write has committed.
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
   ping(): Promise<void>
@@ -65,14 +68,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     if (existsSync(folder)) await migrate(writer, { migrationsFolder: folder, migrationsTable: `__drizzle_migrations_${module.replace('-', '_')}` })
   }
 
-  let tail: Promise<unknown> = Promise.resolve()
   return {
     db: reader,
-    write(fn) {
-      const run = tail.then(() => writer.transaction(fn))
-      tail = run.catch(() => undefined)
-      return run
-    },
+    write: groupCommit(writer),
     async ping() {
       await readerClient.execute('SELECT 1')
     },
