@@ -87,6 +87,8 @@ export function createApp(deps: AppDeps) {
   workers.push({ start() {}, stop: () => events.close() }, revoked, jobs)
   const cart = new CartService({ database, clock })
   const idempotency = new Idempotency(config.DATA_KEY)
+  const idempotencySweeper = idempotency.sweeper(database, clock)
+  workers.push(idempotencySweeper)
   const orders = new OrdersService({
     database,
     clock,
@@ -147,7 +149,7 @@ export function createApp(deps: AppDeps) {
 
   return {
     app,
-    services: { accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, cart, orders, payments, gateway, flashSale },
+    services: { idempotencySweeper, accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, cart, orders, payments, gateway, flashSale },
     /** Start-up work that needs the database: the configured admin. */
     async start() {
       if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)

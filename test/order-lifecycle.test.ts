@@ -36,9 +36,9 @@ async function placed(source: PlaceOrderInput['source'], quantity = 2, stock = 5
   const user = await s.createUser()
   const id = await s.database.write(async (tx) => {
     if (source === 'cart') await moveStock(tx, { productId: product.id, delta: -quantity, reason: 'sale' }, at)
-    return lifecycle.placeOrder(
+    const [order] = await lifecycle.placeOrders(
       tx,
-      {
+      [{
         userId: user.id,
         source,
         regionId: region.id,
@@ -49,14 +49,15 @@ async function placed(source: PlaceOrderInput['source'], quantity = 2, stock = 5
         pricesIncludeTax: source === 'flash_sale',
         taxBps: 1000,
         paymentDueAt: '2026-11-27T10:01:00.000Z',
-      },
+      }],
       at,
     )
+    return order!.row.id
   })
   return { id, product, user }
 }
 
-describe('placeOrder', () => {
+describe('placeOrders', () => {
   test('writes the order, its items, its first timeline entry and the payment check; moves no stock', async () => {
     const { id, product } = await placed('cart', 2, 5)
     const order = (await s.database.db.select().from(orders).where(eq(orders.id, id)).get())!
@@ -68,6 +69,38 @@ describe('placeOrder', () => {
     const job = (await s.database.db.select().from(jobs).where(eq(jobs.dedupeKey, `payment-check:${id}`)).get())!
     expect(job).toMatchObject({ kind: PAYMENT_CHECK_JOB, payload: { order_id: id }, runAt: Date.parse('2026-11-27T10:01:00.000Z') })
     expect(await stockOf(product.id)).toBe(3)
+  })
+
+  test('several orders at once: each with its own items, timeline and payment check, returned as stored', async () => {
+    const region = await createRegion(s.database)
+    const product = await createProduct(s.database, region.id, 0, { price: 500 })
+    const buyers = [await s.createUser(), await s.createUser(), await s.createUser()]
+    const returned = await s.database.write((tx) =>
+      lifecycle.placeOrders(
+        tx,
+        buyers.map((buyer, i) => ({
+          userId: buyer.id,
+          source: 'flash_sale' as const,
+          regionId: region.id,
+          currency: 'BRL',
+          customerName: `Buyer ${i}`,
+          shippingAddress: null,
+          items: [{ productId: product.id, title: 'Thing', sku: product.sku, unitPrice: 500, quantity: i + 1 }],
+          pricesIncludeTax: true,
+          taxBps: 0,
+          paymentDueAt: '2026-11-27T10:01:00.000Z',
+        })),
+        at,
+      ),
+    )
+    expect(returned.map((o) => o.row.userId)).toEqual(buyers.map((b) => b.id))
+    for (const [i, { row, items }] of returned.entries()) {
+      expect(await s.database.db.select().from(orders).where(eq(orders.id, row.id)).get()).toEqual(row)
+      expect(await s.database.db.select().from(orderItems).where(eq(orderItems.orderId, row.id))).toEqual(items)
+      expect(items.map((item) => item.quantity)).toEqual([i + 1])
+      expect((await s.database.db.select().from(orderTimeline).where(eq(orderTimeline.orderId, row.id))).map((e) => e.status)).toEqual(['pending_payment'])
+      expect(await s.database.db.select().from(jobs).where(eq(jobs.dedupeKey, `payment-check:${row.id}`)).get()).toBeDefined()
+    }
   })
 
   test('tax-included prices: the total is the subtotal and the tax is the part it contains', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import { startShop, type TestShop } from './support/harness'
 import { address, shopping } from './support/shopping'
-import { orders } from '../src/modules/orders/schema'
+import { idempotencyKeys, orders } from '../src/modules/orders/schema'
 import { stockMovements } from '../src/modules/inventory/schema'
 import { products } from '../src/modules/catalog/schema'
 import { ManualClock } from '../src/lib/clock'
@@ -151,6 +151,19 @@ describe('Idempotency-Key on POST /v1/orders', () => {
     const later = await shop.checkout(u.token, { 'idempotency-key': 'daily' })
     expect(later.status).toBe(201)
     expect(later.body.id).not.toBe(first.body.id)
+  })
+
+  test('the sweep deletes expired keys and keeps live ones', async () => {
+    const p = await shop.product(50)
+    const u = await shop.customerWithCart([{ id: p.id, quantity: 1 }])
+    await shop.checkout(u.token, { 'idempotency-key': 'old' })
+    clock.advance(12 * 3600_000)
+    await s.request('POST', '/v1/cart/items', { token: u.token, body: { product_id: p.id, quantity: 1 } })
+    await shop.checkout(u.token, { 'idempotency-key': 'new' })
+    clock.advance(12 * 3600_000)
+    expect(await s.shop.services.idempotencySweeper.sweep()).toBeGreaterThanOrEqual(1)
+    const left = await s.database.db.select({ key: idempotencyKeys.key }).from(idempotencyKeys).where(eq(idempotencyKeys.userId, u.id))
+    expect(left).toEqual([{ key: 'new' }])
   })
 
   test('a failed attempt stores nothing: the retry with the same key acts once stock is there', async () => {

@@ -16,15 +16,19 @@ export interface JobSpec {
 }
 
 /**
- * Schedules a job inside the caller's write transaction, so the job exists exactly when
- * the effect that needs it does (an order and its payment check commit together).
+ * Schedules jobs inside the caller's write transaction, so a job exists exactly when the
+ * effect that needs it does (an order and its payment check commit together). One
+ * statement for the lot: the flash-sale allocator schedules a payment check per winner.
  */
-export async function scheduleJob(tx: Tx, spec: JobSpec, at: string): Promise<void> {
+export async function scheduleJobs(tx: Tx, specs: JobSpec[], at: string): Promise<void> {
+  if (!specs.length) return
   await tx
     .insert(jobs)
-    .values({ id: newId(), kind: spec.kind, payload: spec.payload, dedupeKey: spec.dedupeKey ?? null, runAt: spec.runAt, createdAt: at })
+    .values(specs.map((spec) => ({ id: newId(), kind: spec.kind, payload: spec.payload, dedupeKey: spec.dedupeKey ?? null, runAt: spec.runAt, createdAt: at })))
     .onConflictDoNothing()
 }
+
+export const scheduleJob = (tx: Tx, spec: JobSpec, at: string) => scheduleJobs(tx, [spec], at)
 
 /** Runs one job; it must be idempotent: a job whose lease ran out may run again elsewhere. */
 export type JobHandler = (payload: Record<string, unknown>) => Promise<void>

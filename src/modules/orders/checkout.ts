@@ -4,7 +4,7 @@ import { runWorkflow, step } from '../../lib/workflow'
 import { moveStock } from '../inventory/ledger'
 import { availableOf, cartLines, clearCart, type CartLine } from '../cart/service'
 import type { AddressInput } from '../accounts/model'
-import type { OrderLifecycle } from './lifecycle'
+import type { OrderLifecycle, PlacedOrder } from './lifecycle'
 
 export interface CheckoutContext {
   tx: Tx
@@ -16,6 +16,8 @@ export interface CheckoutContext {
   paymentDueAt: string
   at: string
   lines: CartLine[]
+  /** Set by the step that creates it. */
+  placed?: PlacedOrder
 }
 
 interface ShortLine {
@@ -51,23 +53,25 @@ export const checkoutSteps = [
     if (!ctx.lines.length) throw invalid([{ field: 'cart', message: 'The cart is empty' }])
   }),
   step('reserve stock', takeStock),
-  step('create order', (ctx: CheckoutContext) => {
+  step('create order', async (ctx: CheckoutContext) => {
     const region = ctx.lines[0]!
-    return ctx.lifecycle.placeOrder(
+    ;[ctx.placed] = await ctx.lifecycle.placeOrders(
       ctx.tx,
-      {
-        id: ctx.orderId,
-        userId: ctx.userId,
-        source: 'cart',
-        regionId: region.regionId,
-        currency: region.currency,
-        customerName: ctx.customerName,
-        shippingAddress: ctx.shippingAddress,
-        items: ctx.lines.map((line) => ({ productId: line.productId, title: line.title, sku: line.sku, unitPrice: line.price, quantity: line.quantity })),
-        pricesIncludeTax: false,
-        taxBps: region.taxBps,
-        paymentDueAt: ctx.paymentDueAt,
-      },
+      [
+        {
+          id: ctx.orderId,
+          userId: ctx.userId,
+          source: 'cart',
+          regionId: region.regionId,
+          currency: region.currency,
+          customerName: ctx.customerName,
+          shippingAddress: ctx.shippingAddress,
+          items: ctx.lines.map((line) => ({ productId: line.productId, title: line.title, sku: line.sku, unitPrice: line.price, quantity: line.quantity })),
+          pricesIncludeTax: false,
+          taxBps: region.taxBps,
+          paymentDueAt: ctx.paymentDueAt,
+        },
+      ],
       ctx.at,
     )
   }),

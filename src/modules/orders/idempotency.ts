@@ -1,10 +1,12 @@
-import { and, eq, lte } from 'drizzle-orm'
-import type { Tx } from '../../db/client'
+import { and, eq, gt, lte } from 'drizzle-orm'
+import type { Database, Tx } from '../../db/client'
+import type { Clock } from '../../lib/clock'
 import { hmacSha256Hex } from '../../lib/crypto'
 import { conflict } from '../../lib/errors'
 import { idempotencyKeys } from './schema'
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+const SWEEP_EVERY_MS = 3600 * 1000
 
 export interface IdempotentRequest {
   userId: string
@@ -39,9 +41,12 @@ export class Idempotency {
    * the key, or the first one still running, is a 409 `conflict`.
    */
   async replay(tx: Tx, request: IdempotentRequest, nowMs: number): Promise<StoredResponse | null> {
-    const mine = eq(idempotencyKeys.userId, request.userId)
-    await tx.delete(idempotencyKeys).where(and(mine, lte(idempotencyKeys.expiresAt, nowMs)))
-    const row = await tx.select().from(idempotencyKeys).where(and(mine, eq(idempotencyKeys.key, request.key))).get()
+    // An expired row is as good as gone: the next write under the key replaces it, the sweep deletes the rest.
+    const row = await tx
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.userId, request.userId), eq(idempotencyKeys.key, request.key), gt(idempotencyKeys.expiresAt, nowMs)))
+      .get()
     if (!row) return null
     if (row.fingerprint !== request.fingerprint) throw conflict('This Idempotency-Key was used with another request')
     if (!row.response) throw conflict('A request with this Idempotency-Key is still being processed; retry shortly')
@@ -49,15 +54,39 @@ export class Idempotency {
   }
 
   /** Claims the key before an effect that must call out (a payment), so concurrent retries wait their turn. */
-  async reserve(tx: Tx, request: IdempotentRequest, nowMs: number) {
-    await tx.insert(idempotencyKeys).values({ ...request, response: null, expiresAt: nowMs + IDEMPOTENCY_TTL_MS })
+  reserve(tx: Tx, request: IdempotentRequest, nowMs: number) {
+    return this.store(tx, request, null, nowMs)
   }
 
-  async save(tx: Tx, request: IdempotentRequest, response: StoredResponse, nowMs: number) {
+  save(tx: Tx, request: IdempotentRequest, response: StoredResponse, nowMs: number) {
+    return this.store(tx, request, response, nowMs)
+  }
+
+  /** Writes over the row `replay` found expired, or the one this request reserved. */
+  private async store(tx: Tx, request: IdempotentRequest, response: StoredResponse | null, nowMs: number) {
+    const row = { fingerprint: request.fingerprint, response, expiresAt: nowMs + IDEMPOTENCY_TTL_MS }
     await tx
       .insert(idempotencyKeys)
-      .values({ ...request, response, expiresAt: nowMs + IDEMPOTENCY_TTL_MS })
-      .onConflictDoUpdate({ target: [idempotencyKeys.userId, idempotencyKeys.key], set: { response } })
+      .values({ userId: request.userId, key: request.key, ...row })
+      .onConflictDoUpdate({ target: [idempotencyKeys.userId, idempotencyKeys.key], set: row })
+  }
+
+  /** Deletes expired keys, off the request path (each request used to delete its user's). */
+  sweeper(database: Database, clock: Clock, everyMs = SWEEP_EVERY_MS) {
+    let timer: ReturnType<typeof setInterval> | undefined
+    const sweep = () =>
+      database.write((tx) => tx.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, clock.now()))).then(
+        (result) => result.rowsAffected,
+      )
+    return {
+      sweep,
+      start() {
+        timer = setInterval(() => void sweep().catch(() => undefined), everyMs)
+      },
+      stop() {
+        clearInterval(timer)
+      },
+    }
   }
 
   /** Gives a reserved key back when the effect it guarded did not happen, so a retry may act. */

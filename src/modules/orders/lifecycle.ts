@@ -2,10 +2,11 @@
  * The write side of orders, for every module that creates or moves an order (checkout, the
  * flash sale, payments, the payment-check job). Stable API, the flash sale depends on it:
  *
- * - `placeOrder(tx, input, at) → order id`, inside the caller's write transaction: the order
- *   in `pending_payment`, its items (prices as given: a snapshot), its first timeline entry,
- *   and the payment-check job at `input.paymentDueAt`. It moves NO stock: the caller took the
- *   units already (checkout: `moveStock(-qty, 'sale')`; flash sale: when the drop opened).
+ * - `placeOrders(tx, inputs, at) → PlacedOrder[]`, inside the caller's write transaction: each
+ *   order in `pending_payment`, its items (prices as given: a snapshot), its first timeline
+ *   entry, and the payment-check job at `input.paymentDueAt`, one multi-row INSERT per table
+ *   for the lot. It moves NO stock: the caller took the units already (checkout:
+ *   `moveStock(-qty, 'sale')`; flash sale: when the drop opened).
  * - `onRelease(source, handler)`: `handler(tx, order, at)` runs inside the transaction that
  *   moves an order of that `source` from `pending_payment` to `unpaid` or `cancelled`, and
  *   owns what happens to its units. `cart` is registered here (back to stock, ledger reason
@@ -22,7 +23,7 @@ import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
 import { totalsOf } from '../../lib/money'
 import { moveStock } from '../inventory/ledger'
-import { scheduleJob } from '../jobs/queue'
+import { scheduleJobs } from '../jobs/queue'
 import type { AddressInput } from '../accounts/model'
 import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus } from './schema'
 
@@ -77,6 +78,16 @@ export interface PlaceOrderInput {
   paymentDueAt: string
 }
 
+export type OrderRow = typeof orders.$inferSelect
+export type OrderItemRow = typeof orderItems.$inferSelect
+
+/** An order as `placeOrders` stored it. */
+export interface PlacedOrder {
+  row: OrderRow
+  items: OrderItemRow[]
+  timeline: { status: OrderStatus; at: string }[]
+}
+
 export interface ReleasedOrder {
   id: string
   userId: string
@@ -112,15 +123,30 @@ export class OrderLifecycle {
     this.releaseHandlers.set(source, handler)
   }
 
-  async placeOrder(tx: Tx, input: PlaceOrderInput, at: string): Promise<string> {
+  /** The rows written are returned as stored, so a caller can answer without reading them back. */
+  async placeOrders(tx: Tx, inputs: PlaceOrderInput[], at: string): Promise<PlacedOrder[]> {
+    const placed = inputs.map((input) => this.orderOf(input, at))
+    if (!placed.length) return placed
+    await tx.insert(orders).values(placed.map((order) => order.row))
+    await tx.insert(orderItems).values(placed.flatMap((order) => order.items))
+    await tx.insert(orderTimeline).values(placed.map((order) => ({ orderId: order.row.id, status: 'pending_payment' as const, at })))
+    await scheduleJobs(
+      tx,
+      placed.map(({ row }) => ({ kind: PAYMENT_CHECK_JOB, payload: { order_id: row.id }, runAt: Date.parse(row.paymentDueAt), dedupeKey: `payment-check:${row.id}` })),
+      at,
+    )
+    return placed
+  }
+
+  private orderOf(input: PlaceOrderInput, at: string): PlacedOrder {
     const id = input.id ?? newId()
-    const lines = input.items.map((item) => ({ ...item, lineTotal: item.unitPrice * item.quantity }))
+    const items = input.items.map((item) => ({ orderId: id, ...item, lineTotal: item.unitPrice * item.quantity }))
     const { subtotal, tax, total } = totalsOf(
-      lines.reduce((sum, line) => sum + line.lineTotal, 0),
+      items.reduce((sum, line) => sum + line.lineTotal, 0),
       input.taxBps,
       input.pricesIncludeTax,
     )
-    await tx.insert(orders).values({
+    const row: OrderRow = {
       id,
       userId: input.userId,
       status: 'pending_payment',
@@ -135,13 +161,11 @@ export class OrderLifecycle {
       taxBps: input.taxBps,
       pricesIncludeTax: input.pricesIncludeTax,
       paymentDueAt: input.paymentDueAt,
+      paidAt: null,
       createdAt: at,
       updatedAt: at,
-    })
-    await tx.insert(orderItems).values(lines.map((line) => ({ orderId: id, ...line })))
-    await tx.insert(orderTimeline).values({ orderId: id, status: 'pending_payment', at })
-    await scheduleJob(tx, { kind: PAYMENT_CHECK_JOB, payload: { order_id: id }, runAt: Date.parse(input.paymentDueAt), dedupeKey: `payment-check:${id}` }, at)
-    return id
+    }
+    return { row, items, timeline: [{ status: 'pending_payment', at }] }
   }
 
   /** A write transaction whose transitions are published once it has committed. */

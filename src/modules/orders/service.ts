@@ -9,14 +9,12 @@ import type { Principal } from '../../plugins/auth'
 import type { Role } from '../accounts/schema'
 import type { AddressInput } from '../accounts/model'
 import { checkAddress } from '../accounts/address'
-import { checkout } from './checkout'
+import { checkout, type CheckoutContext } from './checkout'
 import type { Idempotency } from './idempotency'
-import type { OrderLifecycle } from './lifecycle'
+import type { OrderItemRow, OrderLifecycle, OrderRow, PlacedOrder } from './lifecycle'
 import type { OrderTracking } from './tracking'
 import type { CheckoutInput, OrderDto, OrdersQueryInput, PatchOrderInput } from './model'
 import { orderItems, orders, orderTimeline, type OrderStatus } from './schema'
-
-type OrderRow = typeof orders.$inferSelect
 
 /** Statuses an admin may set by hand; `paid` only ever comes from a verified gateway event, `unpaid` from the payment check. */
 const ADMIN_SETTABLE: readonly OrderStatus[] = ['shipped', 'delivered', 'cancelled']
@@ -66,19 +64,20 @@ export class OrdersService {
     return database.write(async (tx) => {
       const replayed = request && (await idempotency.replay(tx, request, nowMs))
       if (replayed) return replayed.body as OrderDto
-      const orderId = newId()
-      await checkout({
+      const ctx: CheckoutContext = {
         tx,
         lifecycle,
-        orderId,
+        orderId: newId(),
         userId,
         customerName: input.customer_name ?? profile!.name,
         shippingAddress,
         paymentDueAt: isoAt(nowMs + this.deps.paymentCheckDelayMs),
         at,
         lines: [],
-      })
-      const order = await this.dto(tx, await this.row(tx, orderId))
+      }
+      await checkout(ctx)
+      // Answered from what was written, not read back.
+      const order = this.toDto(ctx.placed!)
       if (request) await idempotency.save(tx, request, { status: 201, body: order }, nowMs)
       return order
     })
@@ -146,12 +145,6 @@ export class OrdersService {
     if (!changed.length) throw conflict('The shipping address can only change while the order awaits payment')
   }
 
-  private async row(q: Queryable, id: string) {
-    const row = await q.select().from(orders).where(eq(orders.id, id)).get()
-    if (!row) throw notFound('Order')
-    return row
-  }
-
   async dto(q: Queryable, row: OrderRow): Promise<OrderDto> {
     return (await this.dtos(q, [row])).get(row.id)!
   }
@@ -164,26 +157,32 @@ export class OrdersService {
     return new Map(
       rows.map((row) => [
         row.id,
-        {
-          id: row.id,
-          user_id: row.userId,
-          status: row.status,
-          source: row.source,
-          customer_name: row.customerName,
-          shipping_address: row.shippingAddressSealed ? (JSON.parse(open(row.shippingAddressSealed, this.deps.dataKeys)) as AddressInput) : null,
-          items: items
-            .filter((item) => item.orderId === row.id)
-            .map((item) => ({ product_id: item.productId, title: item.title, sku: item.sku, unit_price: item.unitPrice, quantity: item.quantity, line_total: item.lineTotal })),
-          subtotal: row.subtotal,
-          tax: row.tax,
-          order_total: row.total,
-          currency: row.currency,
-          created_at: row.createdAt,
-          paid_at: row.paidAt,
-          payment_due_at: row.paymentDueAt,
-          timeline: timeline.filter((entry) => entry.orderId === row.id).map((entry) => ({ status: entry.status, at: entry.at })),
-        },
+        this.toDto({
+          row,
+          items: items.filter((item) => item.orderId === row.id),
+          timeline: timeline.filter((entry) => entry.orderId === row.id),
+        }),
       ]),
     )
+  }
+
+  private toDto({ row, items, timeline }: { row: OrderRow; items: OrderItemRow[]; timeline: PlacedOrder['timeline'] }): OrderDto {
+    return {
+      id: row.id,
+      user_id: row.userId,
+      status: row.status,
+      source: row.source,
+      customer_name: row.customerName,
+      shipping_address: row.shippingAddressSealed ? (JSON.parse(open(row.shippingAddressSealed, this.deps.dataKeys)) as AddressInput) : null,
+      items: items.map((item) => ({ product_id: item.productId, title: item.title, sku: item.sku, unit_price: item.unitPrice, quantity: item.quantity, line_total: item.lineTotal })),
+      subtotal: row.subtotal,
+      tax: row.tax,
+      order_total: row.total,
+      currency: row.currency,
+      created_at: row.createdAt,
+      paid_at: row.paidAt,
+      payment_due_at: row.paymentDueAt,
+      timeline: timeline.map((entry) => ({ status: entry.status, at: entry.at })),
+    }
   }
 }
