@@ -77,6 +77,8 @@ async function wrkFigures(): Promise<WrkFigures> {
 
   const target = await ownTarget(out, redisUrl ? benchRedis(redisUrl) : undefined)
   try {
+    log('wrk: GET /health')
+    const health = await measured({ ...WRK, url: `${target.url}/health` })
     log('wrk: GET /v1/products?limit=20')
     await seedCatalog(target)
     const list = await measured({ ...WRK, url: `${target.url}/v1/products?limit=20` })
@@ -84,7 +86,7 @@ async function wrkFigures(): Promise<WrkFigures> {
     const entry = await entries(target)
     log(`wrk: POST …/entries, every customer accepted (waitlist ${ENTRY_CUSTOMERS}; the allocator decides them meanwhile)`)
     const entryAccepted = await entries(target, ENTRY_CUSTOMERS)
-    return { settings: WRK, baseline, list, entry: { ...entry, customers: ENTRY_CUSTOMERS }, entryAccepted: { ...entryAccepted, customers: ENTRY_CUSTOMERS } }
+    return { settings: WRK, baseline, health, list, entry: { ...entry, customers: ENTRY_CUSTOMERS }, entryAccepted: { ...entryAccepted, customers: ENTRY_CUSTOMERS } }
   } finally {
     await target.close()
   }

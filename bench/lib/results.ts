@@ -19,6 +19,8 @@ export interface Machine {
 export interface WrkFigures {
   settings: { threads: number; connections: number; duration: string }
   baseline: WrkResult
+  /** The cheapest route: what every request pays for the shared plugins (ids, headers, log line, metrics). */
+  health: WrkResult
   list: WrkResult
   /** As in a stampede: 100 units, the default waitlist, then sold_out. */
   entry: WrkResult & { customers: number }
@@ -127,6 +129,7 @@ export function renderResults(r: RunResults, commands: Record<string, string>): 
     row(['target', 'req/s', 'of baseline', 'p50', 'p95', 'p99', 'max', 'answers']),
     row(['---', '---', '---', '---', '---', '---', '---', '---']),
     wrkRow('baseline: raw Bun.serve JSON', r.wrk.baseline, base),
+    wrkRow('`GET /health`: the floor every route pays (request id, security headers, log line, metrics)', r.wrk.health, base),
     wrkRow('`GET /v1/products?limit=20`', r.wrk.list, base),
     wrkRow(`\`POST …/entries\` as in a stampede: 100 units + 100 waitlisted, then sold_out (${int(r.wrk.entry.customers)} customers in turn)`, r.wrk.entry, base),
     wrkRow(`\`POST …/entries\`, every customer accepted while the allocator decides them (${int(r.wrk.entryAccepted.customers)} customers in turn)`, r.wrk.entryAccepted, base),
