@@ -8,7 +8,7 @@ interface Job {
 }
 
 /** Enough to amortise a commit; few enough that the last job in a group does not wait long. */
-export const MAX_GROUP = 32
+const MAX_GROUP = 32
 
 /**
  * The single writer with group commit: the writes that queued up while one transaction ran
