@@ -20,7 +20,10 @@ describe('checkout POST /v1/orders', () => {
   test('201 the order from the cart: prices snapshotted, tax on the subtotal, stock taken with ledger rows, cart emptied', async () => {
     const a = await shop.product(5, 1999)
     const b = await shop.product(5, 500)
-    const u = await shop.customerWithCart([{ id: a.id, quantity: 2 }, { id: b.id, quantity: 1 }])
+    // b first: the cart's order, not the ids', is the order's.
+    const u = await shop.customerWithCart([{ id: b.id, quantity: 1 }])
+    clock.advance(1000)
+    await s.request('POST', '/v1/cart/items', { token: u.token, body: { product_id: a.id, quantity: 2 } })
     const res = await shop.checkout(u.token, {}, { shipping_address: address, customer_name: 'Ana Souza' })
     expect(res.status).toBe(201)
     expect(res.body).toEqual({
@@ -44,6 +47,9 @@ describe('checkout POST /v1/orders', () => {
       timeline: [{ status: 'pending_payment', at: res.body.created_at }],
     })
     expect(Date.parse(res.body.payment_due_at) - Date.parse(res.body.created_at)).toBe(s.config.PAYMENT_CHECK_DELAY_MS)
+    // The answer is built from what was written: a later read must give exactly the same order.
+    expect((await s.request('GET', `/v1/orders/${res.body.id}`, { token: u.token })).body).toEqual(res.body)
+    expect(res.body.items.map((item: { product_id: string }) => item.product_id)).toEqual([b.id, a.id])
     expect(await shop.stockOf(a.id)).toBe(3)
     expect(await shop.ledgerSum(a.id)).toBe(3)
     const sale = await s.database.db.select().from(stockMovements).where(eq(stockMovements.ref, res.body.id))

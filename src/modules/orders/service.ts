@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm'
 import type { Database, Queryable, Tx } from '../../db/client'
 import { isoAt, type Clock } from '../../lib/clock'
 import { open, seal, type DataKey } from '../../lib/crypto'
@@ -149,10 +149,10 @@ export class OrdersService {
     return (await this.dtos(q, [row])).get(row.id)!
   }
 
-  /** Orders with their items and timelines, in two queries for the whole page. */
+  /** Orders with their items (in the order they were written: the cart's) and timelines, in two queries for the whole page. */
   private async dtos(q: Queryable, rows: OrderRow[]): Promise<Map<string, OrderDto>> {
     const ids = rows.map((row) => row.id)
-    const items = ids.length ? await q.select().from(orderItems).where(inArray(orderItems.orderId, ids)).orderBy(asc(orderItems.orderId)) : []
+    const items = ids.length ? await q.select().from(orderItems).where(inArray(orderItems.orderId, ids)).orderBy(asc(orderItems.orderId), sql`${orderItems}.rowid`) : []
     const timeline = ids.length ? await q.select().from(orderTimeline).where(inArray(orderTimeline.orderId, ids)).orderBy(asc(orderTimeline.id)) : []
     return new Map(
       rows.map((row) => [
