@@ -64,6 +64,8 @@ test('Redis stopped: /ready 503, login closed, reads open; restarted: recovery w
   expect(ready.status).toBe(200)
   expect(ready.body.checks.redis).toBe('ok')
   expect((await login()).headers.get('ratelimit-limit')).toBeString()
+  const heard: unknown[] = []
+  await s.shop.services.events.subscribe('outage-check', (message) => heard.push(message))
 
   await redis.stop()
   const down = await until(() => s.request('GET', '/ready'), 503)
@@ -84,6 +86,12 @@ test('Redis stopped: /ready 503, login closed, reads open; restarted: recovery w
   expect(back.body.checks.redis).toBe('ok')
   const again = await until(login, 200)
   expect(again.headers.get('ratelimit-remaining')).toBeString()
+  // The event bus subscribed again on its own: a message published now is heard.
+  await eventually(async () => {
+    await s.shop.services.events.publish('outage-check', { after: 'restart' })
+    await Bun.sleep(20)
+    expect(heard).toContainEqual({ after: 'restart' })
+  })
 })
 
 test('a route whose Redis call fails answers 503 service_unavailable at once, not a hang or a 500', async () => {

@@ -19,6 +19,13 @@ export function redisEventBus(publisher: Redis, subscriber: Redis, onError: (err
   const local = new LocalListeners()
   // Listeners arriving while their channel's SUBSCRIBE is in flight wait for the same one.
   const subscriptions = new Map<string, Promise<unknown>>()
+  // ioredis's own resubscribe after a reconnect leaves its SUBSCRIBE's rejection unhandled
+  // when the connection drops again mid-handshake (seen at shutdown): resubscribe here instead.
+  subscriber.options.autoResubscribe = false
+  subscriber.on('ready', () => {
+    const channels = [...subscriptions.keys()].map((channel) => prefix + channel)
+    if (channels.length) subscriber.subscribe(...channels).catch(onError)
+  })
   subscriber.on('message', (channel: string, raw: string) => {
     if (!channel.startsWith(prefix)) return
     let message: unknown
