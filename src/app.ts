@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps) {
   workers.push({ start() {}, stop: () => events.close() }, revoked, jobs)
   const cart = new CartService({ database, clock })
   const idempotency = new Idempotency(config.DATA_KEY)
-  const idempotencySweeper = idempotency.sweeper(database, clock)
+  const idempotencySweeper = idempotency.sweeper(database, clock, logger)
   workers.push(idempotencySweeper)
   const orders = new OrdersService({
     database,

@@ -8,7 +8,7 @@ import { openDatabase, type Database } from '../src/db/client'
 import { ManualClock, isoAt } from '../src/lib/clock'
 import { createLogger } from '../src/lib/logger'
 import { newId } from '../src/lib/ids'
-import { JobQueue, scheduleJob, type JobQueueOptions } from '../src/modules/jobs/queue'
+import { JobQueue, scheduleJobs, type JobQueueOptions } from '../src/modules/jobs/queue'
 import { jobs } from '../src/modules/jobs/schema'
 
 let dir: string
@@ -28,7 +28,7 @@ afterEach(() => database.close())
 
 const queue = (options: Partial<JobQueueOptions> = {}) => new JobQueue({ database, clock, logger: createLogger('silent'), ...options })
 const schedule = (kind: string, inMs: number, payload: Record<string, unknown> = {}, dedupeKey?: string) =>
-  database.write((tx) => scheduleJob(tx, { kind, payload, runAt: clock.now() + inMs, dedupeKey }, isoAt(clock.now())))
+  database.write((tx) => scheduleJobs(tx, [{ kind, payload, runAt: clock.now() + inMs, dedupeKey }], isoAt(clock.now())))
 const rowsOf = (kind: string) => database.db.select().from(jobs).where(eq(jobs.kind, kind))
 
 describe('job queue', () => {

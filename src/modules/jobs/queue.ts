@@ -28,8 +28,6 @@ export async function scheduleJobs(tx: Tx, specs: JobSpec[], at: string): Promis
     .onConflictDoNothing()
 }
 
-export const scheduleJob = (tx: Tx, spec: JobSpec, at: string) => scheduleJobs(tx, [spec], at)
-
 /** Runs one job; it must be idempotent: a job whose lease ran out may run again elsewhere. */
 export type JobHandler = (payload: Record<string, unknown>) => Promise<void>
 

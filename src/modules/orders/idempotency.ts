@@ -1,6 +1,7 @@
 import { and, eq, gt, lte } from 'drizzle-orm'
 import type { Database, Tx } from '../../db/client'
 import type { Clock } from '../../lib/clock'
+import type { Logger } from '../../lib/logger'
 import { hmacSha256Hex } from '../../lib/crypto'
 import { conflict } from '../../lib/errors'
 import { idempotencyKeys } from './schema'
@@ -72,7 +73,7 @@ export class Idempotency {
   }
 
   /** Deletes expired keys, off the request path (each request used to delete its user's). */
-  sweeper(database: Database, clock: Clock, everyMs = SWEEP_EVERY_MS) {
+  sweeper(database: Database, clock: Clock, logger: Logger, everyMs = SWEEP_EVERY_MS) {
     let timer: ReturnType<typeof setInterval> | undefined
     const sweep = () =>
       database.write((tx) => tx.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, clock.now()))).then(
@@ -81,7 +82,7 @@ export class Idempotency {
     return {
       sweep,
       start() {
-        timer = setInterval(() => void sweep().catch(() => undefined), everyMs)
+        timer = setInterval(() => void sweep().catch((error) => logger.warn('idempotency key sweep failed', { error: String(error) })), everyMs)
       },
       stop() {
         clearInterval(timer)
