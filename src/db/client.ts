@@ -1,18 +1,20 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { createClient, type Client } from '@libsql/client'
+import { createClient, type Client, type ResultSet } from '@libsql/client'
 import { drizzle } from 'drizzle-orm/libsql'
 import { migrate } from 'drizzle-orm/libsql/migrator'
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import * as schema from './schema'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { MIGRATION_MODULES } from './modules'
-import { groupCommit } from './group-commit'
+import { groupCommit, type RunTransaction } from './group-commit'
+import { localClient } from './local-client'
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
-/** Either the read handle or an open write transaction: for helpers that serve both. */
-export type Queryable = Db | Tx
+/** What a write runs its statements on, and what helpers that serve reads too take. */
+export type Tx = BaseSQLiteDatabase<'async', ResultSet, typeof schema>
+export type Queryable = Tx
 
 export interface Database {
   /** Reads. Never write through it: writes go through `write`. */
@@ -39,21 +41,38 @@ export interface DatabaseOptions {
 const isLocal = (url: string) => url.startsWith('file:')
 
 /**
- * Two single-connection clients: one for reads, one for writes. A single writer
- * connection keeps per-connection PRAGMAs (synchronous, busy_timeout) in force and,
- * with the in-process queue, means this process never contends with itself for the
- * SQLite write lock; busy_timeout only covers other processes sharing the file.
+ * A local file's transactions: BEGIN IMMEDIATE on the writer's one connection, and the
+ * statements run on the writer itself, so the same `tx` serves every transaction and a
+ * query prepared on it (`prepared`) is prepared once for the life of the process.
+ */
+const localTransactions = (client: Client, writer: Db): RunTransaction => async (fn) => {
+  const transaction = await client.transaction('write')
+  try {
+    const result = await fn(writer)
+    await transaction.commit()
+    return result
+  } catch (error) {
+    await transaction.rollback()
+    throw error
+  }
+}
+
+/**
+ * Two connections: one for reads, one for writes. A single writer connection keeps
+ * per-connection PRAGMAs (synchronous, busy_timeout) in force and, with the in-process
+ * queue, means this process never contends with itself for the SQLite write lock;
+ * busy_timeout only covers other processes sharing the file. A local file is opened with
+ * `localClient` (statements kept prepared), a `libsql://` URL with @libsql/client.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const { url, authToken, synchronous = 'NORMAL', migrationsFolder = join(import.meta.dir, '../../drizzle') } = options
-  if (isLocal(url)) {
-    const path = url.slice('file:'.length)
-    if (path && !path.startsWith(':memory:')) mkdirSync(dirname(path), { recursive: true })
-  }
-  const open = () => createClient({ url, authToken, concurrency: 1 })
+  const local = isLocal(url)
+  const path = local ? url.slice('file:'.length) : ''
+  if (local && path && !path.startsWith(':memory:')) mkdirSync(dirname(path), { recursive: true })
+  const open = () => (local ? localClient(path) : createClient({ url, authToken, concurrency: 1 }))
   const writerClient: Client = open()
   const readerClient: Client = open()
-  if (isLocal(url)) {
+  if (local) {
     await writerClient.execute('PRAGMA journal_mode = WAL')
     for (const client of [writerClient, readerClient]) {
       await client.execute(`PRAGMA synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
@@ -70,7 +89,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
   return {
     db: reader,
-    write: groupCommit(writer),
+    write: groupCommit(local ? localTransactions(writerClient, writer) : (fn) => writer.transaction(fn)),
     async ping() {
       await readerClient.execute('SELECT 1')
     },
@@ -78,5 +97,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       writerClient.close()
       readerClient.close()
     },
+  }
+}
+
+/**
+ * A query built once per handle (drizzle's prepared statements): building SQL costs more
+ * than running it here. On a local file the writer's handle is the same in every transaction
+ * and the reader's never changes, so each is built once; a remote transaction's handle is
+ * new each time and gets its own.
+ */
+export function prepared<Q>(build: (q: Queryable) => Q): (q: Queryable) => Q {
+  const byHandle = new WeakMap<Queryable, Q>()
+  return (q) => {
+    let query = byHandle.get(q)
+    if (!query) byHandle.set(q, (query = build(q)))
+    return query
   }
 }

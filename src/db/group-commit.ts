@@ -1,5 +1,8 @@
 import { sql } from 'drizzle-orm'
-import type { Db, Tx } from './client'
+import type { Tx } from './client'
+
+/** Runs `fn` in one write transaction: committed if it resolves, rolled back if it throws. */
+export type RunTransaction = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>
 
 interface Job {
   fn: (tx: Tx) => Promise<unknown>
@@ -20,18 +23,18 @@ const MAX_GROUP = 32
  * the group rejects, and none of their writes happened. Jobs run in arrival order, and a
  * job's promise settles only once its group has committed.
  */
-export function groupCommit(writer: Db, maxGroup = MAX_GROUP) {
+export function groupCommit(transaction: RunTransaction, maxGroup = MAX_GROUP) {
   const queue: Job[] = []
   let draining = false
 
   async function runAlone(job: Job) {
-    await writer.transaction(job.fn).then(job.resolve, job.reject)
+    await transaction(job.fn).then(job.resolve, job.reject)
   }
 
   async function runGroup(group: Job[]) {
     const settle: (() => void)[] = []
     try {
-      await writer.transaction(async (tx) => {
+      await transaction(async (tx) => {
         for (const job of group) {
           await tx.run(sql`SAVEPOINT job`)
           try {
