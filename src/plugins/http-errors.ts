@@ -28,12 +28,32 @@ const requestIds = new WeakMap<Request, string>()
 /** The id of this request, echoed in `X-Request-Id`, problem bodies and logs. */
 export const requestIdOf = (request: Request) => requestIds.get(request) ?? 'unknown'
 
+const PROBLEM_TYPE = 'application/problem+json'
+
+/** The RFC 9457 body: `type`, `title`, `status`, `detail`, `code`, the request id, and what `more` adds. */
+const problemJson = (status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown>) =>
+  JSON.stringify({ type: `urn:shop:problem:${code}`, title: titleOf(status), status, detail, code, request_id: requestId, ...more })
+
+/** A problem+json answer on its own, for answers given before routing (413 on arrival, TRACE, 405). */
 export function problem(status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-  const body = { type: `urn:shop:problem:${code}`, title: titleOf(status), status, detail, code, request_id: requestId, ...more }
-  return new Response(JSON.stringify(body), {
+  return new Response(problemJson(status, code, detail, requestId, more), {
     status,
-    headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId, ...headers },
+    headers: { 'content-type': PROBLEM_TYPE, 'x-request-id': requestId, ...headers },
   })
+}
+
+type ResponseSet = { status?: number | string; headers: Record<string, string | number> }
+
+/**
+ * The same answer through the request's `set`, as the body to return from a hook: the
+ * framework then builds one Response carrying every header the request gathered (security
+ * headers, rate limits), instead of copying a finished Response to merge them in.
+ */
+export function problemVia(set: ResponseSet, status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown> = {}, headers?: Record<string, string>) {
+  set.status = status
+  set.headers['content-type'] = PROBLEM_TYPE
+  if (headers) Object.assign(set.headers, headers)
+  return problemJson(status, code, detail, requestId, more)
 }
 
 const titles: Record<number, string> = {
@@ -56,52 +76,64 @@ function fieldErrors(error: ValidationError): FieldError[] {
   return out
 }
 
-/** The body's bytes, refused as soon as it passes `JSON_BODY_LIMIT` (a chunked body has no length to check first). */
+/**
+ * The body's bytes, refused past `JSON_BODY_LIMIT`: a declared length is checked before
+ * reading (then the body is read natively in one go), a chunked body as it arrives.
+ */
 async function readLimited(request: Request): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null) {
+    if (Number(declared) > JSON_BODY_LIMIT) throw bodyTooLarge()
+    return new Uint8Array(await request.arrayBuffer())
+  }
   const chunks: Uint8Array[] = []
   let size = 0
   for await (const chunk of request.body ?? []) {
     size += chunk.byteLength
-    if (size > JSON_BODY_LIMIT) throw new AppError(413, 'payload_too_large', `This body is limited to ${JSON_BODY_LIMIT / 1024} KiB`)
+    if (size > JSON_BODY_LIMIT) throw bodyTooLarge()
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)
 }
 
-const tooLarge = (requestId: string) => problem(413, 'payload_too_large', `Request body is over the limit`, requestId)
+const bodyTooLarge = () => new AppError(413, 'payload_too_large', `This body is limited to ${JSON_BODY_LIMIT / 1024} KiB`)
+
+const tooLarge = (requestId: string) => problem(413, 'payload_too_large', 'Request body is over the limit', requestId)
+const decoder = new TextDecoder()
 
 interface ErrorContext {
   code: unknown
   error: unknown
   request: Request
   route?: string
+  set: ResponseSet
 }
 
-/** The problem+json answer for anything thrown while handling a request. */
-function renderError(logger: Logger, { code, error: thrown, request, route }: ErrorContext): Response {
+/** The problem+json answer for anything thrown while handling a request, through `set`. */
+function renderError(logger: Logger, { code, error: thrown, request, route, set }: ErrorContext): string {
   const id = requestIdOf(request)
   // Elysia wraps whatever a parser throws in a ParseError; ours are AppErrors.
   const error = code === 'PARSE' && (thrown as Error).cause instanceof AppError ? (thrown as Error).cause : thrown
   if (error instanceof AppError) {
     const more: Record<string, unknown> = { ...error.extra }
     if (error.errors) more.errors = error.errors
-    return problem(error.status, error.code, error.message, id, more, error.headers)
+    return problemVia(set, error.status, error.code, error.message, id, more, error.headers)
   }
   if (code === 'VALIDATION' && error instanceof ValidationError && error.type !== 'response') {
     const errors = fieldErrors(error)
-    return problem(422, 'validation_failed', 'The request is not valid', id, { errors })
+    return problemVia(set, 422, 'validation_failed', 'The request is not valid', id, { errors })
   }
-  if (code === 'PARSE') return problem(400, 'malformed_json', 'The body could not be parsed', id)
-  if (code === 'NOT_FOUND') return problem(404, 'not_found', 'No such route', id)
-  if (code === 'INVALID_FILE_TYPE') return problem(415, 'unsupported_media_type', 'Unsupported file type', id)
+  if (code === 'PARSE') return problemVia(set, 400, 'malformed_json', 'The body could not be parsed', id)
+  if (code === 'NOT_FOUND') return problemVia(set, 404, 'not_found', 'No such route', id)
+  if (code === 'INVALID_FILE_TYPE') return problemVia(set, 415, 'unsupported_media_type', 'Unsupported file type', id)
   const status = (error as { status?: number }).status
-  if (status === 413) return tooLarge(id)
+  if (status === 413) return problemVia(set, 413, 'payload_too_large', 'Request body is over the limit', id)
   if (isRedisOutage(error)) {
     logger.warn('redis unavailable', { request_id: id, route, error: String(error) })
-    return problem(503, 'service_unavailable', 'A dependency is unavailable; try again shortly', id, {}, { 'retry-after': '5' })
+    return problemVia(set, 503, 'service_unavailable', 'A dependency is unavailable; try again shortly', id, {}, { 'retry-after': '5' })
   }
   logger.error('unhandled error', { request_id: id, route, code, error: String(error), stack: (error as Error)?.stack })
-  return problem(500, 'internal', 'Something went wrong on our side; quote the request id if you report it', id)
+  return problemVia(set, 500, 'internal', 'Something went wrong on our side; quote the request id if you report it', id)
 }
 
 /**
@@ -129,7 +161,7 @@ export const httpErrors = ({ logger, multipartRoutes, rawBodyRoutes = [] }: Http
       if (type !== 'application/json' && !type?.endsWith('+json')) {
         throw new AppError(415, 'unsupported_media_type', 'Send a JSON body with Content-Type: application/json')
       }
-      const text = new TextDecoder().decode(await readLimited(request))
+      const text = decoder.decode(await readLimited(request))
       if (text.length === 0) return undefined
       try {
         return JSON.parse(text)
@@ -137,10 +169,7 @@ export const httpErrors = ({ logger, multipartRoutes, rawBodyRoutes = [] }: Http
         throw new AppError(400, 'malformed_json', 'The body is not valid JSON')
       }
     })
-    .onError({ as: 'global' }, (context) => {
-      const answer = renderError(logger, context)
-      // Later hooks (request log, metrics) read the status from here.
-      context.set.status = answer.status
-      return answer
-    })
+    // Named fields only: a hook that takes the whole context makes the framework build all of
+    // it (cookies, every header) for every request of every route.
+    .onError({ as: 'global' }, ({ code, error, request, route, set }) => renderError(logger, { code, error, request, route, set }))
 }

@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import type { RouteIndex } from '../lib/route-index'
-import { problem, requestIdOf } from './http-errors'
+import { problemVia, requestIdOf } from './http-errors'
 
 /**
  * A path that exists with other methods (`PUT /v1/regions`) answers 405 `method_not_allowed`
@@ -12,7 +12,5 @@ export const methodNotAllowed = (routes: RouteIndex) =>
     if (code !== 'NOT_FOUND' || route) return
     const allowed = routes.methodsAt(path)
     if (allowed.length === 0) return
-    // Later hooks (request log, metrics) read the status from here.
-    set.status = 405
-    return problem(405, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(', ')}`, requestIdOf(request), {}, { allow: allowed.join(', ') })
+    return problemVia(set, 405, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(', ')}`, requestIdOf(request), {}, { allow: allowed.join(', ') })
   })
