@@ -1,5 +1,4 @@
 import { Elysia } from 'elysia'
-import { openapi } from '@elysiajs/openapi'
 import type { Config } from './config'
 import type { Database } from './db/client'
 import type { Clock } from './lib/clock'
@@ -9,6 +8,7 @@ import type { FileStore } from './infra/storage'
 import type { Registry } from 'prom-client'
 import type Redis from 'ioredis'
 import { httpErrors } from './plugins/http-errors'
+import { docs } from './plugins/docs'
 import { pageLimit } from './plugins/page-limit'
 import { accessTokens, auth } from './plugins/auth'
 import { AccountsService, type PasswordHashing } from './modules/accounts/service'
@@ -80,7 +80,7 @@ export function createApp(deps: AppDeps) {
   const inventory = new InventoryService({ database, clock, onStockChanged: () => catalog.forget() })
 
   const workers: Worker[] = []
-  const front = edge({ config, clock, logger, metrics: deps.metrics, redis: deps.redis, docsPath: '/swagger' })
+  const front = edge({ config, clock, logger, metrics: deps.metrics, redis: deps.redis })
   workers.push(front.worker)
   const orderLifecycle = new OrderLifecycle({ database, events, dataKeys, logger })
   const jobs = new JobQueue({ database, clock, logger, metrics: deps.metrics })
@@ -113,19 +113,7 @@ export function createApp(deps: AppDeps) {
     .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'], rawBodyRoutes: [WEBHOOK_PATH] }))
     .use(pageLimit)
     .use(front.plugins)
-    .use(
-      openapi({
-        path: '/swagger',
-        specPath: '/swagger/json',
-        provider: 'swagger-ui',
-        // A pinned UI build: `latest` would change what admins run (and what the CSP allows) under us.
-        swagger: { version: '5.35.0' },
-        documentation: {
-          info: { title: 'Shop API', version: '1.0.0', description: 'Bun-native e-commerce API. Errors are RFC 9457 problem+json with a stable `code`.' },
-          components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-        },
-      }),
-    )
+    .use(docs('/swagger'))
     .use(
       opsRoutes({
         probes: [{ name: 'database', check: () => database.ping() }, { name: 'files', check: () => files.ping() }, ...front.probes],

@@ -22,7 +22,6 @@ export interface EdgeOptions {
   logger: Logger
   metrics: Registry
   redis?: (name: string) => Redis
-  docsPath: string
 }
 
 /**
@@ -30,7 +29,7 @@ export interface EdgeOptions {
  * headers and CORS, rate limits (shared through Redis when configured), 405 for a wrong
  * method. Also the Redis readiness probe and a start-up step that waits for the connection.
  */
-export function edge({ config, clock, logger, metrics, redis, docsPath }: EdgeOptions) {
+export function edge({ config, clock, logger, metrics, redis }: EdgeOptions) {
   const connection = redis?.('edge')
   let lastErrorLog = 0
   connection?.on('error', (error) => {
@@ -45,7 +44,7 @@ export function edge({ config, clock, logger, metrics, redis, docsPath }: EdgeOp
   const routes = routeIndex(() => app?.routes ?? [])
   const plugins = new Elysia({ name: 'edge' })
     .use(telemetry({ logger, metrics, routes }))
-    .use(securityHeaders({ corsOrigins: config.CORS_ORIGINS, docsPath }))
+    .use(securityHeaders({ corsOrigins: config.CORS_ORIGINS }))
   if (config.RATE_LIMIT === 'on') {
     plugins.use(
       rateLimit({
