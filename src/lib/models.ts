@@ -58,7 +58,14 @@ export function decodeCursor<T>(cursor: string | undefined): T | undefined {
 export const NoContent = t.Void({ description: 'No content' })
 
 /**
- * An answer already serialised (from a cache): Elysia neither re-serialises nor re-validates
- * it, so only text built from a declared model's mapper belongs here.
+ * An answer already serialised (from a cache), sent as it is: Elysia neither re-serialises
+ * nor re-validates it, so only text built from a declared model's mapper belongs here. The
+ * Response is built once with every header the request gathered; `set.headers` is then left
+ * empty, or the framework would copy the finished Response to merge them in again.
  */
-export const jsonResponse = (json: string) => new Response(json, { headers: { 'content-type': 'application/json' } })
+export function preserialized(set: { headers: Record<string, string | number>; status?: number | string }, json: string) {
+  set.headers['content-type'] = 'application/json'
+  const response = new Response(json, set as ResponseInit)
+  set.headers = {}
+  return response
+}

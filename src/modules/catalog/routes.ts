@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
-import { NoContent, jsonResponse } from '../../lib/models'
+import { NoContent, preserialized } from '../../lib/models'
 import type { CatalogService } from './service'
 import {
   CategoriesQuery, Category, CategoryPage, CreateCategoryBody, CreateProductBody, PatchProductBody, Problem, Product, ProductPage,
@@ -14,12 +14,12 @@ export const catalogRoutes = (catalog: CatalogService, auth: AuthPlugin) =>
     .use(auth)
     .group('/v1/products', { detail: { tags: ['catalog'] } }, (app) =>
       app
-        .get('', async ({ query }) => jsonResponse(await catalog.pageJson(query)), {
+        .get('', async ({ query, set }) => preserialized(set, await catalog.pageJson(query)), {
           query: ProductsQuery,
           response: { 200: ProductPage, 422: Problem },
           detail: { summary: 'List products (filters: region_id, type, category_id, q)' },
         })
-        .get('/:id', async ({ params }) => jsonResponse(await catalog.productJson(params.id)), {
+        .get('/:id', async ({ params, set }) => preserialized(set, await catalog.productJson(params.id)), {
           params: ProductParams,
           response: { 200: Product, 404: Problem, 422: Problem },
           detail: { summary: 'A product' },
