@@ -5,14 +5,25 @@ export type EntryAnswer = 'accepted' | 'repeat' | 'sold_out' | 'drop_not_open' |
 
 /** What an operator watches during a drop: entries by answer, the queue depth, allocations and their latency. */
 export class FlashSaleMetrics {
-  readonly entries: Counter<'result'>
+  /** Entries by answer since the last scrape: a plain addition on the entry route, handed to the counter when it is read. */
+  private readonly unreported = new Map<EntryAnswer, number>()
   readonly allocations: Counter<'outcome'>
   /** Entry accepted → result known (the allocator settled it). */
   readonly latency: Histogram
 
   constructor(registry: Registry, depths: () => Promise<[dropId: string, depth: number][]>) {
     const registers = [registry]
-    this.entries = new Counter({ name: 'flash_sale_entries_total', help: 'Entry attempts by answer', labelNames: ['result'], registers })
+    const unreported = this.unreported
+    new Counter({
+      name: 'flash_sale_entries_total',
+      help: 'Entry attempts by answer',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        for (const [result, n] of unreported) this.inc({ result }, n)
+        unreported.clear()
+      },
+    })
     this.allocations = new Counter({ name: 'flash_sale_allocations_total', help: 'Entries decided by the allocator, by outcome', labelNames: ['outcome'], registers })
     this.latency = new Histogram({
       name: 'flash_sale_allocation_latency_seconds',
@@ -30,5 +41,9 @@ export class FlashSaleMetrics {
         for (const [dropId, depth] of await depths()) this.set({ drop_id: dropId }, depth)
       },
     })
+  }
+
+  countEntry(answer: EntryAnswer) {
+    this.unreported.set(answer, (this.unreported.get(answer) ?? 0) + 1)
   }
 }

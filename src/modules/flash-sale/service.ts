@@ -38,6 +38,9 @@ const dropNotOpen = (window: DropWindow) =>
 /** Open by the clock, but no scheduler has reserved its units yet (late, or restoring the queue). */
 const dropNotReady = () => new AppError(503, 'service_unavailable', 'This drop is opening; try again in a moment', undefined, undefined, { 'retry-after': '1' })
 
+/** One instance for every refusal: most entries of a stampede get it, and it carries nothing of the request. */
+const SOLD_OUT = new AppError(409, 'sold_out', 'Every unit of this drop is taken and its waitlist is full')
+
 const entryAnswer = (entry: QueuedEntryView) => ({ entry_id: entry.entryId, seq: entry.seq, status: entry.status })
 
 export class FlashSaleService {
@@ -129,9 +132,9 @@ export class FlashSaleService {
     const inWindow = now >= window.opensAt && now < window.closesAt
     const result = inWindow ? await queue.enter(dropId, userId, newId(), now) : ({ kind: 'not_open' } as const)
     const answer: EntryAnswer = result.kind !== 'not_open' ? result.kind : inWindow ? 'not_ready' : 'drop_not_open'
-    metrics.entries.inc({ result: answer })
+    metrics.countEntry(answer)
     if (result.kind === 'not_open') throw inWindow ? dropNotReady() : dropNotOpen(window)
-    if (result.kind === 'sold_out') throw new AppError(409, 'sold_out', 'Every unit of this drop is taken and its waitlist is full')
+    if (result.kind === 'sold_out') throw SOLD_OUT
     return { created: result.kind === 'accepted', entry: entryAnswer(result.entry) }
   }
 
