@@ -1,8 +1,8 @@
 /**
- * SQL statements per checkout (cart add → order → card payment → its webhook), counted by
- * wrapping the driver's `prepare`: every statement the local libSQL driver runs is prepared
- * anew, so this is what the single writer pays per checkout. One checkout at a time, after a
- * warm-up. `bun bench/statements.ts [--checkouts 10]`
+ * SQL statements per checkout (cart add → order → card payment → its webhook) and what each
+ * costs inside the driver, counted by wrapping libsql's statement methods: what the single
+ * writer pays per checkout. One checkout at a time, after a warm-up.
+ * `bun bench/statements.ts [--checkouts 10]`
  */
 import { parseArgs } from 'node:util'
 import Database from 'libsql'
@@ -12,14 +12,35 @@ import { APPROVED_CARD } from './lib/shop'
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { checkouts: { type: 'string', default: '10' } } })
 const checkouts = Number(values.checkouts)
-const counts = new Map<string, number>()
+const counts = new Map<string, { n: number; ms: number }>()
 let counting = false
-// `libsql` is the native driver under @libsql/client (a dependency of it, not of ours).
-const driver = Database.prototype as unknown as { prepare(sql: string): unknown }
-const prepare = driver.prepare
-driver.prepare = function (this: unknown, sql: string) {
-  if (counting) counts.set(sql, (counts.get(sql) ?? 0) + 1)
-  return prepare.call(this, sql)
+
+// Statements are prepared once and kept (src/db/local-client.ts): tag each with its SQL when
+// prepared, then count and time every run of it.
+type Tagged = { sql?: string; run(...a: unknown[]): unknown; all(...a: unknown[]): unknown }
+const database = Database.prototype as unknown as { prepare(sql: string): Tagged }
+const prepare = database.prepare
+database.prepare = function (this: unknown, sql: string) {
+  const statement = prepare.call(this, sql)
+  statement.sql = sql
+  return statement
+}
+const statementPrototype = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1')) as Tagged
+for (const method of ['run', 'all'] as const) {
+  const original = statementPrototype[method]
+  statementPrototype[method] = function (this: Tagged, ...args: unknown[]) {
+    const started = performance.now()
+    try {
+      return original.apply(this, args)
+    } finally {
+      if (counting && this.sql) {
+        const entry = counts.get(this.sql) ?? { n: 0, ms: 0 }
+        entry.n++
+        entry.ms += performance.now() - started
+        counts.set(this.sql, entry)
+      }
+    }
+  }
 }
 
 const s = await startShop({ env: { LOG_LEVEL: 'warn' } })
@@ -39,9 +60,13 @@ try {
   counting = true
   for (let i = 0; i < checkouts; i++) await checkout()
   counting = false
-  const rows = [...counts].sort((a, b) => b[1] - a[1])
-  for (const [sql, n] of rows) console.log(`${(n / checkouts).toFixed(1).padStart(5)}  ${sql.slice(0, 140)}`)
-  console.log(`${(rows.reduce((sum, [, n]) => sum + n, 0) / checkouts).toFixed(1).padStart(5)}  statements per checkout (3 of them the fixture user's BEGIN, INSERT, COMMIT)`)
+  const rows = [...counts].sort((a, b) => b[1].n - a[1].n)
+  const per = (x: number) => (x / checkouts).toFixed(1).padStart(5)
+  console.log('  per   µs each  statement')
+  for (const [sql, { n, ms }] of rows) console.log(`${per(n)}  ${((ms * 1000) / n).toFixed(1).padStart(7)}  ${sql.replace(/\s+/g, ' ').slice(0, 130)}`)
+  const total = rows.reduce((sum, [, { n }]) => sum + n, 0)
+  const time = rows.reduce((sum, [, { ms }]) => sum + ms, 0)
+  console.log(`${per(total)}  statements per checkout (3 of them the fixture user's BEGIN, INSERT, COMMIT), ${((time * 1000) / checkouts).toFixed(0)} µs in the driver`)
 } finally {
   await s.close()
 }
