@@ -30,9 +30,20 @@ export const requestIdOf = (request: Request) => requestIds.get(request) ?? 'unk
 
 const PROBLEM_TYPE = 'application/problem+json'
 
+type ResponseSet = { status?: number | string; headers: Record<string, string | number> }
+
 /** The RFC 9457 body: `type`, `title`, `status`, `detail`, `code`, the request id, and what `more` adds. */
+const problemBody = (status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown>) => ({
+  type: `urn:shop:problem:${code}`,
+  title: titleOf(status),
+  status,
+  detail,
+  code,
+  request_id: requestId,
+  ...more,
+})
 const problemJson = (status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown>) =>
-  JSON.stringify({ type: `urn:shop:problem:${code}`, title: titleOf(status), status, detail, code, request_id: requestId, ...more })
+  JSON.stringify(problemBody(status, code, detail, requestId, more))
 
 /** A problem+json answer on its own, for answers given before routing (413 on arrival, TRACE, 405). */
 export function problem(status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
@@ -42,19 +53,24 @@ export function problem(status: number, code: ErrorCode, detail: string, request
   })
 }
 
-type ResponseSet = { status?: number | string; headers: Record<string, string | number> }
-
 /**
- * The same answer through the request's `set`, as the body to return from a hook: the
- * framework then builds one Response carrying every header the request gathered (security
- * headers, rate limits), instead of copying a finished Response to merge them in.
+ * The same answer for a route to return when a refusal is an expected outcome rather than
+ * an error (a stampede's `sold_out`): `set` gets the status and headers, and the framework
+ * serialises the body (checked against the route's Problem schema) into one Response.
  */
-export function problemVia(set: ResponseSet, status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown> = {}, headers?: Record<string, string>) {
+export function problemAnswer(set: ResponseSet, status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown> = {}, headers?: Record<string, string>) {
   set.status = status
   set.headers['content-type'] = PROBLEM_TYPE
   if (headers) Object.assign(set.headers, headers)
-  return problemJson(status, code, detail, requestId, more)
+  return problemBody(status, code, detail, requestId, more)
 }
+
+/**
+ * The answer for a hook to return, through the request's `set` as well: the framework then
+ * builds one Response carrying every header the request gathered (security headers, rate
+ * limits), instead of copying a finished Response to merge them in.
+ */
+export const problemVia = (...args: Parameters<typeof problemAnswer>) => JSON.stringify(problemAnswer(...args))
 
 const titles: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
@@ -98,8 +114,19 @@ async function readLimited(request: Request): Promise<Uint8Array> {
 
 const bodyTooLarge = () => new AppError(413, 'payload_too_large', `This body is limited to ${JSON_BODY_LIMIT / 1024} KiB`)
 
-const tooLarge = (requestId: string) => problem(413, 'payload_too_large', 'Request body is over the limit', requestId)
 const decoder = new TextDecoder()
+
+async function readJson(request: Request): Promise<unknown> {
+  const text = decoder.decode(await readLimited(request))
+  if (text.length === 0) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new AppError(400, 'malformed_json', 'The body is not valid JSON')
+  }
+}
+
+const tooLarge = (requestId: string) => problem(413, 'payload_too_large', 'Request body is over the limit', requestId)
 
 interface ErrorContext {
   code: unknown
@@ -151,7 +178,8 @@ export const httpErrors = ({ logger, multipartRoutes, rawBodyRoutes = [] }: Http
       set.headers['x-request-id'] = id
       if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge(id)
     })
-    .onParse({ as: 'global' }, async ({ request, contentType, route }) => {
+    // Synchronous until there is a body to read: a bodiless POST (a flash-sale entry) waits for nothing.
+    .onParse({ as: 'global' }, ({ request, contentType, route }) => {
       if (raw.has(route)) return readLimited(request)
       const length = request.headers.get('content-length')
       if (length === '0' || (length === null && !request.headers.has('transfer-encoding'))) return
@@ -161,13 +189,7 @@ export const httpErrors = ({ logger, multipartRoutes, rawBodyRoutes = [] }: Http
       if (type !== 'application/json' && !type?.endsWith('+json')) {
         throw new AppError(415, 'unsupported_media_type', 'Send a JSON body with Content-Type: application/json')
       }
-      const text = decoder.decode(await readLimited(request))
-      if (text.length === 0) return undefined
-      try {
-        return JSON.parse(text)
-      } catch {
-        throw new AppError(400, 'malformed_json', 'The body is not valid JSON')
-      }
+      return readJson(request)
     })
     // Named fields only: a hook that takes the whole context makes the framework build all of
     // it (cookies, every header) for every request of every route.

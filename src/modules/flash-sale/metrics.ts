@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 
-/** `not_ready`: open by the clock, but its units are not reserved yet (503, retry). */
-export type EntryAnswer = 'accepted' | 'repeat' | 'sold_out' | 'drop_not_open' | 'not_ready'
+import type { EntryOutcome } from './service'
+
+type EntryAnswer = EntryOutcome['kind']
 
 /** What an operator watches during a drop: entries by answer, the queue depth, allocations and their latency. */
 export class FlashSaleMetrics {

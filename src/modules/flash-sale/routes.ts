@@ -2,8 +2,25 @@ import { Elysia, t } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
 import { sseResponse } from '../../lib/sse'
 import { HEARTBEAT_MS, type EntryEvents } from './events'
-import type { FlashSaleService } from './service'
+import type { EntryOutcome, FlashSaleService } from './service'
+import { problemAnswer, requestIdOf } from '../../plugins/http-errors'
 import { Audit, Campaign, CampaignPage, CampaignParams, CampaignsQuery, CreateCampaignBody, DropParams, EntryAccepted, MyEntry, Problem } from './model'
+
+/** An entry outcome as HTTP: 202 queued, 200 a repeat, 409 sold out or not open (with its window), 503 not prepared yet. */
+function entryAnswer(outcome: EntryOutcome, set: Parameters<typeof problemAnswer>[0], requestId: string) {
+  switch (outcome.kind) {
+    case 'accepted':
+    case 'repeat':
+      set.status = outcome.kind === 'accepted' ? 202 : 200
+      return outcome.entry
+    case 'sold_out':
+      return problemAnswer(set, 409, 'sold_out', 'Every unit of this drop is taken and its waitlist is full', requestId)
+    case 'drop_not_open':
+      return problemAnswer(set, 409, 'drop_not_open', 'This drop is not open', requestId, { opens_at: outcome.opensAt, closes_at: outcome.closesAt })
+    case 'not_ready':
+      return problemAnswer(set, 503, 'service_unavailable', 'This drop is opening; try again in a moment', requestId, {}, { 'retry-after': '1' })
+  }
+}
 
 const customerErrors = { 401: Problem, 403: Problem, 404: Problem, 422: Problem, 429: Problem, 503: Problem }
 
@@ -28,10 +45,7 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, entryEvents: Entry
           response: { 200: Campaign, 404: Problem, 422: Problem, 429: Problem },
           detail: { summary: 'A flash-sale campaign' },
         })
-        .post('/drops/:drop_id/entries', async ({ params, user, status }) => {
-          const { created, entry } = await flashSales.enter(user.id, params.drop_id)
-          return created ? status(202, entry) : status(200, entry)
-        }, {
+        .post('/drops/:drop_id/entries', async ({ params, user, set, request }) => entryAnswer(await flashSales.enter(user.id, params.drop_id), set, requestIdOf(request)), {
           auth: 'customer',
           params: DropParams,
           response: { 200: EntryAccepted, 202: EntryAccepted, 409: Problem, ...customerErrors },

@@ -27,6 +27,11 @@ export class DropSchedule {
     this.remember(await this.selectDrops().where(ne(flashSaleDrops.status, 'closed')))
   }
 
+  /** The window of a drop this process knows, without waiting: the entry route asks this first. */
+  known(dropId: string): DropWindow | undefined {
+    return this.windows.get(dropId)
+  }
+
   async get(dropId: string): Promise<DropWindow | null> {
     const known = this.windows.get(dropId)
     if (known) return known

@@ -9,7 +9,7 @@ import { newId } from '../../lib/ids'
 import { cursorAfter, isStringKey, pageOf } from '../../lib/pages'
 import { products } from '../catalog/schema'
 import { regions } from '../regions/schema'
-import type { EntryAnswer, FlashSaleMetrics } from './metrics'
+import type { FlashSaleMetrics } from './metrics'
 import type { AuditDto, CampaignDto, CreateCampaignInput, DropDto, MyEntryDto } from './model'
 import type { DropSchedule, DropWindow } from './schedule'
 import { flashSaleCampaigns, flashSaleDrops, flashSaleEntries, type DropStatus } from './schema'
@@ -33,15 +33,18 @@ type DropRow = typeof flashSaleDrops.$inferSelect
 /** The hash a customer finds for themself in a drop's audit. */
 export const customerHash = (salt: string, customerId: string) => sha256Hex(`${salt}:${customerId}`)
 
-const dropNotOpen = (window: DropWindow) =>
-  new AppError(409, 'drop_not_open', 'This drop is not open', undefined, { opens_at: isoAt(window.opensAt), closes_at: isoAt(window.closesAt) })
-/** Open by the clock, but no scheduler has reserved its units yet (late, or restoring the queue). */
-const dropNotReady = () => new AppError(503, 'service_unavailable', 'This drop is opening; try again in a moment', undefined, undefined, { 'retry-after': '1' })
-
-/** One instance for every refusal: most entries of a stampede get it, and it carries nothing of the request. */
-const SOLD_OUT = new AppError(409, 'sold_out', 'Every unit of this drop is taken and its waitlist is full')
-
 const entryAnswer = (entry: QueuedEntryView) => ({ entry_id: entry.entryId, seq: entry.seq, status: entry.status })
+
+/**
+ * What an entry attempt came to. Refusals are outcomes, not errors: a stampede ends most
+ * entries with one, so they are returned (the route answers each with its status) rather
+ * than thrown through every frame. `not_ready`: open by the clock, but no scheduler has
+ * reserved its units yet (late, or restoring the queue).
+ */
+export type EntryOutcome =
+  | { kind: 'accepted' | 'repeat'; entry: ReturnType<typeof entryAnswer> }
+  | { kind: 'sold_out' | 'not_ready' }
+  | { kind: 'drop_not_open'; opensAt: string; closesAt: string }
 
 export class FlashSaleService {
   constructor(private readonly deps: FlashSaleDeps) {}
@@ -124,18 +127,21 @@ export class FlashSaleService {
    * The hot path: the schedule from memory, then one round trip to the queue. No SQL for a
    * drop this process knows (every drop it created or loaded).
    */
-  async enter(userId: string, dropId: string) {
+  async enter(userId: string, dropId: string): Promise<EntryOutcome> {
     const { clock, queue, schedule, metrics } = this.deps
-    const window = await schedule.get(dropId)
+    const window = schedule.known(dropId) ?? (await schedule.get(dropId))
     if (!window) throw notFound('Drop')
     const now = clock.now()
-    const inWindow = now >= window.opensAt && now < window.closesAt
-    const result = inWindow ? await queue.enter(dropId, userId, newId(), now) : ({ kind: 'not_open' } as const)
-    const answer: EntryAnswer = result.kind !== 'not_open' ? result.kind : inWindow ? 'not_ready' : 'drop_not_open'
-    metrics.countEntry(answer)
-    if (result.kind === 'not_open') throw inWindow ? dropNotReady() : dropNotOpen(window)
-    if (result.kind === 'sold_out') throw SOLD_OUT
-    return { created: result.kind === 'accepted', entry: entryAnswer(result.entry) }
+    const outcome = await this.admit(dropId, userId, window, now)
+    metrics.countEntry(outcome.kind)
+    return outcome
+  }
+
+  private async admit(dropId: string, userId: string, window: DropWindow, now: number): Promise<EntryOutcome> {
+    if (now < window.opensAt || now >= window.closesAt) return { kind: 'drop_not_open', opensAt: isoAt(window.opensAt), closesAt: isoAt(window.closesAt) }
+    const result = await this.deps.queue.enter(dropId, userId, newId(), now)
+    if (result.kind === 'not_open') return { kind: 'not_ready' }
+    return result.kind === 'sold_out' ? result : { kind: result.kind, entry: entryAnswer(result.entry) }
   }
 
   /** Queued: from the queue alone. Decided: from SQL, which also knows later changes (expired, promoted, lost). */
