@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
-import type { Database, Tx } from '../../db/client'
+import { prepared, type Database, type Tx } from '../../db/client'
 import { isUniqueViolation } from '../../db/errors'
 import type { Clock } from '../../lib/clock'
 import { isoAt } from '../../lib/clock'
@@ -15,6 +15,10 @@ import type { AddressInput, ProfileDto } from './model'
 import { refreshTokens, sessions, users, type Role } from './schema'
 
 const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000
+
+const live = and(eq(users.id, sql.placeholder('id')), isNull(users.deletedAt))
+const liveUserById = prepared((q) => q.select().from(users).where(live).prepare())
+const liveRoles = prepared((q) => q.select({ roles: users.roles }).from(users).where(live).prepare())
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Email or password is wrong')
 
 export interface PasswordHashing {
@@ -69,18 +73,14 @@ export class AccountsService {
   }
 
   private async liveUser(id: string) {
-    const user = await this.deps.database.db.query.users.findFirst({ where: and(eq(users.id, id), isNull(users.deletedAt)) })
+    const user = await liveUserById(this.deps.database.db).get({ id })
     if (!user) throw notFound('User')
     return user
   }
 
   /** Roles as stored now: admin routes never trust the token's copy. */
   async currentRoles(userId: string): Promise<Role[] | null> {
-    const row = await this.deps.database.db
-      .select({ roles: users.roles })
-      .from(users)
-      .where(and(eq(users.id, userId), isNull(users.deletedAt)))
-      .get()
+    const row = await liveRoles(this.deps.database.db).get({ id: userId })
     return row?.roles ?? null
   }
 

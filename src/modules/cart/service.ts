@@ -1,5 +1,5 @@
-import { and, asc, eq, isNull } from 'drizzle-orm'
-import type { Database, Queryable, Tx } from '../../db/client'
+import { and, asc, eq, isNull, sql } from 'drizzle-orm'
+import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
 import { isoAt, type Clock } from '../../lib/clock'
 import { AppError, notFound } from '../../lib/errors'
 import { totalsOf } from '../../lib/money'
@@ -8,35 +8,85 @@ import { regions } from '../regions/schema'
 import type { CartDto } from './model'
 import { cartItems } from './schema'
 
-/** The cart's lines with their products as they are now (checkout reads them inside its transaction). */
-export function cartLines(q: Queryable, userId: string) {
-  return q
-    .select({
-      productId: cartItems.productId,
-      quantity: cartItems.quantity,
-      title: products.title,
-      sku: products.sku,
-      price: products.price,
-      stock: products.stock,
-      deletedAt: products.deletedAt,
-      regionId: products.regionId,
-      currency: regions.currency,
-      taxBps: regions.taxBps,
-    })
+/** What a cart line shows of its product, as it is now. */
+const productFields = {
+  title: products.title,
+  sku: products.sku,
+  price: products.price,
+  stock: products.stock,
+  deletedAt: products.deletedAt,
+  regionId: products.regionId,
+  currency: regions.currency,
+  taxBps: regions.taxBps,
+}
+
+const linesOf = prepared((q) =>
+  q
+    .select({ productId: cartItems.productId, quantity: cartItems.quantity, addedAt: cartItems.addedAt, ...productFields })
     .from(cartItems)
     .innerJoin(products, eq(products.id, cartItems.productId))
     .innerJoin(regions, eq(regions.id, products.regionId))
-    .where(eq(cartItems.userId, userId))
+    .where(eq(cartItems.userId, sql.placeholder('userId')))
     .orderBy(asc(cartItems.addedAt), asc(cartItems.productId))
-}
+    .prepare(),
+)
+
+const liveProduct = prepared((q) =>
+  q
+    .select(productFields)
+    .from(products)
+    .innerJoin(regions, eq(regions.id, products.regionId))
+    .where(and(eq(products.id, sql.placeholder('id')), isNull(products.deletedAt)))
+    .prepare(),
+)
+
+const upsertLine = prepared((q) =>
+  q
+    .insert(cartItems)
+    .values({ userId: sql.placeholder('userId'), productId: sql.placeholder('productId'), quantity: sql.placeholder('quantity'), addedAt: sql.placeholder('addedAt') })
+    .onConflictDoUpdate({ target: [cartItems.userId, cartItems.productId], set: { quantity: sql`excluded.quantity` } })
+    .prepare(),
+)
+
+/** The cart's lines with their products as they are now (checkout reads them inside its transaction). */
+export const cartLines = (q: Queryable, userId: string) => linesOf(q).all({ userId })
 export type CartLine = Awaited<ReturnType<typeof cartLines>>[number]
 
 /** What can still be bought of a line's product: nothing once it is deleted. */
 export const availableOf = (line: Pick<CartLine, 'stock' | 'deletedAt'>) => (line.deletedAt ? 0 : line.stock)
 
+const deleteLines = prepared((q) =>
+  q
+    .delete(cartItems)
+    .where(eq(cartItems.userId, sql.placeholder('userId')))
+    .prepare(),
+)
+
 /** Also an account eraser: a deleted customer's cart goes with them. */
 export async function clearCart(tx: Tx, userId: string) {
-  await tx.delete(cartItems).where(eq(cartItems.userId, userId))
+  await deleteLines(tx).run({ userId })
+}
+
+const binary = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+/** The order `cartLines` reads them in (SQLite compares text as bytes). */
+const inReadOrder = (a: CartLine, b: CartLine) => binary(a.addedAt, b.addedAt) || binary(a.productId, b.productId)
+
+/** The cart as the API shows it: live prices, the region's tax on the subtotal. */
+function cartOf(lines: CartLine[]): CartDto {
+  const items = lines.map((line) => ({
+    product_id: line.productId,
+    title: line.title,
+    unit_price: line.price,
+    quantity: line.quantity,
+    line_total: line.price * line.quantity,
+    available: availableOf(line),
+  }))
+  const region = lines[0]
+  const totals = totalsOf(
+    items.reduce((sum, item) => sum + item.line_total, 0),
+    region?.taxBps ?? 0,
+  )
+  return { items, ...totals, currency: region?.currency ?? null, region_id: region?.regionId ?? null }
 }
 
 const insufficientStock = (productId: string, requested: number, available: number) =>
@@ -51,45 +101,31 @@ export class CartService {
   constructor(private readonly deps: CartDeps) {}
 
   async get(userId: string): Promise<CartDto> {
-    const lines = await cartLines(this.deps.database.db, userId)
-    const items = lines.map((line) => ({
-      product_id: line.productId,
-      title: line.title,
-      unit_price: line.price,
-      quantity: line.quantity,
-      line_total: line.price * line.quantity,
-      available: availableOf(line),
-    }))
-    const region = lines[0]
-    const totals = totalsOf(
-      items.reduce((sum, item) => sum + item.line_total, 0),
-      region?.taxBps ?? 0,
-    )
-    return { items, ...totals, currency: region?.currency ?? null, region_id: region?.regionId ?? null }
+    return cartOf(await cartLines(this.deps.database.db, userId))
   }
 
-  /** Adds to the line (or opens it); every line of a cart comes from one region. */
+  /**
+   * Adds to the line (or opens it); every line of a cart comes from one region. The answer is
+   * the cart the transaction read with this change applied, not a second read.
+   */
   async add(userId: string, productId: string, quantity: number) {
-    await this.deps.database.write(async (tx) => {
-      const product = await tx
-        .select({ regionId: products.regionId, stock: products.stock })
-        .from(products)
-        .where(and(eq(products.id, productId), isNull(products.deletedAt)))
-        .get()
+    const addedAt = isoAt(this.deps.clock.now())
+    return this.deps.database.write(async (tx) => {
+      const product = await liveProduct(tx).get({ id: productId })
       if (!product) throw notFound('Product')
       const lines = await cartLines(tx, userId)
       const cartRegion = lines[0]?.regionId
       if (cartRegion && cartRegion !== product.regionId) {
         throw new AppError(409, 'region_mismatch', 'The cart holds products of another region: check it out or empty it first', undefined, { cart_region_id: cartRegion })
       }
-      const current = lines.find((line) => line.productId === productId)?.quantity ?? 0
-      if (current + quantity > product.stock) throw insufficientStock(productId, current + quantity, product.stock)
-      await tx
-        .insert(cartItems)
-        .values({ userId, productId, quantity: current + quantity, addedAt: isoAt(this.deps.clock.now()) })
-        .onConflictDoUpdate({ target: [cartItems.userId, cartItems.productId], set: { quantity: current + quantity } })
+      const line = lines.find((l) => l.productId === productId)
+      const total = (line?.quantity ?? 0) + quantity
+      if (total > product.stock) throw insufficientStock(productId, total, product.stock)
+      await upsertLine(tx).run({ userId, productId, quantity: total, addedAt })
+      if (line) line.quantity = total
+      else lines.push({ productId, quantity: total, addedAt, ...product })
+      return cartOf(lines.sort(inReadOrder))
     })
-    return this.get(userId)
   }
 
   async setQuantity(userId: string, productId: string, quantity: number) {

@@ -1,7 +1,20 @@
 import { and, eq, sql } from 'drizzle-orm'
-import type { Tx } from '../../db/client'
+import { prepared, type Tx } from '../../db/client'
+import { rowInserter } from '../../db/row-inserter'
 import { products } from '../catalog/schema'
 import { stockMovements, type StockReason } from './schema'
+
+const delta = sql.placeholder('delta')
+/** Never below zero: the row only changes when the result stays at or above it. */
+const applyDelta = prepared((q) =>
+  q
+    .update(products)
+    .set({ stock: sql`${products.stock} + ${delta}`, updatedAt: sql`${sql.placeholder('at')}` })
+    .where(and(eq(products.id, sql.placeholder('productId')), sql`${products.stock} + ${delta} >= 0`))
+    .returning({ stock: products.stock })
+    .prepare(),
+)
+const insertMovements = rowInserter(stockMovements, ['productId', 'delta', 'reason', 'ref', 'supplier', 'stockAfter', 'actorId', 'createdAt'])
 
 export interface StockMove {
   productId: string
@@ -18,23 +31,20 @@ export interface StockMove {
  * product is unknown or the move would take it below zero (then nothing was written).
  */
 export async function moveStock(tx: Tx, move: StockMove, at: string): Promise<number | null> {
-  const row = await tx
-    .update(products)
-    .set({ stock: sql`${products.stock} + ${move.delta}`, updatedAt: at })
-    .where(and(eq(products.id, move.productId), sql`${products.stock} + ${move.delta} >= 0`))
-    .returning({ stock: products.stock })
-    .get()
+  const row = await applyDelta(tx).get({ productId: move.productId, delta: move.delta, at })
   if (!row) return null
-  await tx.insert(stockMovements).values({
-    productId: move.productId,
-    delta: move.delta,
-    reason: move.reason,
-    ref: move.ref ?? null,
-    supplier: move.supplier ?? null,
-    stockAfter: row.stock,
-    actorId: move.actorId ?? null,
-    createdAt: at,
-  })
+  await insertMovements(tx, [
+    {
+      productId: move.productId,
+      delta: move.delta,
+      reason: move.reason,
+      ref: move.ref ?? null,
+      supplier: move.supplier ?? null,
+      stockAfter: row.stock,
+      actorId: move.actorId ?? null,
+      createdAt: at,
+    },
+  ])
   return row.stock
 }
 

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
 import { Gauge, type Registry } from 'prom-client'
 import type { Database, Tx } from '../../db/client'
+import { rowInserter } from '../../db/row-inserter'
 import { isoAt, type Clock } from '../../lib/clock'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
@@ -15,17 +16,18 @@ export interface JobSpec {
   dedupeKey?: string
 }
 
+const insertJobs = rowInserter(jobs, ['id', 'kind', 'payload', 'dedupeKey', 'runAt', 'createdAt'], { ignoreConflicts: true })
+
 /**
  * Schedules jobs inside the caller's write transaction, so a job exists exactly when the
  * effect that needs it does (an order and its payment check commit together). One
- * statement for the lot: the flash-sale allocator schedules a payment check per winner.
+ * statement per 50: the flash-sale allocator schedules a payment check per winner.
  */
 export async function scheduleJobs(tx: Tx, specs: JobSpec[], at: string): Promise<void> {
-  if (!specs.length) return
-  await tx
-    .insert(jobs)
-    .values(specs.map((spec) => ({ id: newId(), kind: spec.kind, payload: spec.payload, dedupeKey: spec.dedupeKey ?? null, runAt: spec.runAt, createdAt: at })))
-    .onConflictDoNothing()
+  await insertJobs(
+    tx,
+    specs.map((spec) => ({ id: newId(), kind: spec.kind, payload: spec.payload, dedupeKey: spec.dedupeKey ?? null, runAt: spec.runAt, createdAt: at })),
+  )
 }
 
 /** Runs one job; it must be idempotent: a job whose lease ran out may run again elsewhere. */

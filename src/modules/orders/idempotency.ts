@@ -1,5 +1,5 @@
-import { and, eq, gt, lte } from 'drizzle-orm'
-import type { Database, Tx } from '../../db/client'
+import { and, eq, gt, lte, sql } from 'drizzle-orm'
+import { prepared, type Database, type Tx } from '../../db/client'
 import type { Clock } from '../../lib/clock'
 import type { Logger } from '../../lib/logger'
 import { hmacSha256Hex } from '../../lib/crypto'
@@ -19,6 +19,26 @@ export interface StoredResponse {
   status: number
   body: unknown
 }
+
+const byUserAndKey = and(eq(idempotencyKeys.userId, sql.placeholder('userId')), eq(idempotencyKeys.key, sql.placeholder('key')))
+const liveKey = prepared((q) =>
+  q
+    .select()
+    .from(idempotencyKeys)
+    .where(and(byUserAndKey, gt(idempotencyKeys.expiresAt, sql.placeholder('now'))))
+    .prepare(),
+)
+const storeKey = prepared((q) =>
+  q
+    .insert(idempotencyKeys)
+    // The response as JSON text, or NULL while the request runs (the column's encoder would store the text "null").
+    .values({ userId: sql.placeholder('userId'), key: sql.placeholder('key'), fingerprint: sql.placeholder('fingerprint'), response: sql`${sql.placeholder('responseJson')}`, expiresAt: sql.placeholder('expiresAt') })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.userId, idempotencyKeys.key],
+      set: { fingerprint: sql`excluded.fingerprint`, response: sql`excluded.response`, expiresAt: sql`excluded.expires_at` },
+    })
+    .prepare(),
+)
 
 /** Object keys sorted, so a retry that orders its JSON differently is still the same request. */
 const canonical = (value: unknown): string =>
@@ -43,11 +63,7 @@ export class Idempotency {
    */
   async replay(tx: Tx, request: IdempotentRequest, nowMs: number): Promise<StoredResponse | null> {
     // An expired row is as good as gone: the next write under the key replaces it, the sweep deletes the rest.
-    const row = await tx
-      .select()
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.userId, request.userId), eq(idempotencyKeys.key, request.key), gt(idempotencyKeys.expiresAt, nowMs)))
-      .get()
+    const row = await liveKey(tx).get({ userId: request.userId, key: request.key, now: nowMs })
     if (!row) return null
     if (row.fingerprint !== request.fingerprint) throw conflict('This Idempotency-Key was used with another request')
     if (!row.response) throw conflict('A request with this Idempotency-Key is still being processed; retry shortly')
@@ -65,11 +81,8 @@ export class Idempotency {
 
   /** Writes over the row `replay` found expired, or the one this request reserved. */
   private async store(tx: Tx, request: IdempotentRequest, response: StoredResponse | null, nowMs: number) {
-    const row = { fingerprint: request.fingerprint, response, expiresAt: nowMs + IDEMPOTENCY_TTL_MS }
-    await tx
-      .insert(idempotencyKeys)
-      .values({ userId: request.userId, key: request.key, ...row })
-      .onConflictDoUpdate({ target: [idempotencyKeys.userId, idempotencyKeys.key], set: row })
+    const responseJson = response === null ? null : JSON.stringify(response)
+    await storeKey(tx).run({ userId: request.userId, key: request.key, fingerprint: request.fingerprint, responseJson, expiresAt: nowMs + IDEMPOTENCY_TTL_MS })
   }
 
   /** Deletes expired keys, off the request path (each request used to delete its user's). */

@@ -14,8 +14,9 @@
  * - `write(fn)`: a write transaction whose `transition(orderId, to)` calls are published on
  *   the event bus (`ORDER_STATUS_CHANNEL`, an `OrderStatusEvent` each) once it commits.
  */
-import { and, eq, inArray } from 'drizzle-orm'
-import type { Database, Tx } from '../../db/client'
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import { prepared, type Database, type Tx } from '../../db/client'
+import { rowInserter } from '../../db/row-inserter'
 import type { EventBus } from '../../infra/events'
 import { seal, type DataKey } from '../../lib/crypto'
 import { AppError, notFound } from '../../lib/errors'
@@ -27,6 +28,13 @@ import { scheduleJobs } from '../jobs/queue'
 import type { AddressInput } from '../accounts/model'
 import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus } from './schema'
 
+const insertOrders = rowInserter(orders, [
+  'id', 'userId', 'status', 'source', 'regionId', 'currency', 'customerName', 'shippingAddressSealed', 'subtotal', 'tax', 'total', 'taxBps',
+  'pricesIncludeTax', 'paymentDueAt', 'paidAt', 'createdAt', 'updatedAt',
+])
+const insertItems = rowInserter(orderItems, ['orderId', 'productId', 'title', 'sku', 'unitPrice', 'quantity', 'lineTotal'])
+const insertTimeline = rowInserter(orderTimeline, ['orderId', 'status', 'at'])
+
 /** The state machine, in one place: where each status may go. */
 export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending_payment: ['paid', 'unpaid', 'cancelled'],
@@ -36,6 +44,28 @@ export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   unpaid: [],
   cancelled: [],
 }
+/** The one guarded UPDATE that moves an order to `to` (`paid` also stamps `paid_at`). */
+function guardedMove(to: OrderStatus) {
+  const at = sql`${sql.placeholder('at')}`
+  const from = ORDER_STATUSES.filter((status) => TRANSITIONS[status].includes(to))
+  return prepared((q) =>
+    q
+      .update(orders)
+      .set({ status: to, updatedAt: at, ...(to === 'paid' ? { paidAt: at } : {}) })
+      .where(and(eq(orders.id, sql.placeholder('orderId')), inArray(orders.status, from)))
+      .returning({ userId: orders.userId, source: orders.source })
+      .prepare(),
+  )
+}
+const moveTo = Object.fromEntries(ORDER_STATUSES.map((to) => [to, guardedMove(to)])) as Record<OrderStatus, ReturnType<typeof guardedMove>>
+const appendTimeline = prepared((q) =>
+  q
+    .insert(orderTimeline)
+    .values({ orderId: sql.placeholder('orderId'), status: sql.placeholder('status'), at: sql.placeholder('at') })
+    .returning({ id: orderTimeline.id })
+    .prepare(),
+)
+
 /** Leaving `pending_payment` for these gives the order's units back. */
 const RELEASING: readonly OrderStatus[] = ['unpaid', 'cancelled']
 
@@ -127,9 +157,9 @@ export class OrderLifecycle {
   async placeOrders(tx: Tx, inputs: PlaceOrderInput[], at: string): Promise<PlacedOrder[]> {
     const placed = inputs.map((input) => this.orderOf(input, at))
     if (!placed.length) return placed
-    await tx.insert(orders).values(placed.map((order) => order.row))
-    await tx.insert(orderItems).values(placed.flatMap((order) => order.items))
-    await tx.insert(orderTimeline).values(placed.map((order) => ({ orderId: order.row.id, status: 'pending_payment' as const, at })))
+    await insertOrders(tx, placed.map((order) => order.row))
+    await insertItems(tx, placed.flatMap((order) => order.items))
+    await insertTimeline(tx, placed.map((order) => ({ orderId: order.row.id, status: 'pending_payment' as const, at })))
     await scheduleJobs(
       tx,
       placed.map(({ row }) => ({ kind: PAYMENT_CHECK_JOB, payload: { order_id: row.id }, runAt: Date.parse(row.paymentDueAt), dedupeKey: `payment-check:${row.id}` })),
@@ -184,19 +214,13 @@ export class OrderLifecycle {
 
   /** Guarded by the table: the UPDATE only matches an order in a status that may move to `to`. */
   private async transition(tx: Tx, orderId: string, to: OrderStatus, at: string): Promise<OrderStatusEvent> {
-    const from = ORDER_STATUSES.filter((status) => TRANSITIONS[status].includes(to))
-    const order = await tx
-      .update(orders)
-      .set({ status: to, updatedAt: at, ...(to === 'paid' ? { paidAt: at } : {}) })
-      .where(and(eq(orders.id, orderId), inArray(orders.status, from)))
-      .returning({ userId: orders.userId, source: orders.source })
-      .get()
+    const order = await moveTo[to](tx).get({ orderId, at })
     if (!order) {
       const current = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId)).get()
       if (!current) throw notFound('Order')
       throw new AppError(409, 'invalid_transition', `An order in ${current.status} cannot become ${to}`)
     }
-    const entry = await tx.insert(orderTimeline).values({ orderId, status: to, at }).returning({ id: orderTimeline.id }).get()
+    const entry = (await appendTimeline(tx).get({ orderId, status: to, at }))!
     if (RELEASING.includes(to)) await this.release(tx, orderId, { ...order, status: to }, at)
     return { event_id: entry.id, order_id: orderId, user_id: order.userId, source: order.source, status: to, at }
   }

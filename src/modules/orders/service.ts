@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm'
-import type { Database, Queryable, Tx } from '../../db/client'
+import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
 import { isoAt, type Clock } from '../../lib/clock'
 import { open, seal, type DataKey } from '../../lib/crypto'
 import { AppError, conflict, forbidden, notFound } from '../../lib/errors'
@@ -18,6 +18,14 @@ import { orderItems, orders, orderTimeline, type OrderStatus } from './schema'
 
 /** Statuses an admin may set by hand; `paid` only ever comes from a verified gateway event, `unpaid` from the payment check. */
 const ADMIN_SETTABLE: readonly OrderStatus[] = ['shipped', 'delivered', 'cancelled']
+
+const orderById = prepared((q) =>
+  q
+    .select()
+    .from(orders)
+    .where(eq(orders.id, sql.placeholder('id')))
+    .prepare(),
+)
 
 /** Who is asking: the owner sees their orders, an admin (roles re-read from the database) sees all. */
 export interface Viewer {
@@ -102,7 +110,7 @@ export class OrdersService {
 
   /** 404 for an order that is not the viewer's (ids cannot be probed). */
   async visible(viewer: Viewer, id: string): Promise<OrderRow> {
-    const row = await this.deps.database.db.select().from(orders).where(eq(orders.id, id)).get()
+    const row = await orderById(this.deps.database.db).get({ id })
     if (!row || (!viewer.admin && row.userId !== viewer.id)) throw notFound('Order')
     return row
   }

@@ -1,5 +1,6 @@
-import { and, eq, isNotNull } from 'drizzle-orm'
-import type { Database } from '../../db/client'
+import { and, eq, isNotNull, sql } from 'drizzle-orm'
+import { prepared, type Database } from '../../db/client'
+import { rowInserter } from '../../db/row-inserter'
 import { isoAt, type Clock } from '../../lib/clock'
 import { AppError, conflict, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
@@ -27,6 +28,15 @@ export interface FakeGatewayOptions {
   /** The receiver named in Pix codes. */
   pix?: { key: string; merchantName: string; merchantCity: string }
 }
+
+const insertCharges = rowInserter(fakeGatewayCharges, ['ref', 'paymentId', 'amount', 'currency', 'status', 'undeliveredEvent', 'createdAt', 'updatedAt'])
+const markDelivered = prepared((q) =>
+  q
+    .update(fakeGatewayCharges)
+    .set({ undeliveredEvent: null })
+    .where(eq(fakeGatewayCharges.ref, sql.placeholder('ref')))
+    .prepare(),
+)
 
 const PIX_RECEIVER = { key: 'pix@shop.example', merchantName: 'Shop', merchantCity: 'Sao Paulo' }
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -80,7 +90,7 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
     }
     // An approved card is paid at once, but the shop only hears of it by webhook, after this call has answered.
     if (status === 'paid') charge.undeliveredEvent = this.eventOf(charge, 'paid')
-    await this.options.database.write((tx) => tx.insert(fakeGatewayCharges).values(charge))
+    await this.options.database.write((tx) => insertCharges(tx, [charge]))
     if (charge.undeliveredEvent) void this.notify(charge.ref, charge.undeliveredEvent)
     if (request.method === 'pix') {
       const { key, merchantName, merchantCity } = this.options.pix ?? PIX_RECEIVER
@@ -167,7 +177,7 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
         continue
       }
       if (response.ok) {
-        await database.write((tx) => tx.update(fakeGatewayCharges).set({ undeliveredEvent: null }).where(eq(fakeGatewayCharges.ref, ref)))
+        await database.write((tx) => markDelivered(tx).run({ ref }))
         return
       }
       logger.warn('webhook refused', { status: response.status, attempt })

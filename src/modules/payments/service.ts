@@ -1,8 +1,9 @@
-import { and, asc, eq, inArray, isNotNull } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm'
 import { Int } from '../../lib/models'
-import { Value } from '@sinclair/typebox/value'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { t } from 'elysia'
-import type { Database, Queryable, Tx } from '../../db/client'
+import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
+import { rowInserter } from '../../db/row-inserter'
 import { isoAt, type Clock } from '../../lib/clock'
 import { AppError, conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
@@ -19,9 +20,9 @@ import type { PayInput, PaymentDto } from './model'
 import { payments, webhookEvents } from './schema'
 
 type PaymentRow = typeof payments.$inferSelect
-type OrderRow = typeof orders.$inferSelect
 
-const GatewayEventShape = t.Object({
+/** Compiled once: an event is checked on every webhook. */
+const GatewayEventShape = TypeCompiler.Compile(t.Object({
   id: t.String({ minLength: 1, maxLength: 200 }),
   type: t.UnionEnum(['charge.paid', 'charge.failed', 'charge.expired'], { default: undefined }),
   charge_ref: t.String({ minLength: 1 }),
@@ -29,7 +30,81 @@ const GatewayEventShape = t.Object({
   amount: Int(),
   currency: t.String(),
   created: Int(),
-})
+}))
+
+const ph = sql.placeholder
+/** What paying an order needs of it, read in the payment's own transaction. */
+const orderToPay = prepared((q) =>
+  q
+    .select({ id: orders.id, userId: orders.userId, status: orders.status, total: orders.total, currency: orders.currency, paymentDueAt: orders.paymentDueAt })
+    .from(orders)
+    .where(eq(orders.id, ph('orderId')))
+    .prepare(),
+)
+type OrderToPay = NonNullable<Awaited<ReturnType<ReturnType<typeof orderToPay>['get']>>>
+const livePaymentOf = prepared((q) =>
+  q
+    .select({ id: payments.id })
+    .from(payments)
+    .where(and(eq(payments.orderId, ph('orderId')), inArray(payments.status, ['pending', 'paid'])))
+    .prepare(),
+)
+const insertPayments = rowInserter(payments, ['id', 'orderId', 'method', 'status', 'amount', 'currency', 'cardBrand', 'cardLast4', 'createdAt', 'updatedAt'])
+const recordCharge = prepared((q) =>
+  q
+    .update(payments)
+    .set({ gatewayRef: sql`${ph('gatewayRef')}`, pixCode: sql`${ph('pixCode')}`, pixExpiresAt: sql`${ph('pixExpiresAt')}`, updatedAt: sql`${ph('at')}` })
+    .where(eq(payments.id, ph('id')))
+    .returning()
+    .prepare(),
+)
+/** A pending payment ends (`failed`, `expired`); one already settled keeps its status. */
+const endPending = prepared((q) =>
+  q
+    .update(payments)
+    .set({ status: sql`${ph('status')}`, updatedAt: sql`${ph('at')}` })
+    .where(and(eq(payments.id, ph('id')), eq(payments.status, 'pending')))
+    .prepare(),
+)
+const markPaid = prepared((q) =>
+  q
+    .update(payments)
+    .set({ status: 'paid', updatedAt: sql`${ph('at')}` })
+    .where(eq(payments.id, ph('id')))
+    .prepare(),
+)
+/** A gateway event, recorded once by its id: `applied` unless applying it says otherwise. */
+const recordEvent = prepared((q) =>
+  q
+    .insert(webhookEvents)
+    .values({ id: ph('id'), type: ph('type'), paymentId: ph('paymentId'), outcome: 'applied', receivedAt: ph('at') })
+    .onConflictDoNothing()
+    .returning({ id: webhookEvents.id })
+    .prepare(),
+)
+const setEventOutcome = prepared((q) =>
+  q
+    .update(webhookEvents)
+    .set({ outcome: sql`${ph('outcome')}` })
+    .where(eq(webhookEvents.id, ph('id')))
+    .prepare(),
+)
+const paymentWithOrder = prepared((q) =>
+  q
+    .select({
+      id: payments.id,
+      gatewayRef: payments.gatewayRef,
+      amount: payments.amount,
+      currency: payments.currency,
+      orderId: orders.id,
+      orderTotal: orders.total,
+      orderStatus: orders.status,
+    })
+    .from(payments)
+    .innerJoin(orders, eq(orders.id, payments.orderId))
+    .where(eq(payments.id, ph('id')))
+    .prepare(),
+)
 
 const declined = () => new AppError(402, 'payment_declined', 'The card was declined; the order still awaits payment')
 
@@ -44,11 +119,14 @@ export interface PaymentsDeps {
 }
 
 interface PayContext {
-  order: OrderRow
+  userId: string
+  orderId: string
   input: PayInput
   paymentId: string
   request: IdempotentRequest | null
   nowMs: number
+  /** Set by the step that opens the payment. */
+  order?: OrderToPay
   charge?: Charge
   /** The answer: replayed from an earlier request with the key, or this one's. */
   response?: StoredResponse
@@ -76,11 +154,8 @@ export class PaymentsService {
    */
   async pay(user: Principal, orderId: string, input: PayInput, idempotencyKey?: string): Promise<PaymentDto> {
     const { clock, idempotency, logger } = this.deps
-    // Only the owner pays: an admin is a stranger here.
-    const order = await this.deps.orders.visible({ id: user.id, admin: false }, orderId)
-    this.checkInput(order, input)
     const request = idempotencyKey === undefined ? null : idempotency.request(user.id, idempotencyKey, `POST /v1/orders/${orderId}/payments`, input)
-    const ctx: PayContext = { order, input, paymentId: newId(), request, nowMs: clock.now() }
+    const ctx: PayContext = { userId: user.id, orderId, input, paymentId: newId(), request, nowMs: clock.now() }
     await runWorkflow(
       ctx,
       [
@@ -96,7 +171,7 @@ export class PaymentsService {
     return ctx.response!.body as PaymentDto
   }
 
-  private checkInput(order: OrderRow, input: PayInput) {
+  private checkInput(order: OrderToPay, input: PayInput) {
     if (input.method === 'pix') {
       if (input.card) throw invalid([{ field: 'card', message: 'Only for card payments' }])
       if (order.currency !== 'BRL') throw invalid([{ field: 'method', message: 'Pix takes BRL only' }])
@@ -111,11 +186,18 @@ export class PaymentsService {
     }
   }
 
-  /** Returns whether a payment was opened (false when the key replays an earlier answer). */
+  /**
+   * Returns whether a payment was opened (false when the key replays an earlier answer). The
+   * order is read here, in the transaction that opens the payment: only its owner pays (an
+   * admin is a stranger here), and only while it awaits payment.
+   */
   private open(ctx: PayContext): Promise<boolean> {
-    const { order, input, paymentId, request, nowMs } = ctx
+    const { orderId, input, paymentId, request, nowMs } = ctx
     const at = isoAt(nowMs)
     return this.deps.database.write(async (tx) => {
+      const order = await orderToPay(tx).get({ orderId })
+      if (!order || order.userId !== ctx.userId) throw notFound('Order')
+      this.checkInput(order, input)
       if (request) {
         const replayed = await this.deps.idempotency.replay(tx, request, nowMs)
         if (replayed) {
@@ -123,43 +205,41 @@ export class PaymentsService {
           return false
         }
       }
-      const current = await tx.select({ status: orders.status, total: orders.total }).from(orders).where(eq(orders.id, order.id)).get()
-      if (current?.status !== 'pending_payment') throw conflict(`The order is ${current?.status}: it does not await payment`)
-      const live = await tx
-        .select({ id: payments.id })
-        .from(payments)
-        .where(and(eq(payments.orderId, order.id), inArray(payments.status, ['pending', 'paid'])))
-        .get()
+      if (order.status !== 'pending_payment') throw conflict(`The order is ${order.status}: it does not await payment`)
+      const live = await livePaymentOf(tx).get({ orderId })
       // One live payment per order: two could both succeed and charge the customer twice.
       if (live) throw conflict('A payment of this order is already pending or paid', { payment_id: live.id })
       const card = input.card as CardDetails | undefined
-      await tx.insert(payments).values({
-        id: paymentId,
-        orderId: order.id,
-        method: input.method,
-        status: 'pending',
-        amount: current.total,
-        currency: order.currency,
-        cardBrand: card ? cardBrand(card.number) : null,
-        cardLast4: card ? card.number.slice(-4) : null,
-        createdAt: at,
-        updatedAt: at,
-      })
+      await insertPayments(tx, [
+        {
+          id: paymentId,
+          orderId,
+          method: input.method,
+          status: 'pending',
+          amount: order.total,
+          currency: order.currency,
+          cardBrand: card ? cardBrand(card.number) : null,
+          cardLast4: card ? card.number.slice(-4) : null,
+          createdAt: at,
+          updatedAt: at,
+        },
+      ])
       if (request) await this.deps.idempotency.reserve(tx, request, nowMs)
+      ctx.order = order
       return true
     })
   }
 
   private abandon({ paymentId, request, nowMs }: PayContext) {
     return this.deps.database.write(async (tx) => {
-      await tx.update(payments).set({ status: 'failed', updatedAt: isoAt(nowMs) }).where(and(eq(payments.id, paymentId), eq(payments.status, 'pending')))
+      await endPending(tx).run({ id: paymentId, status: 'failed', at: isoAt(nowMs) })
       if (request) await this.deps.idempotency.release(tx, request)
     })
   }
 
   private async charge(ctx: PayContext): Promise<Charge | undefined> {
     if (ctx.response) return undefined
-    const { order, input, paymentId } = ctx
+    const { order, input, paymentId } = ctx as Required<PayContext>
     try {
       ctx.charge = await this.deps.gateway.createCharge({
         paymentId,
@@ -182,12 +262,10 @@ export class PaymentsService {
     const at = isoAt(nowMs)
     await this.deps.database.write(async (tx) => {
       // A fast webhook may have settled the payment already: only a decline changes the status here.
-      await tx
-        .update(payments)
-        .set({ gatewayRef: charge.ref, pixCode: charge.pix?.code ?? null, pixExpiresAt: charge.pix?.expiresAt ?? null, updatedAt: at })
-        .where(eq(payments.id, paymentId))
-      if (charge.status === 'failed') await tx.update(payments).set({ status: 'failed' }).where(and(eq(payments.id, paymentId), eq(payments.status, 'pending')))
-      ctx.response = charge.status === 'failed' ? { status: 402, body: null } : { status: 201, body: toDto(await this.row(tx, paymentId)) }
+      const row = await recordCharge(tx).get({ id: paymentId, gatewayRef: charge.ref, pixCode: charge.pix?.code ?? null, pixExpiresAt: charge.pix?.expiresAt ?? null, at })
+      if (!row) throw notFound('Payment')
+      if (charge.status === 'failed') await endPending(tx).run({ id: paymentId, status: 'failed', at })
+      ctx.response = charge.status === 'failed' ? { status: 402, body: null } : { status: 201, body: toDto(row) }
       if (request) await this.deps.idempotency.save(tx, request, ctx.response, nowMs)
     })
   }
@@ -219,40 +297,34 @@ export class PaymentsService {
   async receiveWebhook(rawBody: Uint8Array, signature: string | undefined) {
     const { gateway, clock, lifecycle } = this.deps
     const event = gateway.verifyWebhook(rawBody, signature, clock.now())
-    if (!Value.Check(GatewayEventShape, event)) throw invalid([{ field: 'body', message: 'Not a gateway event' }])
+    if (!GatewayEventShape.Check(event)) throw invalid([{ field: 'body', message: 'Not a gateway event' }])
     const at = isoAt(clock.now())
     await lifecycle.write(async (tx, transition) => {
-      const fresh = await tx
-        .insert(webhookEvents)
-        .values({ id: event.id, type: event.type, paymentId: event.payment_id, outcome: 'received', receivedAt: at })
-        .onConflictDoNothing()
-        .returning({ id: webhookEvents.id })
+      const fresh = await recordEvent(tx).all({ id: event.id, type: event.type, paymentId: event.payment_id, at })
       if (!fresh.length) return
       const outcome = await this.apply(tx, transition, event, at)
-      await tx.update(webhookEvents).set({ outcome }).where(eq(webhookEvents.id, event.id))
+      if (outcome !== 'applied') await setEventOutcome(tx).run({ id: event.id, outcome })
     })
     return { received: true }
   }
 
   private async apply(tx: Tx, transition: Transition, event: GatewayEvent, at: string) {
-    const payment = await tx.select().from(payments).where(eq(payments.id, event.payment_id)).get()
+    const payment = await paymentWithOrder(tx).get({ id: event.payment_id })
     if (!payment || (payment.gatewayRef !== null && payment.gatewayRef !== event.charge_ref)) return 'unknown_payment'
     if (event.type !== 'charge.paid') {
-      const status = event.type === 'charge.failed' ? 'failed' : 'expired'
-      await tx.update(payments).set({ status, updatedAt: at }).where(and(eq(payments.id, payment.id), eq(payments.status, 'pending')))
+      await endPending(tx).run({ id: payment.id, status: event.type === 'charge.failed' ? 'failed' : 'expired', at })
       return 'applied'
     }
-    const order = (await tx.select().from(orders).where(eq(orders.id, payment.orderId)).get())!
-    if (event.amount !== payment.amount || event.currency !== payment.currency || payment.amount !== order.total) {
-      this.deps.logger.warn('paid event with a wrong amount ignored', { payment_id: payment.id, event_amount: event.amount, order_total: order.total })
+    if (event.amount !== payment.amount || event.currency !== payment.currency || payment.amount !== payment.orderTotal) {
+      this.deps.logger.warn('paid event with a wrong amount ignored', { payment_id: payment.id, event_amount: event.amount, order_total: payment.orderTotal })
       return 'amount_mismatch'
     }
-    await tx.update(payments).set({ status: 'paid', updatedAt: at }).where(eq(payments.id, payment.id))
-    if (order.status !== 'pending_payment') {
-      this.deps.logger.error('payment completed after the order left pending_payment: refund it', { payment_id: payment.id, order_id: order.id, status: order.status })
+    await markPaid(tx).run({ id: payment.id, at })
+    if (payment.orderStatus !== 'pending_payment') {
+      this.deps.logger.error('payment completed after the order left pending_payment: refund it', { payment_id: payment.id, order_id: payment.orderId, status: payment.orderStatus })
       return 'late'
     }
-    await transition(order.id, 'paid', at)
+    await transition(payment.orderId, 'paid', at)
     return 'applied'
   }
 

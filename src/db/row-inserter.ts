@@ -1,0 +1,45 @@
+import { sql, type Placeholder } from 'drizzle-orm'
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
+import { prepared, type Queryable } from './client'
+
+export interface RowInserterOptions {
+  /** Rows per statement while there are that many left; the rest go one statement each. */
+  perStatement?: number
+  /** `ON CONFLICT DO NOTHING`: the count returned then says how many rows went in. */
+  ignoreConflicts?: boolean
+}
+
+/**
+ * Inserts rows of `table` through two statements prepared once per handle (`prepared`): one
+ * of `perStatement` rows, one of a single row. Building a multi-row INSERT costs far more than
+ * running it here (drizzle spent ~15 ms building a 500-row one); prepared shapes cost nothing
+ * to reuse, and a remote database still gets one round trip per `perStatement` rows. Every
+ * row gives a value (null for none) for exactly `columns`.
+ */
+export function rowInserter<T extends SQLiteTable, C extends keyof T['$inferInsert'] & string>(table: T, columns: readonly C[], options: RowInserterOptions = {}) {
+  const { perStatement = 50, ignoreConflicts = false } = options
+  const shape = (rows: number) =>
+    prepared((q) => {
+      const values = Array.from({ length: rows }, (_, i) => Object.fromEntries(columns.map((column) => [column, sql.placeholder(`${column}_${i}`)])) as Record<C, Placeholder>)
+      const insert = q.insert(table).values(values as T['$inferInsert'][])
+      return (ignoreConflicts ? insert.onConflictDoNothing() : insert).prepare()
+    })
+  const single = shape(1)
+  const chunk = shape(perStatement)
+  const params = (rows: Pick<T['$inferInsert'], C>[]) => {
+    const named: Record<string, unknown> = {}
+    rows.forEach((row, i) => {
+      for (const column of columns) named[`${column}_${i}`] = row[column] ?? null
+    })
+    return named
+  }
+
+  /** Inserts `rows` in the caller's transaction; returns how many went in. */
+  return async (q: Queryable, rows: Pick<T['$inferInsert'], C>[]) => {
+    let inserted = 0
+    let i = 0
+    for (; i + perStatement <= rows.length; i += perStatement) inserted += (await chunk(q).run(params(rows.slice(i, i + perStatement)))).rowsAffected
+    for (; i < rows.length; i++) inserted += (await single(q).run(params([rows[i]!]))).rowsAffected
+    return inserted
+  }
+}
