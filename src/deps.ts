@@ -13,7 +13,13 @@ import { Registry, collectDefaultMetrics } from 'prom-client'
 
 /** Production wiring: real clock, configured database and stores. `close` ends the connections (after the app stopped). */
 export async function createDeps(config: Config): Promise<AppDeps & { close(): Promise<void> }> {
-  const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN, synchronous: config.DB_SYNCHRONOUS })
+  const logger = createLogger(config.LOG_LEVEL)
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    authToken: config.DATABASE_AUTH_TOKEN,
+    synchronous: config.DB_SYNCHRONOUS,
+    onCheckpointError: (error) => logger.warn('wal checkpoint failed', { error }),
+  })
   const metrics = new Registry()
   collectDefaultMetrics({ register: metrics })
   const { REDIS_URL, REDIS_KEY_PREFIX } = config
@@ -23,7 +29,7 @@ export async function createDeps(config: Config): Promise<AppDeps & { close(): P
     config,
     database,
     clock: systemClock,
-    logger: createLogger(config.LOG_LEVEL),
+    logger,
     files: config.S3_BUCKET
       ? s3FileStore({
           bucket: config.S3_BUCKET,
@@ -46,7 +52,7 @@ export async function createDeps(config: Config): Promise<AppDeps & { close(): P
     async close() {
       // QUIT lets replies in flight arrive; a Redis that is down gets a plain disconnect.
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))
-      database.close()
+      await database.close()
     },
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
@@ -13,8 +13,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'shop-db-'))
   database = await openDatabase({ url: `file:${join(dir, 'shop.db')}` })
 })
-afterAll(() => {
-  database.close()
+afterAll(async () => {
+  await database.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -58,10 +58,25 @@ describe('database', () => {
     expect(String(error?.cause)).toContain('FOREIGN KEY')
   })
 
+  test('the WAL is checkpointed by the worker, not in a commit, and its file stays bounded', async () => {
+    expect((await database.write((tx) => tx.get<{ wal_autocheckpoint: number }>(sql`PRAGMA wal_autocheckpoint`)))!.wal_autocheckpoint).toBe(0)
+    const wal = join(dir, 'shop.db-wal')
+    // Eight rounds of ~1 MB: with nothing checkpointing, the WAL would hold them all (~8 MB).
+    const long = 'x'.repeat(2000)
+    for (let round = 0; round < 8; round++) {
+      await database.write(async (tx) => {
+        for (let i = 0; i < 500; i++) await tx.insert(users).values({ ...user(), name: long })
+      })
+      await Bun.sleep(300)
+    }
+    expect(statSync(wal).size).toBeLessThan(3 * 1024 * 1024)
+    expect((await database.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM users WHERE length(name) = 2000`))!.n).toBe(4000)
+  })
+
   test('opening the same file again applies no migration twice', async () => {
     const again = await openDatabase({ url: `file:${join(dir, 'shop.db')}` })
     expect((await again.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM users`))!.n).toBeGreaterThan(0)
-    again.close()
+    await again.close()
   })
 })
 

@@ -38,7 +38,7 @@ test('the seed loads regions, real books and the Black Friday iPhone on a fresh 
   runSeed()
   let database = await openDatabase({ url: databaseUrl })
   const first = await snapshot(database)
-  database.close()
+  await database.close()
 
   const regions = first.regions as { id: string; country: string; currency: string; currency_exponent: number; tax_bps: number }[]
   expect(regions.map((r) => [r.country, r.currency, r.currency_exponent])).toEqual(DEMO_REGIONS.map((r) => [r.country, r.currency, r.currency === 'VND' ? 0 : 2]))
@@ -63,6 +63,6 @@ test('the seed loads regions, real books and the Black Friday iPhone on a fresh 
   runSeed()
   database = await openDatabase({ url: databaseUrl })
   const second = await snapshot(database)
-  database.close()
+  await database.close()
   expect(second).toEqual(first)
 }, 60_000)

@@ -104,7 +104,7 @@ test('SIGTERM mid-load: every request the server accepted is answered and kept; 
       expect((await stored(created.map((a) => a.email))).sort()).toEqual(created.map((a) => a.email).sort())
       expect(await stored(failed.map((f) => f.email))).toEqual([])
     } finally {
-      database.close()
+      await database.close()
     }
   } finally {
     server.kill('SIGKILL')

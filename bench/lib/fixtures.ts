@@ -19,7 +19,7 @@ export interface Fixtures {
   customers(count: number): Promise<Account[]>
   /** The server's database, for checks the API does not expose (read only). */
   readonly database: Database
-  close(): void
+  close(): Promise<void>
 }
 
 export interface FixtureSource {

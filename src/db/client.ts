@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { MIGRATION_MODULES } from './modules'
 import { groupCommit, type RunTransaction } from './group-commit'
 import { localClient } from './local-client'
+import { startCheckpointer } from './checkpoints'
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>
 /** What a write runs its statements on, and what helpers that serve reads too take. */
@@ -28,7 +29,8 @@ export interface Database {
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
   ping(): Promise<void>
-  close(): void
+  /** Closes the connections at once; resolves when the checkpoint worker has closed its own. */
+  close(): Promise<void>
 }
 
 export interface DatabaseOptions {
@@ -36,6 +38,8 @@ export interface DatabaseOptions {
   authToken?: string
   synchronous?: 'NORMAL' | 'FULL'
   migrationsFolder?: string
+  /** Where a failed background checkpoint is reported (the database stays usable; the WAL grows until one succeeds). */
+  onCheckpointError?: (error: string) => void
 }
 
 const isLocal = (url: string) => url.startsWith('file:')
@@ -65,10 +69,11 @@ const localTransactions = (client: Client, writer: Db): RunTransaction => async 
  * `localClient` (statements kept prepared), a `libsql://` URL with @libsql/client.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const { url, authToken, synchronous = 'NORMAL', migrationsFolder = join(import.meta.dir, '../../drizzle') } = options
+  const { url, authToken, synchronous = 'NORMAL', migrationsFolder = join(import.meta.dir, '../../drizzle'), onCheckpointError = () => undefined } = options
   const local = isLocal(url)
   const path = local ? url.slice('file:'.length) : ''
-  if (local && path && !path.startsWith(':memory:')) mkdirSync(dirname(path), { recursive: true })
+  const onDisk = local && path !== '' && !path.startsWith(':memory:')
+  if (onDisk) mkdirSync(dirname(path), { recursive: true })
   const open = () => (local ? localClient(path) : createClient({ url, authToken, concurrency: 1 }))
   const writerClient: Client = open()
   const readerClient: Client = open()
@@ -79,6 +84,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await client.execute('PRAGMA busy_timeout = 5000')
       await client.execute('PRAGMA foreign_keys = ON')
     }
+    // Checkpoints run in a worker thread (checkpoints.ts), never inside a commit on this one.
+    if (onDisk) await writerClient.execute('PRAGMA wal_autocheckpoint = 0')
   }
   const writer = drizzle(writerClient, { schema })
   const reader = drizzle(readerClient, { schema })
@@ -86,6 +93,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const folder = join(migrationsFolder, module)
     if (existsSync(folder)) await migrate(writer, { migrationsFolder: folder, migrationsTable: `__drizzle_migrations_${module.replace('-', '_')}` })
   }
+
+  const checkpointer = onDisk ? startCheckpointer(path, onCheckpointError) : undefined
 
   return {
     db: reader,
@@ -96,6 +105,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     close() {
       writerClient.close()
       readerClient.close()
+      return checkpointer?.stop() ?? Promise.resolve()
     },
   }
 }

@@ -133,7 +133,7 @@ export async function startShop(options: StartOptions = {}) {
       await shop.app.stop(true)
       await shop.stop()
       for (const client of opened) client.disconnect()
-      database.close()
+      await database.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }

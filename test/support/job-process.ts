@@ -15,4 +15,4 @@ queue.register(env('KIND'), async ({ n }) => {
   await Bun.sleep(1)
 })
 while ((await queue.runDue()) > 0);
-database.close()
+await database.close()

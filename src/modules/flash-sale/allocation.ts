@@ -1,6 +1,7 @@
 // The allocator's writes, each inside the caller's write transaction (SQL only, no Redis).
-import { and, asc, count, eq, gte, inArray, isNull, max, sql } from 'drizzle-orm'
-import type { Queryable, Tx } from '../../db/client'
+import { and, asc, count, eq, gte, isNull, max, sql } from 'drizzle-orm'
+import { prepared, type Queryable, type Tx } from '../../db/client'
+import { rowInserter } from '../../db/row-inserter'
 import type { QueuedEntry, RestoredEntry, SettledEntry } from '../../infra/queue'
 import { open, type DataKey } from '../../lib/crypto'
 import { isoAt } from '../../lib/clock'
@@ -36,12 +37,39 @@ export async function claimDrop(tx: Tx, dropId: string): Promise<number | null> 
   return row?.epoch ?? null
 }
 
-const heldUnits = async (tx: Tx, dropId: string) =>
-  (await tx.select({ n: count() }).from(flashSaleEntries).where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.outcome, 'won'))).get())?.n ?? 0
+const ph = sql.placeholder
+const inDrop = eq(flashSaleEntries.dropId, ph('dropId'))
 
-/** What a winner's order is made of: the drop's terms and the product as it is now. */
-async function saleTermsOf(tx: Tx, dropId: string) {
-  const terms = await tx
+const wonCount = prepared((q) =>
+  q
+    .select({ n: count() })
+    .from(flashSaleEntries)
+    .where(and(inDrop, eq(flashSaleEntries.outcome, 'won')))
+    .prepare(),
+)
+const heldUnits = async (tx: Tx, dropId: string) => (await wonCount(tx).get({ dropId }))?.n ?? 0
+
+const decidedFrom = prepared((q) =>
+  q
+    .select({ seq: flashSaleEntries.seq, userId: flashSaleEntries.userId, outcome: flashSaleEntries.outcome })
+    .from(flashSaleEntries)
+    .where(and(inDrop, gte(flashSaleEntries.seq, ph('fromSeq'))))
+    .prepare(),
+)
+const lastDecidedSeq = prepared((q) => q.select({ seq: max(flashSaleEntries.seq) }).from(flashSaleEntries).where(inDrop).prepare())
+/** A JSON array of ids as one parameter: the statement's shape does not depend on how many. */
+const customersIn = prepared((q) =>
+  q
+    .select({ id: users.id, name: users.name, address: users.addressSealed })
+    .from(users)
+    .where(sql`${users.id} IN (SELECT value FROM json_each(${ph('ids')}))`)
+    .prepare(),
+)
+/** Each seq is new here, so only (drop, customer) can clash: see `insertDecided`. */
+const insertEntries = rowInserter(flashSaleEntries, ['id', 'dropId', 'userId', 'seq', 'outcome', 'orderId', 'payBy', 'queuedAt', 'decidedAt', 'updatedAt'], { ignoreConflicts: true })
+
+const saleTerms = prepared((q) =>
+  q
     .select({
       dropId: flashSaleDrops.id,
       units: flashSaleDrops.units,
@@ -60,8 +88,13 @@ async function saleTermsOf(tx: Tx, dropId: string) {
     .innerJoin(flashSaleCampaigns, eq(flashSaleCampaigns.id, flashSaleDrops.campaignId))
     .innerJoin(products, eq(products.id, flashSaleCampaigns.productId))
     .innerJoin(regions, eq(regions.id, products.regionId))
-    .where(eq(flashSaleDrops.id, dropId))
-    .get()
+    .where(eq(flashSaleDrops.id, ph('dropId')))
+    .prepare(),
+)
+
+/** What a winner's order is made of: the drop's terms and the product as it is now. */
+async function saleTermsOf(tx: Tx, dropId: string) {
+  const terms = await saleTerms(tx).get({ dropId })
   if (!terms) throw new Error(`Unknown drop ${dropId}`)
   return terms
 }
@@ -74,9 +107,7 @@ type SaleTerms = Awaited<ReturnType<typeof saleTermsOf>>
  */
 async function placeWinnerOrders(tx: Tx, deps: WinnerOrders, terms: SaleTerms, userIds: string[], at: number) {
   if (!userIds.length) return []
-  const customers = new Map(
-    (await tx.select({ id: users.id, name: users.name, address: users.addressSealed }).from(users).where(inArray(users.id, userIds))).map((c) => [c.id, c]),
-  )
+  const customers = new Map((await customersIn(tx).all({ ids: JSON.stringify(userIds) })).map((c) => [c.id, c]))
   const payBy = isoAt(at + terms.paymentWindowSeconds * 1000)
   const placed = await deps.orders.placeOrders(
     tx,
@@ -111,18 +142,12 @@ export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, 
   const terms = await saleTermsOf(tx, dropId)
   if (terms.status !== 'open' || terms.epoch !== epoch) throw new StaleAllocator(`Drop ${dropId} is no longer allocated by epoch ${epoch}`)
   const entries = [...batch].sort((a, b) => a.seq - b.seq)
-  const decided = new Map(
-    (
-      await tx
-        .select({ seq: flashSaleEntries.seq, userId: flashSaleEntries.userId, outcome: flashSaleEntries.outcome })
-        .from(flashSaleEntries)
-        .where(and(eq(flashSaleEntries.dropId, dropId), gte(flashSaleEntries.seq, entries[0]?.seq ?? 0)))
-    ).map((row) => [row.seq, row]),
-  )
-  let lastSeq = (await tx.select({ seq: max(flashSaleEntries.seq) }).from(flashSaleEntries).where(eq(flashSaleEntries.dropId, dropId)).get())?.seq ?? 0
+  const decided = new Map((await decidedFrom(tx).all({ dropId, fromSeq: entries[0]?.seq ?? 0 })).map((row) => [row.seq, row]))
+  let lastSeq = (await lastDecidedSeq(tx).get({ dropId }))?.seq ?? 0
   let held = await heldUnits(tx, dropId)
+  const decidedAt = isoAt(at)
   const settled: SettledEntry[] = []
-  const rows: (typeof flashSaleEntries.$inferInsert)[] = []
+  const rows: Parameters<typeof insertEntries>[1] = []
   for (const entry of entries) {
     const known = decided.get(entry.seq)
     if (known && known.userId !== entry.userId) throw new EntryConflict(`Drop ${dropId}: seq ${entry.seq} was decided for another customer`)
@@ -140,13 +165,15 @@ export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, 
       userId: entry.userId,
       seq: entry.seq,
       outcome: wins ? 'won' : 'waitlisted',
+      orderId: null,
+      payBy: null,
       queuedAt: isoAt(entry.at),
-      decidedAt: isoAt(at),
-      updatedAt: isoAt(at),
+      decidedAt,
+      updatedAt: decidedAt,
     })
     settled.push({ id: entry.id, userId: entry.userId, status: wins ? 'won' : 'waitlisted' })
   }
-  // The batch's orders, then its entries, each as one statement: per-entry statements were most of the drain's time.
+  // The batch's orders, then its entries, many rows a statement (statements prepared once).
   const winners = rows.filter((row) => row.outcome === 'won')
   const placed = await placeWinnerOrders(tx, deps, terms, winners.map((row) => row.userId), at)
   winners.forEach((row, i) => Object.assign(row, placed[i]))
@@ -158,20 +185,21 @@ export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, 
  * Inserts decided entries. Each seq is new here, so only (drop, customer) can clash: a
  * customer SQL already decided under another seq, which means the queue lost its state.
  */
-async function insertDecided(tx: Tx, dropId: string, rows: (typeof flashSaleEntries.$inferInsert)[]) {
+async function insertDecided(tx: Tx, dropId: string, rows: Parameters<typeof insertEntries>[1]) {
   if (!rows.length) return
-  const inserted = await tx.insert(flashSaleEntries).values(rows).onConflictDoNothing()
-  if (inserted.rowsAffected !== rows.length) throw new EntryConflict(`Drop ${dropId}: a customer of seq ${rows[0]!.seq}–${rows.at(-1)!.seq} was already decided under another seq`)
+  if ((await insertEntries(tx, rows)) !== rows.length) throw new EntryConflict(`Drop ${dropId}: a customer of seq ${rows[0]!.seq}–${rows.at(-1)!.seq} was already decided under another seq`)
 }
 
-const firstWaitlisted = (tx: Tx, dropId: string) =>
-  tx
+const firstWaitlistedOf = prepared((q) =>
+  q
     .select({ id: flashSaleEntries.id, userId: flashSaleEntries.userId })
     .from(flashSaleEntries)
-    .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.outcome, 'waitlisted')))
+    .where(and(inDrop, eq(flashSaleEntries.outcome, 'waitlisted')))
     .orderBy(asc(flashSaleEntries.seq))
     .limit(1)
-    .get()
+    .prepare(),
+)
+const firstWaitlisted = (tx: Tx, dropId: string) => firstWaitlistedOf(tx).get({ dropId })
 
 /** Winners of the drop who may still not pay (their unit could still pass down the waitlist). */
 export const pendingWinners = async (q: Queryable, dropId: string) =>

@@ -1,0 +1,27 @@
+// A worker thread's own connection that checkpoints the WAL of one database file; see checkpoints.ts.
+import Database from 'libsql'
+
+declare const self: Worker
+
+let timer: ReturnType<typeof setInterval> | undefined
+let db: Database.Database | undefined
+
+self.onmessage = ({ data }: MessageEvent<{ path: string; everyMs: number } | 'stop'>) => {
+  if (data === 'stop') {
+    clearInterval(timer)
+    db?.close()
+    postMessage('stopped')
+    return
+  }
+  db = new Database(data.path)
+  // PASSIVE never waits for readers or writers; the timeout only covers another checkpointer.
+  db.exec('PRAGMA busy_timeout = 1000')
+  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
+  timer = setInterval(() => {
+    try {
+      checkpoint.get()
+    } catch (error) {
+      postMessage({ error: String(error) })
+    }
+  }, data.everyMs)
+}
