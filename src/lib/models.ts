@@ -35,9 +35,9 @@ export const Timestamp = t.String({ format: 'date-time' })
 export const MAX_PAGE_SIZE = 100
 
 export const PageQuery = {
-  // Larger asks are capped before validation by the page-limit plugin; `title` names the
-  // field in errors (Elysia checks coerced query numbers without their path).
-  limit: t.Optional(t.Integer({ title: 'limit', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20, description: 'Page size: 20 by default, at most 100 (larger values are capped)' })),
+  // Made a number (and capped) before validation by the page-limit plugin, so the schema is a
+  // plain integer, not a transforming one; `title` names the field in errors.
+  limit: t.Optional(Int({ title: 'limit', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20, description: 'Page size: 20 by default, at most 100 (larger values are capped)' })),
   cursor: t.Optional(t.String({ maxLength: 200 })),
 }
 
