@@ -3,6 +3,7 @@ import { jwt } from '@elysiajs/jwt'
 import { safeEqual } from '../lib/crypto'
 import { forbidden, unauthorized } from '../lib/errors'
 import type { Role } from '../modules/accounts/schema'
+import { arrive, stateOf } from './request-state'
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60
 const ISSUER = 'shop'
@@ -88,9 +89,8 @@ export interface AuthOptions {
   isRevoked?(userId: string): boolean
 }
 
-const principals = new WeakMap<Request, Principal>()
-/** Who this request is authenticated as, once the auth macro has run (rate limits and logs read it). */
-export const principalOf = (request: Request) => principals.get(request)
+/** Who this request is authenticated as, once the auth macro has run (logs read it). */
+export const principalOf = (request: Request) => stateOf(request)?.principal
 
 const bearer = (header: string | null) => {
   const match = header?.match(/^Bearer\s+(\S+)$/i)
@@ -111,7 +111,7 @@ export const auth = ({ tokens, currentRoles, isRevoked }: AuthOptions) => {
     if (!principal) throw unauthorized('The access token is invalid or expired')
     if (isRevoked?.(principal.id)) throw unauthorized('The account no longer exists')
     if (audience === 'customer' && !principal.roles.includes('customer')) throw forbidden()
-    principals.set(request, principal)
+    ;(stateOf(request) ?? arrive(request)).principal = principal
     return principal
   }
   const asAdmin = async (request: Request) => {
@@ -125,7 +125,7 @@ export const auth = ({ tokens, currentRoles, isRevoked }: AuthOptions) => {
     auth: (audience: Audience) => ({
       detail: { security: [{ bearerAuth: [] }] },
       transform: audience === 'admin' ? ({ request }: { request: Request }) => asAdmin(request) : ({ request }: { request: Request }) => void identify(request, audience),
-      resolve: ({ request }) => ({ user: principals.get(request)! }),
+      resolve: ({ request }) => ({ user: principalOf(request)! }),
     }),
   })
 }

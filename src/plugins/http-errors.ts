@@ -1,7 +1,7 @@
 import { Elysia, ValidationError } from 'elysia'
 import { AppError, type ErrorCode, type FieldError } from '../lib/errors'
 import type { Logger } from '../lib/logger'
-import { newId } from '../lib/ids'
+import { arrive, stateOf } from './request-state'
 import { isRedisOutage } from '../infra/redis'
 
 const JSON_BODY_LIMIT = 64 * 1024
@@ -24,9 +24,8 @@ export interface HttpErrorsOptions {
   rawBodyRoutes?: string[]
 }
 
-const requestIds = new WeakMap<Request, string>()
 /** The id of this request, echoed in `X-Request-Id`, problem bodies and logs. */
-export const requestIdOf = (request: Request) => requestIds.get(request) ?? 'unknown'
+export const requestIdOf = (request: Request) => stateOf(request)?.id ?? 'unknown'
 
 const PROBLEM_TYPE = 'application/problem+json'
 
@@ -173,8 +172,7 @@ export const httpErrors = ({ logger, multipartRoutes, rawBodyRoutes = [] }: Http
   const raw = new Set(rawBodyRoutes)
   return new Elysia({ name: 'http-errors' })
     .onRequest(({ request, set }) => {
-      const id = newId()
-      requestIds.set(request, id)
+      const { id } = arrive(request)
       set.headers['x-request-id'] = id
       if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge(id)
     })

@@ -3,8 +3,7 @@ import { Gauge, type Registry } from 'prom-client'
 import { requestMetrics } from '../lib/request-metrics'
 import type { Logger } from '../lib/logger'
 import type { RouteIndex } from '../lib/route-index'
-import { requestIdOf } from './http-errors'
-import { principalOf } from './auth'
+import { stateOf } from './request-state'
 
 export interface TelemetryOptions {
   logger: Logger
@@ -38,23 +37,24 @@ export const telemetry = ({ logger, metrics, routes }: TelemetryOptions) => {
       this.set(inFlight)
     },
   })
-  const started = new WeakMap<Request, number>()
-
   return new Elysia({ name: 'telemetry' })
     .onRequest(({ request }) => {
-      started.set(request, performance.now())
+      const state = stateOf(request)
+      if (!state) return
+      state.startedAt = performance.now()
       inFlight++
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, path, set, responseValue }) => {
-      const start = started.get(request)
+      const state = stateOf(request)
+      const start = state?.startedAt
       if (start === undefined) return
-      started.delete(request)
+      state!.startedAt = undefined
       inFlight--
       const seconds = (performance.now() - start) / 1000
       const status = statusOf(responseValue, set.status)
       const method = request.method
       const template = route || routes.templateOf(method, path) || UNMATCHED
       requests.observe(method, template, status, seconds)
-      logger.access({ request_id: requestIdOf(request), user_id: principalOf(request)?.id ?? null, method, route: template, status, duration_ms: Math.round(seconds * 1e4) / 10 })
+      logger.access({ request_id: state!.id, user_id: state!.principal?.id ?? null, method, route: template, status, duration_ms: Math.round(seconds * 1e4) / 10 })
     })
 }
