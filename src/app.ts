@@ -80,7 +80,7 @@ export function createApp(deps: AppDeps) {
   const inventory = new InventoryService({ database, clock, onStockChanged: () => catalog.forget() })
 
   const workers: Worker[] = []
-  const front = edge({ config, clock, logger, metrics: deps.metrics, redis: deps.redis })
+  const front = edge({ config, tokens, clock, logger, metrics: deps.metrics, redis: deps.redis })
   workers.push(front.worker)
   const orderLifecycle = new OrderLifecycle({ database, events, dataKeys, logger })
   const jobs = new JobQueue({ database, clock, logger, metrics: deps.metrics })

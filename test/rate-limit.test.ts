@@ -239,8 +239,7 @@ test('two instances on one Redis share the count', async () => {
 })
 
 test('flash-sale entries are counted per user in their own bucket', async () => {
-  const secret = 'x'.repeat(32)
-  const tokens = accessTokens(secret)
+  const tokens = accessTokens('x'.repeat(32))
   const entries = '/v1/flash-sales/drops/:drop_id/entries'
   const clock = new ManualClock()
   const logger = createLogger('silent')
@@ -254,7 +253,7 @@ test('flash-sale entries are counted per user in their own bucket', async () => 
         logger,
         trustedProxies: trustedProxies(undefined),
         clientIpHeader: 'x-forwarded-for',
-        tokenSecret: secret,
+        tokens,
         routes: routeIndex(() => [{ method: 'POST', path: entries }, { method: 'GET', path: '/v1/me' }]),
         rates: { anonymous: rate(100), user: rate(100), authIp: rate(100), authEmail: rate(100), flashSaleEntry: rate(2) },
       }),

@@ -60,20 +60,49 @@ function claimsVerifier(secret: string) {
 
 const hasAudience = (aud: unknown) => aud === AUDIENCE || (Array.isArray(aud) && aud.includes(AUDIENCE))
 
+/** A token whose signature and fixed claims checked out; its times are checked at every use. */
+interface Verified {
+  principal: Principal
+  exp: number
+  iat: number
+}
+
+/** Tokens remembered once verified: a client sends one token with every request for up to 15 minutes. */
+const VERIFIED_TOKENS = 10_000
+
+const inTime = ({ exp, iat }: Verified, now: number) => exp > now && iat <= now + CLOCK_SKEW_SECONDS && now - iat <= MAX_TOKEN_AGE_SECONDS
+
 export function accessTokens(secret: string): AccessTokens {
   const signer = jwt({ name: 'jwt', secret, alg: 'HS256', iss: ISSUER, aud: AUDIENCE }).decorator.jwt
   const verifiedClaims = claimsVerifier(secret)
+  // Keyed by the whole token, signature included: only a token that verified can be found here.
+  const verified = new Map<string, Verified>()
+
+  const check = (token: string): Verified | null => {
+    const claims = verifiedClaims(token)
+    if (!claims) return null
+    const { iss, aud, sub, exp, iat, typ, roles, sid } = claims
+    if (iss !== ISSUER || !hasAudience(aud) || typ !== 'access' || typeof sub !== 'string' || !sub) return null
+    if (typeof exp !== 'number' || typeof iat !== 'number') return null
+    if (!Array.isArray(roles) || !roles.every((role) => ROLES.includes(role))) return null
+    return { principal: { id: sub, roles: roles as Role[], sid: typeof sid === 'string' ? sid : undefined }, exp, iat }
+  }
+
   return {
     sign: ({ id, roles, sid }) => signer.sign({ sub: id, roles, sid, typ: 'access', exp: `${ACCESS_TOKEN_TTL_SECONDS}s` }),
     verify(token) {
-      const claims = verifiedClaims(token)
-      if (!claims) return null
-      const { iss, aud, sub, exp, iat, typ, roles, sid } = claims
-      const now = Date.now() / 1000
-      if (iss !== ISSUER || !hasAudience(aud) || typ !== 'access' || typeof sub !== 'string' || !sub) return null
-      if (typeof exp !== 'number' || exp <= now || typeof iat !== 'number' || iat > now + CLOCK_SKEW_SECONDS || now - iat > MAX_TOKEN_AGE_SECONDS) return null
-      if (!Array.isArray(roles) || !roles.every((role) => ROLES.includes(role))) return null
-      return { id: sub, roles: roles as Role[], sid: typeof sid === 'string' ? sid : undefined }
+      let known = verified.get(token)
+      if (!known) {
+        const checked = check(token)
+        if (!checked) return null
+        known = checked
+        if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!)
+        verified.set(token, known)
+      }
+      if (!inTime(known, Date.now() / 1000)) return null
+      // A copy: callers may change it (admin routes replace the roles with the stored ones).
+      const { id, roles, sid } = known.principal
+      return { id, roles: [...roles], sid }
     },
   }
 }

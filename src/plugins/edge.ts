@@ -15,9 +15,11 @@ import { telemetry } from './telemetry'
 import { securityHeaders } from './security-headers'
 import { rateLimit } from './rate-limit'
 import { methodNotAllowed } from './method-not-allowed'
+import type { AccessTokens } from './auth'
 
 export interface EdgeOptions {
   config: Config
+  tokens: AccessTokens
   clock: Clock
   logger: Logger
   metrics: Registry
@@ -29,7 +31,7 @@ export interface EdgeOptions {
  * headers and CORS, rate limits (shared through Redis when configured), 405 for a wrong
  * method. Also the Redis readiness probe and a start-up step that waits for the connection.
  */
-export function edge({ config, clock, logger, metrics, redis }: EdgeOptions) {
+export function edge({ config, tokens, clock, logger, metrics, redis }: EdgeOptions) {
   const connection = redis?.('edge')
   let lastErrorLog = 0
   connection?.on('error', (error) => {
@@ -53,7 +55,7 @@ export function edge({ config, clock, logger, metrics, redis }: EdgeOptions) {
         logger,
         trustedProxies: trustedProxies(config.TRUSTED_PROXY),
         clientIpHeader: config.CLIENT_IP_HEADER,
-        tokenSecret: config.JWT_SECRET,
+        tokens,
         routes,
         rates: {
           anonymous: parseRate(config.RATE_LIMIT_ANONYMOUS),

@@ -8,7 +8,7 @@ import { AppError } from '../lib/errors'
 import { sha256Hex } from '../lib/crypto'
 import { clientIp } from '../lib/client-ip'
 import { pathOf, type RouteIndex } from '../lib/route-index'
-import { accessTokens } from './auth'
+import type { AccessTokens } from './auth'
 
 export interface Rates {
   /** Per client IP, for requests without a valid access token. */
@@ -30,8 +30,8 @@ export interface RateLimitOptions {
   trustedProxies: BlockList
   /** Where a trusted proxy puts the client's address. */
   clientIpHeader: string
-  /** The access tokens' HS256 key: a request's user is known from its token before auth runs. */
-  tokenSecret: string
+  /** The app's access tokens: a request's user is known from its token before auth runs (the same verified-token memory). */
+  tokens: AccessTokens
   routes: RouteIndex
 }
 
@@ -71,15 +71,14 @@ const tightest = (a: LimitDecision, b: LimitDecision): LimitDecision => ({ ...(b
  * no personal data) once the body is read, before the password hash. Past the limit, 429
  * `rate_limited` with `Retry-After`.
  */
-export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clientIpHeader, tokenSecret, routes }: RateLimitOptions) => {
+export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clientIpHeader, tokens, routes }: RateLimitOptions) => {
   let lastOutageLog = 0
-  const tokens = accessTokens(tokenSecret)
   const onArrival = new WeakMap<Request, LimitDecision>()
 
   const ruleFor = (method: string, route: string | undefined, ip: string, authorization: string | null): Rule => {
     if (method === 'POST' && route && CREDENTIAL_ROUTES.has(route)) return { checks: [bucket(`auth-ip:${ip}`, rates.authIp)], credential: true }
     const token = authorization?.match(BEARER)?.[1]
-    // The same (synchronous, ~3 µs) check auth.ts makes: a forged token counts against the address.
+    // The same synchronous check auth.ts makes (remembered, so auth finds it verified): a forged token counts against the address.
     const user = token && tokens.verify(token)?.id
     if (!user) return { checks: [bucket(`ip:${ip}`, rates.anonymous)], credential: false }
     if (method === 'POST' && route && FLASH_SALE_ENTRY.test(route)) return { checks: [bucket(`entry:${user}`, rates.flashSaleEntry)], credential: false }
