@@ -97,7 +97,7 @@ export function createApp(deps: AppDeps) {
     tracking: new OrderTracking({ database, events, logger }),
     idempotency,
     paymentCheckDelayMs: config.PAYMENT_CHECK_DELAY_MS,
-    profile: (id) => accounts.me(id),
+    contact: (q, id, withAddress) => accounts.contact(q, id, withAddress),
     currentRoles: (id) => accounts.currentRoles(id),
   })
   const gateway = new FakeGateway({ database, webhookSecret: config.WEBHOOK_SECRET, clock, logger })

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
-import { prepared, type Database, type Tx } from '../../db/client'
+import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
 import { isUniqueViolation } from '../../db/errors'
 import type { Clock } from '../../lib/clock'
 import { isoAt } from '../../lib/clock'
@@ -18,6 +18,7 @@ const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000
 
 const live = and(eq(users.id, sql.placeholder('id')), isNull(users.deletedAt))
 const liveUserById = prepared((q) => q.select().from(users).where(live).prepare())
+const liveContact = prepared((q) => q.select({ name: users.name, addressSealed: users.addressSealed }).from(users).where(live).prepare())
 const liveRoles = prepared((q) => q.select({ roles: users.roles }).from(users).where(live).prepare())
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Email or password is wrong')
 
@@ -76,6 +77,14 @@ export class AccountsService {
     const user = await liveUserById(this.deps.database.db).get({ id })
     if (!user) throw notFound('User')
     return user
+  }
+
+  /** A live account's name and (when asked) address, in the caller's transaction: the defaults of a checkout. */
+  async contact(q: Queryable, id: string, withAddress: boolean) {
+    const row = await liveContact(q).get({ id })
+    if (!row) throw notFound('User')
+    const address = withAddress && row.addressSealed ? (JSON.parse(open(row.addressSealed, this.deps.dataKeys)) as AddressInput) : null
+    return { name: row.name, address }
   }
 
   /** Roles as stored now: admin routes never trust the token's copy. */

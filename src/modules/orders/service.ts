@@ -41,8 +41,8 @@ export interface OrdersDeps {
   tracking: OrderTracking
   idempotency: Idempotency
   paymentCheckDelayMs: number
-  /** The profile's name and address, the defaults of a checkout. */
-  profile(userId: string): Promise<{ name: string; address: AddressInput | null }>
+  /** The profile's name and (when asked) address, the defaults of a checkout, read in the caller's transaction. */
+  contact(q: Queryable, userId: string, withAddress: boolean): Promise<{ name: string; address: AddressInput | null }>
   currentRoles(userId: string): Promise<Role[] | null>
 }
 
@@ -62,16 +62,17 @@ export class OrdersService {
 
   async checkout(userId: string, input: CheckoutInput, idempotencyKey?: string): Promise<OrderDto> {
     const { database, clock, lifecycle, idempotency } = this.deps
-    // The profile (a read and a decryption) only when the body leaves something to default.
-    const profile = input.shipping_address && input.customer_name ? undefined : await this.deps.profile(userId)
-    const shippingAddress = input.shipping_address ? checkAddress(input.shipping_address, 'shipping_address') : profile!.address
-    if (!shippingAddress) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', [{ field: 'shipping_address', message: 'Required: none on the profile' }])
+    const given = input.shipping_address && checkAddress(input.shipping_address, 'shipping_address')
     const request = idempotencyKey === undefined ? null : idempotency.request(userId, idempotencyKey, 'POST /v1/orders', input)
     const nowMs = clock.now()
     const at = isoAt(nowMs)
     return database.write(async (tx) => {
       const replayed = request && (await idempotency.replay(tx, request, nowMs))
       if (replayed) return replayed.body as OrderDto
+      // The profile only when the body leaves something to default.
+      const profile = given && input.customer_name ? undefined : await this.deps.contact(tx, userId, !given)
+      const shippingAddress = given || profile?.address
+      if (!shippingAddress) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', [{ field: 'shipping_address', message: 'Required: none on the profile' }])
       const ctx: CheckoutContext = {
         tx,
         lifecycle,
