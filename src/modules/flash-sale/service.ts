@@ -1,5 +1,5 @@
-import { and, asc, count, desc, eq, inArray, isNull, lt } from 'drizzle-orm'
-import type { Database } from '../../db/client'
+import { and, asc, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { prepared, type Database } from '../../db/client'
 import type { FlashSaleQueue, QueuedEntryView } from '../../infra/queue'
 import { isoAt, type Clock } from '../../lib/clock'
 import { randomToken, sha256Hex } from '../../lib/crypto'
@@ -13,6 +13,14 @@ import type { FlashSaleMetrics } from './metrics'
 import type { AuditDto, CampaignDto, CreateCampaignInput, DropDto, MyEntryDto } from './model'
 import type { DropSchedule, DropWindow } from './schedule'
 import { flashSaleCampaigns, flashSaleDrops, flashSaleEntries, type DropStatus } from './schema'
+
+const entryOf = prepared((q) =>
+  q
+    .select()
+    .from(flashSaleEntries)
+    .where(and(eq(flashSaleEntries.dropId, sql.placeholder('dropId')), eq(flashSaleEntries.userId, sql.placeholder('userId'))))
+    .prepare(),
+)
 
 /** Clock skew a campaign's start may have in the past. */
 const START_GRACE_MS = 60_000
@@ -148,11 +156,7 @@ export class FlashSaleService {
   async myEntry(userId: string, dropId: string): Promise<MyEntryDto> {
     const queued = await this.deps.queue.entryOf(dropId, userId)
     if (queued?.status === 'queued') return entryAnswer(queued)
-    const row = await this.deps.database.db
-      .select()
-      .from(flashSaleEntries)
-      .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.userId, userId)))
-      .get()
+    const row = await entryOf(this.deps.database.db).get({ dropId, userId })
     if (!row) {
       if (queued) return entryAnswer(queued)
       throw notFound('Entry')
