@@ -76,7 +76,22 @@ export function accessTokens(secret: string): AccessTokens {
   const signer = jwt({ name: 'jwt', secret, alg: 'HS256', iss: ISSUER, aud: AUDIENCE }).decorator.jwt
   const verifiedClaims = claimsVerifier(secret)
   // Keyed by the whole token, signature included: only a token that verified can be found here.
-  const verified = new Map<string, Verified>()
+  // Two generations: when the newer fills up it becomes the older and the older is dropped, so
+  // tokens in use stay (a hit moves them forward) and eviction is O(1).
+  let recent = new Map<string, Verified>()
+  let older = new Map<string, Verified>()
+  const remembered = (token: string) => {
+    const hit = recent.get(token) ?? older.get(token)
+    if (hit && !recent.has(token)) remember(token, hit)
+    return hit
+  }
+  const remember = (token: string, entry: Verified) => {
+    if (recent.size >= VERIFIED_TOKENS / 2) {
+      older = recent
+      recent = new Map()
+    }
+    recent.set(token, entry)
+  }
 
   const check = (token: string): Verified | null => {
     const claims = verifiedClaims(token)
@@ -91,13 +106,11 @@ export function accessTokens(secret: string): AccessTokens {
   return {
     sign: ({ id, roles, sid }) => signer.sign({ sub: id, roles, sid, typ: 'access', exp: `${ACCESS_TOKEN_TTL_SECONDS}s` }),
     verify(token) {
-      let known = verified.get(token)
+      let known = remembered(token)
       if (!known) {
         const checked = check(token)
         if (!checked) return null
-        known = checked
-        if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!)
-        verified.set(token, known)
+        remember(token, (known = checked))
       }
       if (!inTime(known, Date.now() / 1000)) return null
       // A copy: callers may change it (admin routes replace the roles with the stored ones).
