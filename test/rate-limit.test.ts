@@ -238,8 +238,10 @@ test('two instances on one Redis share the count', async () => {
   }
 })
 
-test('flash-sale entries are counted per user in their own bucket', async () => {
-  const tokens = accessTokens('x'.repeat(32))
+test('flash-sale entries are counted per user in their own bucket; each request\'s token is verified once, though the limiter and auth both read it', async () => {
+  const checker = accessTokens('x'.repeat(32))
+  let verified = 0
+  const tokens = { ...checker, verify: (token: string) => (verified++, checker.verify(token)) }
   const entries = '/v1/flash-sales/drops/:drop_id/entries'
   const clock = new ManualClock()
   const logger = createLogger('silent')
@@ -267,6 +269,7 @@ test('flash-sale entries are counted per user in their own bucket', async () => 
       (await fetch(`http://127.0.0.1:${app.server!.port}${path}`, { method, headers: { authorization: `Bearer ${await tokens.sign({ id, roles: ['customer'] })}` } })).status
     const enter = (id: string) => call('POST', '/v1/flash-sales/drops/d1/entries', id)
     expect([await enter('ana'), await enter('ana'), await enter('ana')]).toEqual([200, 200, 429])
+    expect(verified).toBe(3)
     expect(await enter('bia')).toBe(200)
     // The general per-user budget is a separate bucket.
     expect(await call('GET', '/v1/me', 'ana')).toBe(200)

@@ -60,64 +60,37 @@ function claimsVerifier(secret: string) {
 
 const hasAudience = (aud: unknown) => aud === AUDIENCE || (Array.isArray(aud) && aud.includes(AUDIENCE))
 
-/** A token whose signature and fixed claims checked out; its times are checked at every use. */
-interface Verified {
-  principal: Principal
-  exp: number
-  iat: number
-}
-
-/** Tokens remembered once verified: a client sends one token with every request for up to 15 minutes. */
-const VERIFIED_TOKENS = 10_000
-
-const inTime = ({ exp, iat }: Verified, now: number) => exp > now && iat <= now + CLOCK_SKEW_SECONDS && now - iat <= MAX_TOKEN_AGE_SECONDS
-
 export function accessTokens(secret: string): AccessTokens {
   const signer = jwt({ name: 'jwt', secret, alg: 'HS256', iss: ISSUER, aud: AUDIENCE }).decorator.jwt
   const verifiedClaims = claimsVerifier(secret)
-  // Keyed by the whole token, signature included: only a token that verified can be found here.
-  // Two generations: when the newer fills up it becomes the older and the older is dropped, so
-  // tokens in use stay (a hit moves them forward) and eviction is O(1).
-  let recent = new Map<string, Verified>()
-  let older = new Map<string, Verified>()
-  const remembered = (token: string) => {
-    const hit = recent.get(token) ?? older.get(token)
-    if (hit && !recent.has(token)) remember(token, hit)
-    return hit
-  }
-  const remember = (token: string, entry: Verified) => {
-    if (recent.size >= VERIFIED_TOKENS / 2) {
-      older = recent
-      recent = new Map()
-    }
-    recent.set(token, entry)
-  }
-
-  const check = (token: string): Verified | null => {
-    const claims = verifiedClaims(token)
-    if (!claims) return null
-    const { iss, aud, sub, exp, iat, typ, roles, sid } = claims
-    if (iss !== ISSUER || !hasAudience(aud) || typ !== 'access' || typeof sub !== 'string' || !sub) return null
-    if (typeof exp !== 'number' || typeof iat !== 'number') return null
-    if (!Array.isArray(roles) || !roles.every((role) => ROLES.includes(role))) return null
-    return { principal: { id: sub, roles: roles as Role[], sid: typeof sid === 'string' ? sid : undefined }, exp, iat }
-  }
-
   return {
     sign: ({ id, roles, sid }) => signer.sign({ sub: id, roles, sid, typ: 'access', exp: `${ACCESS_TOKEN_TTL_SECONDS}s` }),
     verify(token) {
-      let known = remembered(token)
-      if (!known) {
-        const checked = check(token)
-        if (!checked) return null
-        remember(token, (known = checked))
-      }
-      if (!inTime(known, Date.now() / 1000)) return null
-      // A copy: callers may change it (admin routes replace the roles with the stored ones).
-      const { id, roles, sid } = known.principal
-      return { id, roles: [...roles], sid }
+      const claims = verifiedClaims(token)
+      if (!claims) return null
+      const { iss, aud, sub, exp, iat, typ, roles, sid } = claims
+      const now = Date.now() / 1000
+      if (iss !== ISSUER || !hasAudience(aud) || typ !== 'access' || typeof sub !== 'string' || !sub) return null
+      if (typeof exp !== 'number' || exp <= now || typeof iat !== 'number' || iat > now + CLOCK_SKEW_SECONDS || now - iat > MAX_TOKEN_AGE_SECONDS) return null
+      if (!Array.isArray(roles) || !roles.every((role) => ROLES.includes(role))) return null
+      return { id: sub, roles: roles as Role[], sid: typeof sid === 'string' ? sid : undefined }
     },
   }
+}
+
+const BEARER = /^Bearer\s+(\S+)$/i
+
+/**
+ * The principal of the request's bearer token: undefined without one, null when it is not
+ * valid. Verified at most once per request: the rate limiter asks on arrival, auth later.
+ */
+export function bearerOf(request: Request, tokens: AccessTokens): Principal | null | undefined {
+  const state = stateOf(request) ?? arrive(request)
+  if (!('bearer' in state)) {
+    const token = request.headers.get('authorization')?.match(BEARER)?.[1]
+    state.bearer = token === undefined ? undefined : tokens.verify(token)
+  }
+  return state.bearer
 }
 
 /** Who may call a route: any signed-in user, a customer, or an admin (re-checked in the database). */
@@ -134,11 +107,6 @@ export interface AuthOptions {
 /** Who this request is authenticated as, once the auth macro has run (logs read it). */
 export const principalOf = (request: Request) => stateOf(request)?.principal
 
-const bearer = (header: string | null) => {
-  const match = header?.match(/^Bearer\s+(\S+)$/i)
-  return match?.[1]
-}
-
 /**
  * `auth: 'user' | 'customer' | 'admin'` on a route. Identity is checked in `transform`
  * so a caller without a valid token gets 401 before any body validation (422). Only admin
@@ -147,9 +115,8 @@ const bearer = (header: string | null) => {
  */
 export const auth = ({ tokens, currentRoles, isRevoked }: AuthOptions) => {
   const identify = (request: Request, audience: Audience): Principal => {
-    const token = bearer(request.headers.get('authorization'))
-    if (!token) throw unauthorized()
-    const principal = tokens.verify(token)
+    const principal = bearerOf(request, tokens)
+    if (principal === undefined) throw unauthorized()
     if (!principal) throw unauthorized('The access token is invalid or expired')
     if (isRevoked?.(principal.id)) throw unauthorized('The account no longer exists')
     if (audience === 'customer' && !principal.roles.includes('customer')) throw forbidden()

@@ -8,7 +8,7 @@ import { AppError } from '../lib/errors'
 import { sha256Hex } from '../lib/crypto'
 import { clientIp } from '../lib/client-ip'
 import { pathOf, type RouteIndex } from '../lib/route-index'
-import type { AccessTokens } from './auth'
+import { bearerOf, type AccessTokens } from './auth'
 
 export interface Rates {
   /** Per client IP, for requests without a valid access token. */
@@ -30,7 +30,7 @@ export interface RateLimitOptions {
   trustedProxies: BlockList
   /** Where a trusted proxy puts the client's address. */
   clientIpHeader: string
-  /** The app's access tokens: a request's user is known from its token before auth runs (the same verified-token memory). */
+  /** The app's access tokens: a request's user is known from its token before auth runs. */
   tokens: AccessTokens
   routes: RouteIndex
 }
@@ -41,7 +41,6 @@ export interface RateLimitOptions {
 const EXEMPT = new Set(['/health', '/ready', '/metrics', '/v1/payments/webhook'])
 const CREDENTIAL_ROUTES = new Set(['/v1/auth/login', '/v1/auth/register'])
 const FLASH_SALE_ENTRY = /^\/v1\/flash-sales\/drops\/:[^/]+\/entries$/
-const BEARER = /^Bearer\s+(\S+)$/i
 
 interface Rule {
   checks: LimitCheck[]
@@ -75,11 +74,11 @@ export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clien
   let lastOutageLog = 0
   const onArrival = new WeakMap<Request, LimitDecision>()
 
-  const ruleFor = (method: string, route: string | undefined, ip: string, authorization: string | null): Rule => {
+  const ruleFor = (request: Request, route: string | undefined, ip: string): Rule => {
+    const method = request.method
     if (method === 'POST' && route && CREDENTIAL_ROUTES.has(route)) return { checks: [bucket(`auth-ip:${ip}`, rates.authIp)], credential: true }
-    const token = authorization?.match(BEARER)?.[1]
-    // The same synchronous check auth.ts makes (remembered, so auth finds it verified): a forged token counts against the address.
-    const user = token && tokens.verify(token)?.id
+    // Auth's own check, made once for the request (auth finds it done): a forged token counts against the address.
+    const user = bearerOf(request, tokens)?.id
     if (!user) return { checks: [bucket(`ip:${ip}`, rates.anonymous)], credential: false }
     if (method === 'POST' && route && FLASH_SALE_ENTRY.test(route)) return { checks: [bucket(`entry:${user}`, rates.flashSaleEntry)], credential: false }
     return { checks: [bucket(`user:${user}`, rates.user)], credential: false }
@@ -111,7 +110,7 @@ export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clien
       const route = routes.templateOf(request.method, pathOf(request.url))
       if (route && EXEMPT.has(route)) return
       const ip = clientIp(server?.requestIP(request)?.address, request.headers, trustedProxies, clientIpHeader)
-      const rule = ruleFor(request.method, route, ip, request.headers.get('authorization'))
+      const rule = ruleFor(request, route, ip)
       const decision = await charge(rule)
       if (!decision) return
       Object.assign(set.headers, headersOf(decision))

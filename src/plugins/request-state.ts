@@ -7,6 +7,8 @@ export interface RequestState {
   readonly id: string
   /** `performance.now()` when the request log started timing it; cleared once it is logged. */
   startedAt?: number
+  /** Who the request's bearer token names once verified (null: not valid); absent until someone asked. */
+  bearer?: Principal | null
   /** Who the request is authenticated as, once the auth macro has run. */
   principal?: Principal
 }
