@@ -1,0 +1,76 @@
+/**
+ * Server CPU per request, in µs: what a route costs the shop, read from the kernel's count of
+ * the server process's CPU time (user and system) over a wrk run, divided by the requests
+ * served. Steadier than req/s on a shared box (another tenant slows the load generator and
+ * the server alike, but hardly changes what a request costs), so use it to compare changes;
+ * the budget itself stays req/s against the baseline (`bun run bench`).
+ * `bun bench/cpu.ts [baseline,health,list,entry] [--duration 4s] [--rounds 3]`
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { DEFAULT_OUT } from './lib/cli'
+import { spawnBaseline } from './lib/server'
+import { ownTarget } from './lib/target'
+import { runWrk, type WrkOptions } from './lib/wrk'
+import { seedCatalog } from './catalog'
+import { prepareDrop } from './flash-sale'
+
+const { values, positionals } = parseArgs({
+  args: process.argv.slice(2),
+  allowPositionals: true,
+  options: { duration: { type: 'string', default: '4s' }, rounds: { type: 'string', default: '3' } },
+})
+const what = (positionals[0] ?? 'baseline,health,list,entry').split(',')
+// One wrk thread and few connections: the server, not the generator, is what is measured.
+const wrk = { threads: 1, connections: 16, duration: values.duration! }
+
+/** User and system CPU time of a process so far, in clock ticks (100 a second on Linux). */
+function cpuTicks(pid: number) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return { user: Number(fields[11]), system: Number(fields[12]) }
+}
+
+async function measure(name: string, pid: number, options: WrkOptions) {
+  await runWrk({ ...options, duration: '1s' })
+  const rounds: string[] = []
+  for (let i = 0; i < Number(values.rounds); i++) {
+    const before = cpuTicks(pid)
+    const run = await runWrk(options)
+    const after = cpuTicks(pid)
+    const perRequest = (ticks: number) => ((ticks * 10_000) / run.requests).toFixed(1)
+    rounds.push(`${perRequest(after.user + after.system - before.user - before.system)} (system ${perRequest(after.system - before.system)})`)
+  }
+  console.log(`${name.padEnd(9)} µs of server CPU a request: ${rounds.join(' · ')}`)
+}
+
+const pidOf = (url: string) => {
+  const port = new URL(url).port
+  const found = Bun.spawnSync(['sh', '-c', `ss -ltnpH 'sport = :${port}' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2`]).stdout.toString().trim()
+  if (!found) throw new Error(`no process listens on port ${port}`)
+  return Number(found)
+}
+
+if (what.includes('baseline')) {
+  const baseline = await spawnBaseline(DEFAULT_OUT)
+  try {
+    await measure('baseline', pidOf(baseline.url), { ...wrk, url: baseline.url })
+  } finally {
+    await baseline.stop()
+  }
+}
+const target = await ownTarget(DEFAULT_OUT)
+try {
+  const pid = pidOf(target.url)
+  if (what.includes('health')) await measure('health', pid, { ...wrk, url: `${target.url}/health` })
+  if (what.includes('list')) {
+    await seedCatalog(target)
+    await measure('list', pid, { ...wrk, url: `${target.url}/v1/products?limit=20` })
+  }
+  if (what.includes('entry')) {
+    // As in a stampede: 100 units, the default waitlist, then sold_out.
+    const drop = await prepareDrop(target, { customers: 50_000, units: 100, openSeconds: 300 })
+    await measure('entry', pid, { ...wrk, method: 'POST', url: `${drop.base}/v1/flash-sales/drops/${drop.dropId}/entries`, tokens: drop.customers.map((c) => c.token) })
+  }
+} finally {
+  await target.close()
+}
