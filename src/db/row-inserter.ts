@@ -18,9 +18,11 @@ export interface RowInserterOptions {
  */
 export function rowInserter<T extends SQLiteTable, C extends keyof T['$inferInsert'] & string>(table: T, columns: readonly C[], options: RowInserterOptions = {}) {
   const { perStatement = 50, ignoreConflicts = false } = options
+  // The placeholders' names, made once: `${column}_${row}` for every row of a statement.
+  const names = Array.from({ length: perStatement }, (_, i) => columns.map((column) => `${column}_${i}`))
   const shape = (rows: number) =>
     prepared((q) => {
-      const values = Array.from({ length: rows }, (_, i) => Object.fromEntries(columns.map((column) => [column, sql.placeholder(`${column}_${i}`)])) as Record<C, Placeholder>)
+      const values = Array.from({ length: rows }, (_, i) => Object.fromEntries(columns.map((column, j) => [column, sql.placeholder(names[i]![j]!)])) as Record<C, Placeholder>)
       const insert = q.insert(table).values(values as T['$inferInsert'][])
       return (ignoreConflicts ? insert.onConflictDoNothing() : insert).prepare()
     })
@@ -28,9 +30,11 @@ export function rowInserter<T extends SQLiteTable, C extends keyof T['$inferInse
   const chunk = shape(perStatement)
   const params = (rows: Pick<T['$inferInsert'], C>[]) => {
     const named: Record<string, unknown> = {}
-    rows.forEach((row, i) => {
-      for (const column of columns) named[`${column}_${i}`] = row[column] ?? null
-    })
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!
+      const rowNames = names[i]!
+      for (let j = 0; j < columns.length; j++) named[rowNames[j]!] = row[columns[j]!] ?? null
+    }
     return named
   }
 
