@@ -121,8 +121,8 @@ export function localClient(path: string): Client {
       }
       const rows = (statement.all(bound) as unknown[][]).map((raw) => {
         const values = raw.map(toValue)
-        const out = Object.create(row)
-        out[VALUES] = values
+        // The values under a symbol no spread or key listing sees, as @libsql/client's rows show none.
+        const out = Object.create(row, { [VALUES]: { value: values } })
         // Like @libsql/client: a name repeated in a join keeps its first column.
         for (let i = 0; i < columns.length; i++) if (!(columns[i]! in out)) out[columns[i]!] = values[i]
         return out as Row
@@ -174,9 +174,6 @@ export function localClient(path: string): Client {
     get closed() {
       return closed
     },
-    set closed(value: boolean) {
-      closed = value
-    },
     execute: (stmt: InStatement | string, args?: InArgs) => attempt(() => run(stmt, args)),
     batch: (stmts, mode = 'deferred') => attempt(() => inTransaction(mode, () => runAll(stmts))),
     migrate: (stmts) =>
@@ -190,7 +187,6 @@ export function localClient(path: string): Client {
       }),
     async transaction(mode: TransactionMode = 'write'): Promise<Transaction> {
       run(BEGIN[mode])
-      const open = () => db.inTransaction
       return {
         execute: (stmt: InStatement) => attempt(() => run(stmt)),
         batch: (stmts) => attempt(() => runAll(stmts)),
@@ -199,11 +195,12 @@ export function localClient(path: string): Client {
         rollback: () => attempt(rollbackIfOpen),
         close: rollbackIfOpen,
         get closed() {
-          return !open()
+          return !db.inTransaction
         },
       }
     },
     executeMultiple,
+    // A local file has no replica to sync and no connection that can drop.
     sync: () => Promise.resolve(undefined),
     reconnect() {},
     close() {
