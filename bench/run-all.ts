@@ -41,7 +41,8 @@ function revision(): string {
   const git = (...args: string[]) => Bun.spawnSync(['git', '-C', REPO, ...args], { stdout: 'pipe', stderr: 'ignore' })
   const head = git('rev-parse', '--short', 'HEAD')
   if (head.exitCode !== 0) return 'unknown'
-  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.toString().trim() !== ''
+  // The results files are this command's output, not code.
+  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/RESULTS*.md').stdout.toString().trim() !== ''
   return `${head.stdout.toString().trim()}${dirty ? ' (with uncommitted changes)' : ''}`
 }
 
