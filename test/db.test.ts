@@ -54,6 +54,19 @@ describe('database', () => {
     expect(await database.db.select().from(users).where(sql`id = ${id}`)).toHaveLength(1)
   })
 
+  test('once SQLite has ended a transaction by itself, its later statements are refused, not committed alone', async () => {
+    const id = newId()
+    // A ROLLBACK stands in for what SQLite does on a full disk or an I/O error.
+    const outcome = await database.write(async (tx) => {
+      await tx.run(sql`ROLLBACK`)
+      await tx.insert(users).values(user(id))
+    }).catch((error) => error)
+    expect(String(outcome?.cause ?? outcome)).toContain('TRANSACTION_CLOSED')
+    expect(await database.db.select().from(users).where(sql`id = ${id}`)).toHaveLength(0)
+    await database.write((tx) => tx.insert(users).values(user(id)))
+    expect(await database.db.select().from(users).where(sql`id = ${id}`)).toHaveLength(1)
+  })
+
   test('a foreign key violation is refused', async () => {
     const error = await database.write(async (tx) => tx.run(sql`INSERT INTO sessions (id, user_id, created_at) VALUES ('s', 'no-such-user', 'now')`)).catch((e) => e)
     expect(String(error?.cause)).toContain('FOREIGN KEY')

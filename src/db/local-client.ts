@@ -89,6 +89,8 @@ export function localClient(path: string): Client {
   const db = new Database(path)
   const cache = new Map<string, Prepared>()
   let closed = false
+  /** A `transaction()` is open: once SQLite has ended it by itself (an I/O or full-disk error), its statements must not autocommit. */
+  let inTransactionHandle = false
 
   const prepare = (sql: string): Prepared => {
     const hit = cache.get(sql)
@@ -112,6 +114,7 @@ export function localClient(path: string): Client {
   const run = (stmt: InStatement | string, args?: InArgs): ResultSet => {
     if (closed) throw new LibsqlError('The client is closed', 'CLIENT_CLOSED')
     const sql = typeof stmt === 'string' ? stmt : stmt.sql
+    if (inTransactionHandle && !db.inTransaction) throw new LibsqlError('The transaction has been rolled back', 'TRANSACTION_CLOSED')
     const bound = toArgs(typeof stmt === 'string' ? args : stmt.args)
     try {
       const { statement, reader, columns, columnTypes, row } = prepare(sql)
@@ -187,13 +190,18 @@ export function localClient(path: string): Client {
       }),
     async transaction(mode: TransactionMode = 'write'): Promise<Transaction> {
       run(BEGIN[mode])
+      inTransactionHandle = true
+      const end = (fn: () => void) => () => {
+        inTransactionHandle = false
+        fn()
+      }
       return {
-        execute: (stmt: InStatement) => attempt(() => run(stmt)),
+        execute: (stmt: InStatement | string, args?: InArgs) => attempt(() => run(stmt, args)),
         batch: (stmts) => attempt(() => runAll(stmts)),
         executeMultiple,
-        commit: () => attempt(() => void run('COMMIT')),
-        rollback: () => attempt(rollbackIfOpen),
-        close: rollbackIfOpen,
+        commit: () => attempt(end(() => void run('COMMIT'))),
+        rollback: () => attempt(end(rollbackIfOpen)),
+        close: end(rollbackIfOpen),
         get closed() {
           return !db.inTransaction
         },
