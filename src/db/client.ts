@@ -13,9 +13,11 @@ import { localClient } from './local-client'
 import { startCheckpointer } from './checkpoints'
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>
-/** What a write runs its statements on, and what helpers that serve reads too take. */
-export type Tx = BaseSQLiteDatabase<'async', ResultSet, typeof schema>
-export type Queryable = Tx
+/** What helpers that serve reads and writes alike take: the read handle or a write's. */
+export type Queryable = BaseSQLiteDatabase<'async', ResultSet, typeof schema>
+declare const inWrite: unique symbol
+/** The handle `write` gives its function: only statements run through it are in the transaction. */
+export type Tx = Queryable & { readonly [inWrite]: true }
 
 export interface Database {
   /** Reads. Never write through it: writes go through `write`. */
@@ -52,7 +54,7 @@ const isLocal = (url: string) => url.startsWith('file:')
 const localTransactions = (client: Client, writer: Db): RunTransaction => async (fn) => {
   const transaction = await client.transaction('write')
   try {
-    const result = await fn(writer)
+    const result = await fn(writer as unknown as Tx)
     await transaction.commit()
     return result
   } catch (error) {
@@ -71,7 +73,8 @@ const localTransactions = (client: Client, writer: Db): RunTransaction => async 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const { url, authToken, synchronous = 'NORMAL', migrationsFolder = join(import.meta.dir, '../../drizzle'), onCheckpointError = () => undefined } = options
   const local = isLocal(url)
-  const path = local ? url.slice('file:'.length) : ''
+  // `file:data/shop.db` names a relative path, `file:///var/data/shop.db` an absolute one.
+  const path = !local ? '' : url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url.slice('file:'.length)
   const onDisk = local && path !== '' && !path.startsWith(':memory:')
   if (onDisk) mkdirSync(dirname(path), { recursive: true })
   const open = () => (local ? localClient(path) : createClient({ url, authToken, concurrency: 1 }))
@@ -98,7 +101,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
   return {
     db: reader,
-    write: groupCommit(local ? localTransactions(writerClient, writer) : (fn) => writer.transaction(fn)),
+    write: groupCommit(local ? localTransactions(writerClient, writer) : (fn) => writer.transaction((tx) => fn(tx as unknown as Tx))),
     async ping() {
       await readerClient.execute('SELECT 1')
     },
