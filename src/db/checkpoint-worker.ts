@@ -13,15 +13,17 @@ self.onmessage = ({ data }: MessageEvent<{ path: string; everyMs: number } | 'st
     postMessage('stopped')
     return
   }
-  db = new Database(data.path)
-  // PASSIVE never waits for readers or writers; the timeout only covers another checkpointer.
-  db.exec('PRAGMA busy_timeout = 1000')
-  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
-  timer = setInterval(() => {
-    try {
-      checkpoint.get()
-    } catch (error) {
-      postMessage({ error: String(error) })
-    }
-  }, data.everyMs)
+  try {
+    db = new Database(data.path)
+    const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
+    timer = setInterval(() => {
+      try {
+        checkpoint.get()
+      } catch (error) {
+        postMessage({ error: String(error) })
+      }
+    }, data.everyMs)
+  } catch (error) {
+    postMessage({ error: `cannot open ${data.path} to checkpoint it: ${error}` })
+  }
 }
