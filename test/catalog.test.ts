@@ -328,17 +328,20 @@ describe('GET /v1/products', () => {
     expect(page.body.data).toHaveLength(20)
     expect(page.body.next_cursor).toEqual(expect.any(String))
     expect((await s.request('GET', `/v1/products?region_id=${region}&limit=100`)).body.data).toHaveLength(21)
-    for (const query of ['limit=0', 'limit=abc', 'cursor=%7B%7D']) {
+    for (const query of ['limit=0', 'limit=abc', 'limit=-5', 'limit=', 'cursor=%7B%7D']) {
       const res = await s.request('GET', `/v1/products?${query}`)
       expect(res.status).toBe(422)
       expect(res.body.code).toBe('validation_failed')
     }
     expect((await s.request('GET', '/v1/products?limit=0')).body.errors).toEqual([{ field: 'limit', message: expect.any(String) }])
     for (let i = 0; i < 100; i++) await create(genericBody(region))
-    const capped = await s.request('GET', `/v1/products?region_id=${region}&limit=500`)
-    expect(capped.status).toBe(200)
-    expect(capped.body.data).toHaveLength(100)
-    expect(capped.body.next_cursor).toEqual(expect.any(String))
+    for (const limit of ['500', '1000000000000', '150.0']) {
+      const capped = await s.request('GET', `/v1/products?region_id=${region}&limit=${limit}`)
+      expect(capped.status).toBe(200)
+      expect(capped.body.data).toHaveLength(100)
+      expect(capped.body.next_cursor).toEqual(expect.any(String))
+    }
+    expect((await s.request('GET', `/v1/products?region_id=${region}&limit=2.5`)).status).toBe(422)
   })
 
   test('GET /v1/products/{id} of an unknown id is 404', async () => {

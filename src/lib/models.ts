@@ -24,7 +24,7 @@ export const Problem = t.Object(
 /**
  * An integer in a JSON body or answer. Elysia's `t.Integer` also takes numeric strings
  * ("100"), which the contract does not allow for money and quantities; TypeBox's does not.
- * Query strings keep `t.Integer` (they are strings by nature).
+ * The one numeric query parameter, `limit`, is made a number by the page-limit hook.
  */
 export const Int = Type.Integer
 
