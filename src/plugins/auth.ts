@@ -120,8 +120,11 @@ export const auth = ({ tokens, currentRoles, isRevoked }: AuthOptions) => {
     if (!principal) throw unauthorized('The access token is invalid or expired')
     if (isRevoked?.(principal.id)) throw unauthorized('The account no longer exists')
     if (audience === 'customer' && !principal.roles.includes('customer')) throw forbidden()
-    ;(stateOf(request) ?? arrive(request)).principal = principal
     return principal
+  }
+  /** Recorded once every check passed: a refused request is not logged as the token's user. */
+  const authenticated = (request: Request, principal: Principal) => {
+    ;(stateOf(request) ?? arrive(request)).principal = principal
   }
   const asAdmin = async (request: Request) => {
     const principal = identify(request, 'admin')
@@ -129,11 +132,15 @@ export const auth = ({ tokens, currentRoles, isRevoked }: AuthOptions) => {
     if (!roles) throw unauthorized('The account no longer exists')
     if (!roles.includes('admin')) throw forbidden()
     principal.roles = roles
+    authenticated(request, principal)
   }
   return new Elysia({ name: 'auth' }).macro({
     auth: (audience: Audience) => ({
       detail: { security: [{ bearerAuth: [] }] },
-      transform: audience === 'admin' ? ({ request }: { request: Request }) => asAdmin(request) : ({ request }: { request: Request }) => void identify(request, audience),
+      transform:
+        audience === 'admin'
+          ? ({ request }: { request: Request }) => asAdmin(request)
+          : ({ request }: { request: Request }) => authenticated(request, identify(request, audience)),
       resolve: ({ request }) => ({ user: principalOf(request)! }),
     }),
   })

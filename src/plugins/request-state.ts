@@ -17,8 +17,9 @@ const STATE = Symbol('shop.request')
 type Carrying = Request & { [STATE]?: RequestState }
 
 /**
- * Kept on the request itself, under a symbol: one property per request, where a WeakMap per
- * plugin cost a weak entry each (about 1 µs a request, and work for the collector).
+ * Kept on the request itself, under a symbol: one property per request, where the error
+ * plugin, the request log and auth each kept a WeakMap entry (about 1 µs a request, and work
+ * for the collector).
  */
 export const stateOf = (request: Request): RequestState | undefined => (request as Carrying)[STATE]
 
