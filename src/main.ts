@@ -29,7 +29,7 @@ async function shutdown(signal: string) {
   await shop.stop()
   await deps.close()
   logger.info('stopped', { signal })
-  logger.flush()
+  await logger.flush()
   process.exit(0)
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'))

@@ -18,8 +18,8 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void
   /** The one line per request (info): formatted directly, with no redaction pass, since no field can hold a secret. */
   access(fields: AccessFields): void
-  /** Writes out what is buffered (before the process exits). */
-  flush(): void
+  /** Writes out what is buffered; resolves once it is written (await it before the process exits). */
+  flush(): Promise<void>
 }
 
 const SECRET_KEY = /pass|token|secret|authorization|cookie|card|cvc|signature/i
@@ -45,21 +45,17 @@ const FLUSH_EVERY_MS = 200
 function bufferedStdout() {
   const sink = Bun.stdout.writer({ highWaterMark: 64 * 1024 })
   let timer: ReturnType<typeof setTimeout> | undefined
-  const flush = () => {
+  const flush = async () => {
+    clearTimeout(timer)
     timer = undefined
-    void sink.flush()
+    await sink.flush()
   }
   const write = (line: string) => {
     sink.write(line + '\n')
-    timer ??= setTimeout(flush, FLUSH_EVERY_MS)
+    // The timer never keeps the process alive by itself.
+    timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS).unref()
   }
-  return {
-    write,
-    flush() {
-      clearTimeout(timer)
-      flush()
-    },
-  }
+  return { write, flush }
 }
 
 /** ISO time, formatted once per millisecond: a busy server logs many lines in each. */
@@ -78,7 +74,7 @@ function isoClock() {
 
 /** One JSON object per line (stdout by default): what log shippers expect. */
 export function createLogger(level: LogLevel, write?: (line: string) => void): Logger {
-  const out = write ? { write, flush() {} } : bufferedStdout()
+  const out = write ? { write, flush: async () => {} } : bufferedStdout()
   const time = isoClock()
   const at = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
     if (rank[lvl] < rank[level]) return
