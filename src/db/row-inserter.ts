@@ -1,4 +1,4 @@
-import { sql, type Placeholder } from 'drizzle-orm'
+import { getTableColumns, sql, type Placeholder } from 'drizzle-orm'
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import { prepared, type Queryable } from './client'
 
@@ -14,10 +14,17 @@ export interface RowInserterOptions {
  * of `perStatement` rows, one of a single row. Building a multi-row INSERT costs far more than
  * running it here (drizzle spent ~15 ms building a 500-row one); prepared shapes cost nothing
  * to reuse, and a remote database still gets one round trip per `perStatement` rows. Every
- * row gives a value (null for none) for exactly `columns`.
+ * row gives a value (null for none) for exactly `columns`. A placeholder's value goes through
+ * its column's encoder, so a nullable column whose encoder would not keep null (JSON stores
+ * "null", a boolean 0) is refused when the inserter is made.
  */
 export function rowInserter<T extends SQLiteTable, C extends keyof T['$inferInsert'] & string>(table: T, columns: readonly C[], options: RowInserterOptions = {}) {
   const { perStatement = 50, ignoreConflicts = false } = options
+  const definitions = getTableColumns(table)
+  for (const column of columns) {
+    const definition = definitions[column]!
+    if (!definition.notNull && definition.mapToDriverValue(null) !== null) throw new Error(`rowInserter: ${column} is nullable but its encoder does not keep null`)
+  }
   // The placeholders' names, made once: `${column}_${row}` for every row of a statement.
   const names = Array.from({ length: perStatement }, (_, i) => columns.map((column) => `${column}_${i}`))
   const shape = (rows: number) =>
