@@ -67,10 +67,14 @@ export class AccountsService {
       email: user.email,
       name: user.name,
       roles: user.roles,
-      address: user.addressSealed ? (JSON.parse(open(user.addressSealed, this.deps.dataKeys)) as AddressInput) : null,
+      address: this.addressOf(user.addressSealed),
       photo_url: user.photoKey ? photoUrl(user.photoKey) : null,
       created_at: user.createdAt,
     }
+  }
+
+  private addressOf(sealed: string | null): AddressInput | null {
+    return sealed ? (JSON.parse(open(sealed, this.deps.dataKeys)) as AddressInput) : null
   }
 
   private async liveUser(id: string) {
@@ -83,8 +87,7 @@ export class AccountsService {
   async contact(q: Queryable, id: string, withAddress: boolean) {
     const row = await liveContact(q).get({ id })
     if (!row) throw notFound('User')
-    const address = withAddress && row.addressSealed ? (JSON.parse(open(row.addressSealed, this.deps.dataKeys)) as AddressInput) : null
-    return { name: row.name, address }
+    return { name: row.name, address: withAddress ? this.addressOf(row.addressSealed) : null }
   }
 
   /** Roles as stored now: admin routes never trust the token's copy. */
