@@ -4,7 +4,7 @@ import type { FlashSaleQueue, QueuedEntryView } from '../../infra/queue'
 import { isoAt, type Clock } from '../../lib/clock'
 import { randomToken, sha256Hex } from '../../lib/crypto'
 import { parseDateTime } from '../../lib/date-time'
-import { AppError, conflict, invalid, notFound } from '../../lib/errors'
+import { conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { cursorAfter, isStringKey, pageOf } from '../../lib/pages'
 import { products } from '../catalog/schema'
@@ -136,7 +136,7 @@ export class FlashSaleService {
    * drop this process knows (every drop it created or loaded).
    */
   async enter(userId: string, dropId: string): Promise<EntryOutcome> {
-    const { clock, queue, schedule, metrics } = this.deps
+    const { clock, schedule, metrics } = this.deps
     const window = schedule.known(dropId) ?? (await schedule.get(dropId))
     if (!window) throw notFound('Drop')
     const now = clock.now()
