@@ -1,7 +1,7 @@
 import { loadConfig } from './config'
 import { createDeps } from './deps'
 import { createApp } from './app'
-import { SERVER_BODY_CAP_BYTES } from './plugins/http-errors'
+import { SERVER_BODY_CAP_BYTES } from './plugins/body-parsing'
 
 const config = loadConfig()
 const deps = await createDeps(config)

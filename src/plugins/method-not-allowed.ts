@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import type { RouteIndex } from '../lib/route-index'
-import { problemVia, requestIdOf } from './http-errors'
+import { problemVia, requestIdOf } from './problems'
 
 /**
  * A path that exists with other methods (`PUT /v1/regions`) answers 405 `method_not_allowed`

@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import { problem, requestIdOf } from './http-errors'
+import { problem, requestIdOf } from './problems'
 
 export interface SecurityHeadersOptions {
   /** Origins (scheme://host[:port]) whose browsers may call the API; never `*`. */

@@ -3,7 +3,7 @@ import type { AuthPlugin } from '../../plugins/auth'
 import { sseResponse } from '../../lib/sse'
 import { HEARTBEAT_MS, type EntryEvents } from './events'
 import type { EntryOutcome, FlashSaleService } from './service'
-import { problemAnswer, requestIdOf } from '../../plugins/http-errors'
+import { problemAnswer, requestIdOf } from '../../plugins/problems'
 import { Audit, Campaign, CampaignPage, CampaignParams, CampaignsQuery, CreateCampaignBody, DropParams, EntryAccepted, MyEntry, Problem } from './model'
 
 /** An entry outcome as HTTP: 202 queued, 200 a repeat, 409 sold out or not open (with its window), 503 not prepared yet. */
