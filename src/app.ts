@@ -3,6 +3,7 @@ import type { Config } from './config'
 import type { Database } from './db/client'
 import type { Clock } from './lib/clock'
 import type { Logger } from './lib/logger'
+import type { Worker } from './lib/worker'
 import type { DataKey } from './lib/crypto'
 import type { FileStore } from './infra/storage'
 import type { Registry } from 'prom-client'
@@ -59,12 +60,6 @@ export interface AppDeps {
   redis?: (name: string) => Redis
   /** Product types the catalog accepts (book, generic); a deployment or test may register more. */
   productTypes?: ProductTypes
-}
-
-/** Background work (job worker, scheduler, allocator) started after boot and stopped on shutdown. */
-export interface Worker {
-  start(): void | Promise<void>
-  stop(): void | Promise<void>
 }
 
 export function createApp(deps: AppDeps) {
