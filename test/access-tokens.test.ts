@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test'
 import { SignJWT } from 'jose'
-import { accessTokens } from '../src/plugins/auth'
+import { accessTokens } from '../src/lib/access-tokens'
 
 const secret = 'k'.repeat(32)
 const tokens = accessTokens(secret)

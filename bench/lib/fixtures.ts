@@ -5,8 +5,8 @@
  * (no test-only route), the bench just holds what the server holds.
  */
 import { openDatabase, type Database } from '../../src/db/client'
-import { users, type Role } from '../../src/modules/accounts/schema'
-import { accessTokens } from '../../src/plugins/auth'
+import { users } from '../../src/modules/accounts/schema'
+import { accessTokens, type Role } from '../../src/lib/access-tokens'
 import { newId } from '../../src/lib/ids'
 
 export interface Account {

@@ -15,7 +15,7 @@ import { telemetry } from './telemetry'
 import { securityHeaders } from './security-headers'
 import { rateLimit } from './rate-limit'
 import { methodNotAllowed } from './method-not-allowed'
-import type { AccessTokens } from './auth'
+import type { AccessTokens } from '../lib/access-tokens'
 
 export interface EdgeOptions {
   config: Config

@@ -8,7 +8,8 @@ import { AppError } from '../lib/errors'
 import { sha256Hex } from '../lib/crypto'
 import { clientIp } from '../lib/client-ip'
 import { pathOf, type RouteIndex } from '../lib/route-index'
-import { bearerOf, type AccessTokens } from './auth'
+import type { AccessTokens } from '../lib/access-tokens'
+import { bearerOf } from './auth'
 
 export interface Rates {
   /** Per client IP, for requests without a valid access token. */

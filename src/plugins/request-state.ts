@@ -1,5 +1,5 @@
 import { newId } from '../lib/ids'
-import type { Principal } from './auth'
+import type { Principal } from '../lib/access-tokens'
 
 /** What the plugins learn about a request as it passes through them. */
 export interface RequestState {

@@ -3,7 +3,7 @@ import type { Database } from '../../db/client'
 import type { EventBus } from '../../infra/events'
 import type { Clock } from '../../lib/clock'
 import { isoAt } from '../../lib/clock'
-import { ACCESS_TOKEN_TTL_SECONDS } from '../../plugins/auth'
+import { ACCESS_TOKEN_TTL_SECONDS } from '../../lib/access-tokens'
 import { users } from './schema'
 
 const CHANNEL = 'accounts.revoked'

@@ -1,6 +1,5 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
-
-export type Role = 'customer' | 'admin'
+import type { Role } from '../../lib/access-tokens'
 
 export const users = sqliteTable(
   'users',

@@ -10,9 +10,9 @@ import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/p
 import { checkAddress } from './address'
 import { processPhoto } from '../../lib/images'
 import type { FileStore } from '../../infra/storage'
-import { ACCESS_TOKEN_TTL_SECONDS, type AccessTokens } from '../../plugins/auth'
+import { ACCESS_TOKEN_TTL_SECONDS, type AccessTokens, type Role } from '../../lib/access-tokens'
 import type { AddressInput, ProfileDto } from './model'
-import { refreshTokens, sessions, users, type Role } from './schema'
+import { refreshTokens, sessions, users } from './schema'
 
 const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000
 
