@@ -1,8 +1,8 @@
 // One contract, two adapters: the in-process queue and the Redis Streams queue must agree.
 import { afterAll, describe, expect, test } from 'bun:test'
-import type { FlashSaleQueue } from '../src/infra/queue'
-import { memoryQueue } from '../src/infra/queue/memory'
-import { redisQueue } from '../src/infra/queue/redis'
+import type { FlashSaleQueue } from '../src/modules/flash-sale/queue/port'
+import { memoryQueue } from '../src/modules/flash-sale/queue/memory'
+import { redisQueue } from '../src/modules/flash-sale/queue/redis'
 import { createRedis } from '../src/infra/redis'
 import { newId } from '../src/lib/ids'
 import { testRedis } from './support/redis'

@@ -3,7 +3,7 @@
 // write transaction so the kill lands between reading, committing and acknowledging entries.
 import { openDatabase, type Database } from '../../src/db/client'
 import { memoryEventBus } from '../../src/infra/events/memory'
-import { redisQueue } from '../../src/infra/queue/redis'
+import { redisQueue } from '../../src/modules/flash-sale/queue/redis'
 import { createRedis, whenReady } from '../../src/infra/redis'
 import { systemClock } from '../../src/lib/clock'
 import { dataKeyFrom } from '../../src/lib/crypto'

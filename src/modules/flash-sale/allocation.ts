@@ -2,7 +2,7 @@
 import { and, asc, count, eq, gte, isNull, max, sql } from 'drizzle-orm'
 import { prepared, type Queryable, type Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
-import type { QueuedEntry, RestoredEntry, SettledEntry } from '../../infra/queue'
+import type { QueuedEntry, RestoredEntry, SettledEntry } from './queue/port'
 import { open, type DataKey } from '../../lib/crypto'
 import { isoAt } from '../../lib/clock'
 import type { AddressInput } from '../accounts/model'

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import type { FlashSaleQueue } from '../../infra/queue'
+import type { FlashSaleQueue } from './queue/port'
 import type { Clock } from '../../lib/clock'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'

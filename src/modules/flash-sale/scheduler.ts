@@ -1,6 +1,6 @@
 import { and, eq, isNull, lte, min, or, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import type { DropGate, FlashSaleQueue } from '../../infra/queue'
+import type { DropGate, FlashSaleQueue } from './queue/port'
 import { isoAt, type Clock } from '../../lib/clock'
 import type { Logger } from '../../lib/logger'
 import type { Worker } from '../../lib/worker'

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
 import { prepared, type Database } from '../../db/client'
-import type { FlashSaleQueue, QueuedEntryView } from '../../infra/queue'
+import type { FlashSaleQueue, QueuedEntryView } from './queue/port'
 import { isoAt, type Clock } from '../../lib/clock'
 import { randomToken, sha256Hex } from '../../lib/crypto'
 import { parseDateTime } from '../../lib/date-time'

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis'
-import type { EnterResult, FlashSaleQueue, QueuedEntry, QueuedEntryView, QueuedStatus } from '.'
+import type { EnterResult, FlashSaleQueue, QueuedEntry, QueuedEntryView, QueuedStatus } from './port'
 
 const GROUP = 'allocator'
 /**

@@ -1,4 +1,4 @@
-import type { DropGate, EnterResult, FlashSaleQueue, QueuedEntry, QueuedEntryView, SettledEntry } from '.'
+import type { DropGate, EnterResult, FlashSaleQueue, QueuedEntry, QueuedEntryView, SettledEntry } from './port'
 
 interface DropQueue {
   gate?: DropGate
