@@ -97,11 +97,11 @@ export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clien
         logger.warn('rate limiter unavailable', { fail: credential ? 'closed' : 'open', error: String(error) })
       }
       if (!credential) return undefined
-      throw new AppError(503, 'service_unavailable', 'Sign-in is paused for a moment; try again shortly', undefined, undefined, { 'retry-after': '5' })
+      throw new AppError(503, 'service_unavailable', 'Sign-in is paused for a moment; try again shortly', { headers: { 'retry-after': '5' } })
     }
     if (!decision.allowed) {
       const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))
-      throw new AppError(429, 'rate_limited', `Too many requests; retry in ${retryAfter} s`, undefined, undefined, { ...headersOf(decision), 'retry-after': retryAfter })
+      throw new AppError(429, 'rate_limited', `Too many requests; retry in ${retryAfter} s`, { headers: { ...headersOf(decision), 'retry-after': retryAfter } })
     }
     return decision
   }

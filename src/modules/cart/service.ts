@@ -90,7 +90,7 @@ function cartOf(lines: CartLine[]): CartDto {
 }
 
 const insufficientStock = (productId: string, requested: number, available: number) =>
-  new AppError(409, 'insufficient_stock', `Only ${available} of this product in stock`, [{ product_id: productId, requested, available }])
+  new AppError(409, 'insufficient_stock', `Only ${available} of this product in stock`, { errors: [{ product_id: productId, requested, available }] })
 
 export interface CartDeps {
   database: Database
@@ -116,7 +116,7 @@ export class CartService {
       const lines = await cartLines(tx, userId)
       const cartRegion = lines[0]?.regionId
       if (cartRegion && cartRegion !== product.regionId) {
-        throw new AppError(409, 'region_mismatch', 'The cart holds products of another region: check it out or empty it first', undefined, { cart_region_id: cartRegion })
+        throw new AppError(409, 'region_mismatch', 'The cart holds products of another region: check it out or empty it first', { extra: { cart_region_id: cartRegion } })
       }
       const line = lines.find((l) => l.productId === productId)
       const total = (line?.quantity ?? 0) + quantity

@@ -14,7 +14,7 @@ type MovementRow = typeof stockMovements.$inferSelect
 type PurchaseRow = typeof purchases.$inferSelect
 
 const insufficientStock = (available: number) =>
-  new AppError(409, 'insufficient_stock', `Stock cannot go below 0 (${available} available)`, undefined, { available })
+  new AppError(409, 'insufficient_stock', `Stock cannot go below 0 (${available} available)`, { extra: { available } })
 
 const toMovement = (row: MovementRow) => ({
   id: row.id,

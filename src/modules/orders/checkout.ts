@@ -38,7 +38,7 @@ async function takeStock({ tx, lines, orderId, userId, at }: CheckoutContext) {
     // The lines were read in this transaction, so their stock is the stock the decrement saw.
     if (!taken) short.push({ product_id: line.productId, requested: line.quantity, available: availableOf(line) })
   }
-  if (short.length) throw new AppError(409, 'out_of_stock', 'Some lines are short of stock; nothing was taken and the cart is kept', short)
+  if (short.length) throw new AppError(409, 'out_of_stock', 'Some lines are short of stock; nothing was taken and the cart is kept', { errors: short })
 }
 
 /**

@@ -71,7 +71,7 @@ export class OrdersService {
       // The profile only when the body leaves something to default.
       const profile = given && input.customer_name ? undefined : await this.deps.contact(tx, userId, !given)
       const shippingAddress = given || profile?.address
-      if (!shippingAddress) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', [{ field: 'shipping_address', message: 'Required: none on the profile' }])
+      if (!shippingAddress) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', { errors: [{ field: 'shipping_address', message: 'Required: none on the profile' }] })
       const ctx: CheckoutContext = {
         tx,
         lifecycle,
