@@ -39,7 +39,7 @@ export async function measureDrain(entries: number, redisUrl?: string): Promise<
     const { dropId } = await createDrop(s, { units: UNITS, waitlist: entries - UNITS, stock: UNITS })
     await s.shop.services.flashSale.scheduler.tick()
     const queue = s.shop.services.flashSale.queue
-    const now = new Date(clock.now()).toISOString()
+    const now = clock.iso()
     const ids = Array.from({ length: entries }, () => newId())
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500).map((id) => ({ id, email: `${id}@bench.test`, name: 'Bench', passwordHash: null, roles: ['customer' as const], createdAt: now, updatedAt: now }))

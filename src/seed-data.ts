@@ -1,5 +1,6 @@
 import type { Shop } from './app'
 import type { RegionDto } from './modules/regions/model'
+import { systemClock } from './lib/clock'
 
 export const DEMO_ADMIN = { email: 'admin@shop.test', password: 'admin password' }
 export const DEMO_CUSTOMER = { email: 'customer@shop.test', password: 'customer password', name: 'Demo Customer' }
@@ -134,7 +135,7 @@ export const BLACK_FRIDAY = { price: 100, units_per_drop: 100, drop_count: 24, i
 /** The Black Friday campaign on the iPhone, its first drop opening as the seed runs; kept if the iPhone already has one. */
 async function ensureBlackFriday(shop: Shop, iphoneId: string) {
   const { service } = shop.services.flashSale
-  return (await service.latestCampaignOf(iphoneId)) ?? service.createCampaign('seed', { product_id: iphoneId, starts_at: new Date().toISOString(), ...BLACK_FRIDAY })
+  return (await service.latestCampaignOf(iphoneId)) ?? service.createCampaign('seed', { product_id: iphoneId, starts_at: systemClock.iso(), ...BLACK_FRIDAY })
 }
 
 /** Demo accounts and catalog; each step checks before it writes, so running it twice changes nothing. */

@@ -40,7 +40,7 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
     clock.advance(HOUR)
     await tick()
   }
-  const moveOrder = (to: 'unpaid' | 'paid' | 'cancelled') => (orderId: string) => s.shop.services.orderLifecycle.write((tx, transition) => transition(orderId, to, new Date(clock.now()).toISOString()))
+  const moveOrder = (to: 'unpaid' | 'paid' | 'cancelled') => (orderId: string) => s.shop.services.orderLifecycle.write((tx, transition) => transition(orderId, to, clock.iso()))
   const expire = moveOrder('unpaid')
   const pay = moveOrder('paid')
   const auditOf = async (dropId: string) => {
@@ -92,7 +92,7 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
     test('only admins create; bad bodies answer 422, an unknown product 404', async () => {
       const { product, admin } = await createDrop(s)
       const customer = await s.createUser()
-      const body = { product_id: product.id, price: 100, units_per_drop: 5, drop_count: 1, interval_seconds: 60, starts_at: new Date(clock.now()).toISOString(), per_customer_limit: 1, payment_window_seconds: 60 }
+      const body = { product_id: product.id, price: 100, units_per_drop: 5, drop_count: 1, interval_seconds: 60, starts_at: clock.iso(), per_customer_limit: 1, payment_window_seconds: 60 }
       expect((await s.request('POST', '/v1/flash-sales', { body })).status).toBe(401)
       expect((await s.request('POST', '/v1/flash-sales', { token: customer.token, body })).status).toBe(403)
       for (const bad of [{ per_customer_limit: 2 }, { price: -1 }, { price: 1.5 }, { units_per_drop: 0 }, { starts_at: 'tomorrow' }, { stock: 5 }, { starts_at: new Date(clock.now() - HOUR).toISOString() }]) {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
 import { Registry } from 'prom-client'
 import { openDatabase, type Database } from '../src/db/client'
-import { ManualClock, isoAt } from '../src/lib/clock'
+import { ManualClock } from '../src/lib/clock'
 import { createLogger } from '../src/lib/logger'
 import { newId } from '../src/lib/ids'
 import { JobQueue, scheduleJobs, type JobQueueOptions } from '../src/modules/jobs/queue'
@@ -28,7 +28,7 @@ afterEach(() => database.close())
 
 const queue = (options: Partial<JobQueueOptions> = {}) => new JobQueue({ database, clock, logger: createLogger('silent'), ...options })
 const schedule = (kind: string, inMs: number, payload: Record<string, unknown> = {}, dedupeKey?: string) =>
-  database.write((tx) => scheduleJobs(tx, [{ kind, payload, runAt: clock.now() + inMs, dedupeKey }], isoAt(clock.now())))
+  database.write((tx) => scheduleJobs(tx, [{ kind, payload, runAt: clock.now() + inMs, dedupeKey }], clock.iso()))
 const rowsOf = (kind: string) => database.db.select().from(jobs).where(eq(jobs.kind, kind))
 
 describe('job queue', () => {

@@ -2,7 +2,6 @@ import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
 import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
 import { isUniqueViolation } from '../../db/errors'
 import type { Clock } from '../../lib/clock'
-import { isoAt } from '../../lib/clock'
 import { open, randomToken, seal, sha256Hex, type DataKey } from '../../lib/crypto'
 import { AppError, conflict, notFound, unauthorized } from '../../lib/errors'
 import { newId } from '../../lib/ids'
@@ -57,10 +56,6 @@ export class AccountsService {
 
   constructor(private readonly deps: AccountsDeps) {}
 
-  private now() {
-    return isoAt(this.deps.clock.now())
-  }
-
   toProfile(user: UserRow): ProfileDto {
     return {
       id: user.id,
@@ -98,7 +93,7 @@ export class AccountsService {
 
   private async issueSession(tx: Tx, userId: string) {
     const sessionId = newId()
-    await tx.insert(sessions).values({ id: sessionId, userId, createdAt: this.now() })
+    await tx.insert(sessions).values({ id: sessionId, userId, createdAt: this.deps.clock.iso() })
     return { sessionId, refreshToken: await this.issueRefreshToken(tx, sessionId) }
   }
 
@@ -109,7 +104,7 @@ export class AccountsService {
       sessionId,
       tokenHash: sha256Hex(refreshToken),
       expiresAt: this.deps.clock.now() + REFRESH_TOKEN_TTL_MS,
-      createdAt: this.now(),
+      createdAt: this.deps.clock.iso(),
     })
     return refreshToken
   }
@@ -126,7 +121,7 @@ export class AccountsService {
 
   async register(input: { email: string; name: string; password: string }, roles: Role[] = ['customer']) {
     const passwordHash = await this.deps.passwords.hash(input.password)
-    const now = this.now()
+    const now = this.deps.clock.iso()
     const user: UserRow = {
       id: newId(),
       email: input.email.trim().toLowerCase(),
@@ -176,10 +171,10 @@ export class AccountsService {
       if (!row || row.session.revokedAt || row.token.expiresAt <= nowMs) return null
       if (row.token.usedAt) {
         // A rotated token came back: someone holds a copy. End the whole session.
-        await tx.update(sessions).set({ revokedAt: this.now() }).where(eq(sessions.id, row.session.id))
+        await tx.update(sessions).set({ revokedAt: this.deps.clock.iso() }).where(eq(sessions.id, row.session.id))
         return null
       }
-      await tx.update(refreshTokens).set({ usedAt: this.now() }).where(eq(refreshTokens.id, row.token.id))
+      await tx.update(refreshTokens).set({ usedAt: this.deps.clock.iso() }).where(eq(refreshTokens.id, row.token.id))
       const user = await tx.query.users.findFirst({ where: and(eq(users.id, row.session.userId), isNull(users.deletedAt)) })
       if (!user) return null
       return { user, sessionId: row.session.id, refreshToken: await this.issueRefreshToken(tx, row.session.id) }
@@ -198,7 +193,7 @@ export class AccountsService {
         .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
         .where(eq(refreshTokens.tokenHash, tokenHash))
         .get()
-      if (row?.userId === userId) await tx.update(sessions).set({ revokedAt: this.now() }).where(eq(sessions.id, row.sessionId))
+      if (row?.userId === userId) await tx.update(sessions).set({ revokedAt: this.deps.clock.iso() }).where(eq(sessions.id, row.sessionId))
     })
   }
 
@@ -207,7 +202,7 @@ export class AccountsService {
   }
 
   async updateMe(userId: string, patch: { name?: string; address?: AddressInput }) {
-    const set: Partial<UserRow> = { updatedAt: this.now() }
+    const set: Partial<UserRow> = { updatedAt: this.deps.clock.iso() }
     if (patch.name !== undefined) set.name = patch.name.trim()
     if (patch.address) set.addressSealed = seal(JSON.stringify(checkAddress(patch.address, 'address')), this.deps.dataKeys[0]!)
     const user = await this.deps.database.write(async (tx) =>
@@ -227,7 +222,7 @@ export class AccountsService {
   async changePassword(userId: string, currentSessionId: string | undefined, current: string, next: string) {
     await this.checkPassword(userId, current)
     const passwordHash = await this.deps.passwords.hash(next)
-    const now = this.now()
+    const now = this.deps.clock.iso()
     await this.deps.database.write(async (tx) => {
       await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId))
       const others = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
@@ -238,7 +233,7 @@ export class AccountsService {
   /** Erases personal data and ends every session; orders stay, without the personal data. */
   async deleteMe(userId: string, password: string) {
     const user = await this.checkPassword(userId, password)
-    const now = this.now()
+    const now = this.deps.clock.iso()
     await this.deps.database.write(async (tx) => {
       await tx
         .update(users)
@@ -256,7 +251,7 @@ export class AccountsService {
     const key = `${crypto.randomUUID()}.webp`
     await this.deps.files.put(key, bytes, 'image/webp')
     const previous = await this.liveUser(userId)
-    await this.deps.database.write((tx) => tx.update(users).set({ photoKey: key, updatedAt: this.now() }).where(eq(users.id, userId)))
+    await this.deps.database.write((tx) => tx.update(users).set({ photoKey: key, updatedAt: this.deps.clock.iso() }).where(eq(users.id, userId)))
     if (previous.photoKey) await this.deps.files.delete(previous.photoKey)
     return { photo_url: photoUrl(key) }
   }
@@ -264,7 +259,7 @@ export class AccountsService {
   async deletePhoto(userId: string) {
     const user = await this.liveUser(userId)
     if (!user.photoKey) return
-    await this.deps.database.write((tx) => tx.update(users).set({ photoKey: null, updatedAt: this.now() }).where(eq(users.id, userId)))
+    await this.deps.database.write((tx) => tx.update(users).set({ photoKey: null, updatedAt: this.deps.clock.iso() }).where(eq(users.id, userId)))
     await this.deps.files.delete(user.photoKey)
   }
 
@@ -295,7 +290,7 @@ export class AccountsService {
         const admins = await tx.select({ id: users.id }).from(users).where(and(isNull(users.deletedAt), sql`EXISTS (SELECT 1 FROM json_each(${users.roles}) WHERE value = 'admin')`)).limit(2)
         if (admins.length < 2) throw conflict('The last admin cannot give up the admin role')
       }
-      return tx.update(users).set({ roles, updatedAt: this.now() }).where(eq(users.id, userId)).returning().get()
+      return tx.update(users).set({ roles, updatedAt: this.deps.clock.iso() }).where(eq(users.id, userId)).returning().get()
     })
     if (!user) throw notFound('User')
     return this.toProfile(user)

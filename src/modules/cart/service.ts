@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
-import { isoAt, type Clock } from '../../lib/clock'
+import type { Clock } from '../../lib/clock'
 import { AppError, notFound } from '../../lib/errors'
 import { totalsOf } from '../../lib/money'
 import { products } from '../catalog/schema'
@@ -109,7 +109,7 @@ export class CartService {
    * the cart the transaction read with this change applied, not a second read.
    */
   async add(userId: string, productId: string, quantity: number) {
-    const addedAt = isoAt(this.deps.clock.now())
+    const addedAt = this.deps.clock.iso()
     return this.deps.database.write(async (tx) => {
       const product = await liveProduct(tx).get({ id: productId })
       if (!product) throw notFound('Product')

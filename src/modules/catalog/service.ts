@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm'
 import type { Database, Queryable, Tx } from '../../db/client'
 import { isUniqueViolation } from '../../db/errors'
-import { isoAt, type Clock } from '../../lib/clock'
+import type { Clock } from '../../lib/clock'
 import { conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
@@ -86,10 +86,6 @@ export class CatalogService {
     return result
   }
 
-  private now() {
-    return isoAt(this.deps.clock.now())
-  }
-
   /** A public page of products as JSON text (`ProductPage`), served from the cache when fresh. */
   pageJson(filter: ProductsFilter) {
     const { region_id, type, category_id, q, limit, cursor } = filter
@@ -156,7 +152,7 @@ export class CatalogService {
     const attributes = types.attributesOf(type, input.attributes ?? {})
     const sku = input.sku ?? type.defaultSku?.(attributes)
     if (!sku) throw invalid([{ field: 'sku', message: `Required for ${input.type} products` }])
-    const now = this.now()
+    const now = this.deps.clock.iso()
     const row: ProductRow = {
       id: newId(),
       regionId: input.region_id,
@@ -204,7 +200,7 @@ export class CatalogService {
         price: patch.price ?? current.price,
         attributes,
         searchTerms: searchTermsOf(type, attributes),
-        updatedAt: this.now(),
+        updatedAt: this.deps.clock.iso(),
       }
       if (patch.sku !== undefined || patch.attributes) await checkUnique(tx, { ...current, ...changes }, type)
       if (patch.category_ids) {
@@ -219,7 +215,7 @@ export class CatalogService {
 
   /** Soft delete: gone from the catalog, still referenced by past orders and the ledger. */
   async delete(id: string) {
-    const now = this.now()
+    const now = this.deps.clock.iso()
     const deleted = await this.write((tx) =>
       tx
         .update(products)
@@ -243,7 +239,7 @@ export class CatalogService {
   }
 
   async createCategory(name: string) {
-    const row: CategoryRow = { id: newId(), name: name.trim(), createdAt: this.now() }
+    const row: CategoryRow = { id: newId(), name: name.trim(), createdAt: this.deps.clock.iso() }
     try {
       await this.deps.database.write((tx) => tx.insert(categories).values(row))
     } catch (error) {

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm'
 import type { Database, Queryable, Tx } from '../../db/client'
-import { isoAt, type Clock } from '../../lib/clock'
+import type { Clock } from '../../lib/clock'
 import { AppError, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isIntegerKey, isStringKey, pageOf } from '../../lib/pages'
@@ -68,10 +68,6 @@ export class InventoryService {
     return result
   }
 
-  private now() {
-    return isoAt(this.deps.clock.now())
-  }
-
   /**
    * An admin adjustment: `delta` moves stock by that much, `set` to that figure. A `set`
    * is turned into a delta inside the write transaction, so sales committed just before
@@ -80,7 +76,7 @@ export class InventoryService {
   async adjust(actorId: string, productId: string, { delta, set, reason }: StockInput) {
     if ((delta === undefined) === (set === undefined)) throw invalid([{ field: 'body', message: 'Send exactly one of delta or set' }])
     if (delta === 0) throw invalid([{ field: 'delta', message: 'Must not be 0' }])
-    const at = this.now()
+    const at = this.deps.clock.iso()
     return this.write(async (tx) => {
       const product = await tx.select({ stock: products.stock }).from(products).where(and(eq(products.id, productId), isNull(products.deletedAt))).get()
       if (!product) throw notFound('Product')
@@ -108,7 +104,7 @@ export class InventoryService {
 
   /** Goods received: every line's stock rises in one transaction, or nothing happens. */
   async receive(actorId: string, input: PurchaseInput) {
-    const purchase: PurchaseRow = { id: newId(), supplier: input.supplier.trim(), createdBy: actorId, createdAt: this.now() }
+    const purchase: PurchaseRow = { id: newId(), supplier: input.supplier.trim(), createdBy: actorId, createdAt: this.deps.clock.iso() }
     const productIds = [...new Set(input.items.map((i) => i.product_id))]
     return this.write(async (tx) => {
       const found = await tx

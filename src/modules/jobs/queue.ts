@@ -129,7 +129,7 @@ export class JobQueue {
       const handler = this.handlers.get(job.kind)
       if (!handler) throw new Error(`No handler for job kind ${job.kind}`)
       await handler(job.payload)
-      await database.write((tx) => tx.update(jobs).set({ doneAt: isoAt(clock.now()), leaseOwner: null, leaseUntil: null }).where(mine))
+      await database.write((tx) => tx.update(jobs).set({ doneAt: clock.iso(), leaseOwner: null, leaseUntil: null }).where(mine))
     } catch (error) {
       const now = clock.now()
       const exhausted = job.attempts >= maxAttempts

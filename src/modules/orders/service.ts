@@ -123,7 +123,7 @@ export class OrdersService {
     if (patch.status !== undefined && !ADMIN_SETTABLE.includes(patch.status)) {
       throw new AppError(409, 'invalid_transition', `An admin cannot set ${patch.status}: it comes from payments`)
     }
-    const at = isoAt(this.deps.clock.now())
+    const at = this.deps.clock.iso()
     await this.deps.lifecycle.write(async (tx, transition) => {
       if (patch.shipping_address) await this.changeAddress(tx, id, checkAddress(patch.shipping_address, 'shipping_address'), at)
       if (patch.status !== undefined) await transition(id, patch.status, at)
@@ -134,7 +134,7 @@ export class OrdersService {
   /** Cancels an order awaiting payment; its units are released (back to stock, or the flash sale's). */
   async cancel(user: Principal, id: string) {
     await this.visible(await this.viewer(user), id)
-    await this.deps.lifecycle.write((tx, transition) => transition(id, 'cancelled', isoAt(this.deps.clock.now())))
+    await this.deps.lifecycle.write((tx, transition) => transition(id, 'cancelled', this.deps.clock.iso()))
     return this.get(user, id)
   }
 

@@ -1,7 +1,7 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm'
 import { prepared, type Database } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
-import { isoAt, type Clock } from '../../lib/clock'
+import type { Clock } from '../../lib/clock'
 import { AppError, conflict, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
@@ -76,7 +76,7 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
   }
 
   async createCharge(request: ChargeRequest): Promise<Charge> {
-    const at = isoAt(this.options.clock.now())
+    const at = this.options.clock.iso()
     const status: ChargeStatus = request.method === 'pix' ? 'pending' : request.card?.number === DECLINED_CARD ? 'failed' : 'paid'
     const charge: StoredCharge = {
       ref: `ch_${newId()}`,
@@ -106,7 +106,7 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
   }
 
   async cancelCharge(ref: string) {
-    const at = isoAt(this.options.clock.now())
+    const at = this.options.clock.iso()
     await this.options.database.write((tx) =>
       tx
         .update(fakeGatewayCharges)
@@ -117,7 +117,7 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
 
   /** Plays the customer's bank, then waits until the webhook has been delivered. */
   async simulate(ref: string, outcome: 'paid' | 'expired') {
-    const at = isoAt(this.options.clock.now())
+    const at = this.options.clock.iso()
     const event = await this.options.database.write(async (tx) => {
       const charge = await tx.select().from(fakeGatewayCharges).where(eq(fakeGatewayCharges.ref, ref)).get()
       if (!charge) throw notFound('Charge')

@@ -298,7 +298,7 @@ export class PaymentsService {
     const { gateway, clock, lifecycle } = this.deps
     const event = gateway.verifyWebhook(rawBody, signature, clock.now())
     if (!GatewayEventShape.Check(event)) throw invalid([{ field: 'body', message: 'Not a gateway event' }])
-    const at = isoAt(clock.now())
+    const at = clock.iso()
     await lifecycle.write(async (tx, transition) => {
       const fresh = await recordEvent(tx).all({ id: event.id, type: event.type, paymentId: event.payment_id, at })
       if (!fresh.length) return
@@ -350,7 +350,7 @@ export class PaymentsService {
       if (status === 'paid') throw new Error(`Payment ${payment.id} is paid at the gateway; waiting for its webhook`)
       if (status === null) logger.warn('charge unknown to the gateway: its payment expires', { payment_id: payment.id, order_id: orderId })
     }
-    const at = isoAt(clock.now())
+    const at = clock.iso()
     await lifecycle.write(async (tx, transition) => {
       const current = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId)).get()
       const paid = await tx.select({ id: payments.id }).from(payments).where(and(eq(payments.orderId, orderId), eq(payments.status, 'paid'))).get()

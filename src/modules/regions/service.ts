@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, isNull } from 'drizzle-orm'
 import type { Database, Queryable, Tx } from '../../db/client'
-import { isoAt, type Clock } from '../../lib/clock'
+import type { Clock } from '../../lib/clock'
 import { conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { currencyExponent, isCountryCode } from '../../lib/iso-codes'
@@ -43,10 +43,6 @@ export interface RegionsDeps {
 export class RegionsService {
   constructor(private readonly deps: RegionsDeps) {}
 
-  private now() {
-    return isoAt(this.deps.clock.now())
-  }
-
   async list(limit = DEFAULT_PAGE_SIZE, cursor?: string) {
     const after = cursorAfter(cursor, isStringKey)
     const rows = await this.deps.database.db
@@ -66,7 +62,7 @@ export class RegionsService {
 
   async create(input: CreateRegionInput) {
     const codes = checkedCodes(input)
-    const now = this.now()
+    const now = this.deps.clock.iso()
     const row: RegionRow = {
       id: newId(),
       title: input.title.trim(),
@@ -93,7 +89,7 @@ export class RegionsService {
       }
       return tx
         .update(regions)
-        .set({ title: patch.title?.trim(), country, currency, currencyExponent, taxBps: patch.tax, updatedAt: this.now() })
+        .set({ title: patch.title?.trim(), country, currency, currencyExponent, taxBps: patch.tax, updatedAt: this.deps.clock.iso() })
         .where(eq(regions.id, id))
         .returning()
         .get()
@@ -106,7 +102,7 @@ export class RegionsService {
     await this.deps.database.write(async (tx) => {
       if (!(await liveRegion(tx, id))) throw notFound('Region')
       if (await hasProducts(tx, id, { includeDeleted: false })) throw conflict('The region still has products: delete them first')
-      const now = this.now()
+      const now = this.deps.clock.iso()
       await tx.update(regions).set({ deletedAt: now, updatedAt: now }).where(eq(regions.id, id))
     })
   }
