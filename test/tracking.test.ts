@@ -9,10 +9,8 @@ import { memoryEventBus } from '../src/infra/events/memory'
 import { createLogger } from '../src/lib/logger'
 
 let s: TestShop
-let shop: ReturnType<typeof shopping>
 beforeAll(async () => {
   s = await startShop()
-  shop = shopping(s)
 })
 afterAll(() => s.close())
 

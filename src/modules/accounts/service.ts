@@ -153,7 +153,7 @@ export class AccountsService {
     // An unknown email still costs one hash verification, so timing does not reveal accounts.
     this.dummyHash ??= this.deps.passwords.hash(randomToken(16))
     const ok = await this.deps.passwords.verify(input.password, user?.passwordHash ?? (await this.dummyHash))
-    if (!user || !user.passwordHash || !ok) throw invalidCredentials()
+    if (!user?.passwordHash || !ok) throw invalidCredentials()
     const { sessionId, refreshToken } = await this.deps.database.write((tx) => this.issueSession(tx, user.id))
     return this.authResult(user, sessionId, refreshToken)
   }
