@@ -1,5 +1,5 @@
 import { Elysia, ValidationError } from 'elysia'
-import { AppError, type ErrorCode, type FieldError } from '../lib/errors'
+import { AppError, type FieldError } from '../lib/errors'
 import type { Logger } from '../lib/logger'
 import { arrive } from './request-state'
 import { isRedisOutage } from '../infra/redis'
