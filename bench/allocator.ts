@@ -50,7 +50,7 @@ export async function measureDrain(entries: number, redisUrl?: string): Promise<
       if (results.some((r) => r.kind !== 'accepted')) throw new Error(`an entry was not accepted: ${JSON.stringify(results.find((r) => r.kind !== 'accepted'))}`)
     }
 
-    const allocator = new Allocator({ database: s.database, queue, orders: s.shop.services.orderLifecycle, dataKeys: s.deps.dataKeys, clock, logger: createLogger('warn') })
+    const allocator = new Allocator({ database: s.database, queue, orders: s.shop.services.orderLifecycle, clock, logger: createLogger('warn') })
     const started = performance.now()
     allocator.start()
     while ((await queue.backlog(dropId)) > 0) await Bun.sleep(5)

@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps) {
   const workers: Worker[] = []
   const front = edge({ config, tokens, clock, logger, metrics: deps.metrics, redis: deps.redis })
   workers.push(front.worker)
-  const orderLifecycle = new OrderLifecycle({ database, events, dataKeys, logger })
+  const orderLifecycle = new OrderLifecycle({ database, events, logger })
   const jobs = new JobQueue({ database, clock, logger, metrics: deps.metrics })
   workers.push({ start() {}, stop: () => events.close() }, revoked, jobs)
   const cart = new CartService({ database, clock })
@@ -93,7 +93,7 @@ export function createApp(deps: AppDeps) {
     tracking: new OrderTracking({ database, events, logger }),
     idempotency,
     paymentCheckDelayMs: config.PAYMENT_CHECK_DELAY_MS,
-    contact: (q, id, withAddress) => accounts.contact(q, id, withAddress),
+    contact: (q, id) => accounts.contact(q, id),
     currentRoles: (id) => accounts.currentRoles(id),
   })
   const gateway = new FakeGateway({ database, webhookSecret: config.WEBHOOK_SECRET, clock, logger })
@@ -101,7 +101,7 @@ export function createApp(deps: AppDeps) {
   jobs.register(PAYMENT_CHECK_JOB, (payload) => payments.checkPayment(String(payload.order_id)))
   // Started once the routes exist (it resends webhooks an earlier run owed); stopped before the jobs and the database: webhooks in flight land first.
   workers.push(gateway)
-  const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, dataKeys, redis: deps.redis, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
+  const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, redis: deps.redis, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
   workers.push(...flashSale.workers)
 
   const app = new Elysia({ normalize: false })

@@ -10,6 +10,9 @@ import { loadConfig } from '../src/config'
 import { createDeps } from '../src/deps'
 import { dataKeyFrom, open, seal } from '../src/lib/crypto'
 import { users } from '../src/modules/accounts/schema'
+import { sealAddress } from '../src/modules/accounts/address'
+import { orders } from '../src/modules/orders/schema'
+import { shopping } from './support/shopping'
 
 const address = { line1: 'Rua Augusta, 500', city: 'São Paulo', postal_code: '01304-000', country: 'BR' }
 
@@ -78,4 +81,53 @@ test('sealed values: a fresh IV each time, and a changed byte or a wrong key doe
   expect(() => open(parts.join('.'), [key])).toThrow()
   // A key id pointing at the wrong key is caught by the GCM tag too.
   expect(() => open(first.replace(`.${key.id}.`, `.${other.id}.`), [other])).toThrow()
+})
+
+/** A data key that counts the AES operations run with it: seal and open each read `key` once. */
+function countingKey() {
+  const { id, key } = dataKeyFrom(randomBytes(32).toString('base64'))
+  const counted = {
+    id,
+    uses: 0,
+    get key() {
+      counted.uses++
+      return key
+    },
+  }
+  return counted
+}
+
+test('an order costs one crypto operation: a given address is sealed once; the profile address is copied sealed (an older key too) and opened once for the answer', async () => {
+  const current = countingKey()
+  const previous = countingKey()
+  const s = await startShop({ deps: { dataKeys: [current, previous] } })
+  const uses = () => current.uses + previous.uses
+  try {
+    const shop = shopping(s)
+    const p = await shop.product(10)
+    const u = await shop.customerWithCart([{ id: p.id, quantity: 1 }])
+    // A profile address sealed before the current key existed.
+    const profileSealed = sealAddress(address, [previous])
+    await s.database.write((tx) => tx.update(users).set({ addressSealed: profileSealed }).where(eq(users.id, u.id)))
+    const orderSealed = async (id: string) => (await s.database.db.select({ sealed: orders.shippingAddressSealed }).from(orders).where(eq(orders.id, id)).get())!.sealed
+
+    let before = uses()
+    const fromProfile = await shop.checkout(u.token, {}, {})
+    expect(fromProfile.status).toBe(201)
+    expect(fromProfile.body.shipping_address).toEqual(address)
+    expect(uses() - before).toBe(1)
+    expect(await orderSealed(fromProfile.body.id)).toBe(profileSealed)
+    expect((await s.request('GET', `/v1/orders/${fromProfile.body.id}`, { token: u.token })).body.shipping_address).toEqual(address)
+
+    await s.request('POST', '/v1/cart/items', { token: u.token, body: { product_id: p.id, quantity: 1 } })
+    const elsewhere = { ...address, line1: 'Rua Oscar Freire, 10' }
+    before = uses()
+    const given = await shop.checkout(u.token, {}, { shipping_address: elsewhere })
+    expect(given.status).toBe(201)
+    expect(given.body.shipping_address).toEqual(elsewhere)
+    expect(uses() - before).toBe(1)
+    expect((await orderSealed(given.body.id))!.split('.')[1]).toBe(current.id)
+  } finally {
+    await s.close()
+  }
 })

@@ -30,7 +30,7 @@ afterAll(async () => {
 
 function spawnAllocator() {
   return Bun.spawn(['bun', 'test/support/allocator-process.ts'], {
-    env: { ...process.env, DATABASE_URL: s.config.DATABASE_URL, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, DATA_KEY: s.config.DATA_KEY, PAUSE_MS: '15' },
+    env: { ...process.env, DATABASE_URL: s.config.DATABASE_URL, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, PAUSE_MS: '15' },
     stdout: 'ignore',
     stderr: 'inherit',
   })
@@ -82,7 +82,7 @@ test('an allocator that lost the drop to a newer epoch cannot commit; nor can on
   await s.shop.services.flashSale.scheduler.tick()
   const [a, b] = await Promise.all([s.createUser(), s.createUser()])
   const entry = (seq: number, userId: string) => ({ id: `${seq}-0`, entryId: `entry-${seq}-${dropId}`, seq, userId, at: Date.now() })
-  const deps = { orders: s.shop.services.orderLifecycle, dataKeys: s.deps.dataKeys }
+  const deps = { orders: s.shop.services.orderLifecycle }
   const old = (await s.database.write((tx) => claimDrop(tx, dropId)))!
   const current = (await s.database.write((tx) => claimDrop(tx, dropId)))!
   expect(current).toBe(old + 1)

@@ -84,7 +84,7 @@ describe('in-process queue', () => {
       await s.shop.services.flashSale.scheduler.tick()
       const [a, b, c] = await Promise.all([s.createUser(), s.createUser(), s.createUser()])
       const entry = (seq: number, userId: string) => ({ id: String(seq), entryId: `entry-${seq}-${userId}`, seq, userId, at: Date.now() })
-      const deps = { orders: s.shop.services.orderLifecycle, dataKeys: s.deps.dataKeys }
+      const deps = { orders: s.shop.services.orderLifecycle }
       const epoch = (await s.database.write((tx) => claimDrop(tx, dropId)))!
       await s.database.write((tx) => allocateBatch(tx, deps, dropId, epoch, [entry(1, a.id)], Date.now()))
       // Seq 1 again, for another customer (a queue that lost its state): not `won` by inheritance.

@@ -4,14 +4,12 @@ import { startShop, type TestShop } from './support/harness'
 import { createProduct, createRegion } from './support/fixtures'
 import { OrderLifecycle, ORDER_STATUS_CHANNEL, PAYMENT_CHECK_JOB, type OrderStatusEvent, type PlaceOrderInput } from '../src/modules/orders/lifecycle'
 import { memoryEventBus } from '../src/infra/events/memory'
-import { dataKeyFrom } from '../src/lib/crypto'
 import { createLogger } from '../src/lib/logger'
 import { orders, orderItems, orderTimeline } from '../src/modules/orders/schema'
 import { jobs } from '../src/modules/jobs/schema'
 import { products } from '../src/modules/catalog/schema'
 import { stockMovements } from '../src/modules/inventory/schema'
 import { moveStock } from '../src/modules/inventory/ledger'
-import { randomBytes } from 'node:crypto'
 
 let s: TestShop
 let lifecycle: OrderLifecycle
@@ -20,7 +18,7 @@ beforeAll(async () => {
   s = await startShop()
   const events = memoryEventBus()
   await events.subscribe(ORDER_STATUS_CHANNEL, (m) => published.push(m as OrderStatusEvent))
-  lifecycle = new OrderLifecycle({ database: s.database, events, dataKeys: [dataKeyFrom(randomBytes(32).toString('base64'))], logger: createLogger('silent') })
+  lifecycle = new OrderLifecycle({ database: s.database, events, logger: createLogger('silent') })
 })
 afterAll(() => s.close())
 
@@ -44,7 +42,7 @@ async function placed(source: PlaceOrderInput['source'], quantity = 2, stock = 5
         regionId: region.id,
         currency: 'BRL',
         customerName: 'Ana',
-        shippingAddress: null,
+        shippingAddressSealed: null,
         items: [{ productId: product.id, title: 'Thing', sku: product.sku, unitPrice: 1999, quantity }],
         pricesIncludeTax: source === 'flash_sale',
         taxBps: 1000,
@@ -84,7 +82,7 @@ describe('placeOrders', () => {
           regionId: region.id,
           currency: 'BRL',
           customerName: `Buyer ${i}`,
-          shippingAddress: null,
+          shippingAddressSealed: null,
           items: [{ productId: product.id, title: 'Thing', sku: product.sku, unitPrice: 500, quantity: i + 1 }],
           pricesIncludeTax: true,
           taxBps: 0,

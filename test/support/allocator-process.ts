@@ -6,7 +6,6 @@ import { memoryEventBus } from '../../src/infra/events/memory'
 import { redisQueue } from '../../src/modules/flash-sale/queue/redis'
 import { createRedis, whenReady } from '../../src/infra/redis'
 import { systemClock } from '../../src/lib/clock'
-import { dataKeyFrom } from '../../src/lib/crypto'
 import { createLogger } from '../../src/lib/logger'
 import { Allocator } from '../../src/modules/flash-sale/allocator'
 import { OrderLifecycle } from '../../src/modules/orders/lifecycle'
@@ -28,8 +27,7 @@ const slow: Database = {
 const connections = [createRedis(env('REDIS_URL'), env('REDIS_PREFIX')), createRedis(env('REDIS_URL'), env('REDIS_PREFIX'))] as const
 await Promise.all(connections.map((c) => whenReady(c)))
 const logger = createLogger('silent')
-const dataKeys = [dataKeyFrom(env('DATA_KEY'))]
-const orders = new OrderLifecycle({ database: slow, events: memoryEventBus(() => {}), dataKeys, logger })
-const allocator = new Allocator({ database: slow, queue: redisQueue(...connections), orders, dataKeys, clock: systemClock, logger, leaseMs: 1000, batchSize: 10 })
+const orders = new OrderLifecycle({ database: slow, events: memoryEventBus(() => {}), logger })
+const allocator = new Allocator({ database: slow, queue: redisQueue(...connections), orders, clock: systemClock, logger, leaseMs: 1000, batchSize: 10 })
 allocator.start()
 process.stdout.write('allocating\n')

@@ -2,11 +2,11 @@ import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
 import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
 import { isUniqueViolation } from '../../db/errors'
 import type { Clock } from '../../lib/clock'
-import { open, randomToken, seal, sha256Hex, type DataKey } from '../../lib/crypto'
+import { randomToken, sha256Hex, type DataKey } from '../../lib/crypto'
 import { AppError, conflict, notFound, unauthorized } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
-import { checkAddress } from './address'
+import { checkAddress, openAddress, sealAddress } from './address'
 import { processPhoto } from '../../lib/images'
 import type { FileStore } from '../../infra/storage'
 import { ACCESS_TOKEN_TTL_SECONDS, type AccessTokens, type Role } from '../../lib/access-tokens'
@@ -62,14 +62,10 @@ export class AccountsService {
       email: user.email,
       name: user.name,
       roles: user.roles,
-      address: this.addressOf(user.addressSealed),
+      address: user.addressSealed ? openAddress(user.addressSealed, this.deps.dataKeys) : null,
       photo_url: user.photoKey ? photoUrl(user.photoKey) : null,
       created_at: user.createdAt,
     }
-  }
-
-  private addressOf(sealed: string | null): AddressInput | null {
-    return sealed ? (JSON.parse(open(sealed, this.deps.dataKeys)) as AddressInput) : null
   }
 
   private async liveUser(id: string) {
@@ -78,11 +74,11 @@ export class AccountsService {
     return user
   }
 
-  /** A live account's name and (when asked) address, in the caller's transaction: the defaults of a checkout. */
-  async contact(q: Queryable, id: string, withAddress: boolean) {
+  /** A live account's name and sealed address, in the caller's transaction: the defaults of a checkout (the address is copied sealed). */
+  async contact(q: Queryable, id: string) {
     const row = await liveContact(q).get({ id })
     if (!row) throw notFound('User')
-    return { name: row.name, address: withAddress ? this.addressOf(row.addressSealed) : null }
+    return { name: row.name, addressSealed: row.addressSealed }
   }
 
   /** Roles as stored now: admin routes never trust the token's copy. */
@@ -204,7 +200,7 @@ export class AccountsService {
   async updateMe(userId: string, patch: { name?: string; address?: AddressInput }) {
     const set: Partial<UserRow> = { updatedAt: this.deps.clock.iso() }
     if (patch.name !== undefined) set.name = patch.name.trim()
-    if (patch.address) set.addressSealed = seal(JSON.stringify(checkAddress(patch.address, 'address')), this.deps.dataKeys[0]!)
+    if (patch.address) set.addressSealed = sealAddress(checkAddress(patch.address, 'address'), this.deps.dataKeys)
     const user = await this.deps.database.write(async (tx) =>
       tx.update(users).set(set).where(and(eq(users.id, userId), isNull(users.deletedAt))).returning().get(),
     )

@@ -3,9 +3,7 @@ import { and, asc, count, eq, gte, isNull, max, sql } from 'drizzle-orm'
 import { prepared, type Queryable, type Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
 import type { QueuedEntry, RestoredEntry, SettledEntry } from './queue/port'
-import { open, type DataKey } from '../../lib/crypto'
 import { isoAt } from '../../lib/clock'
-import type { AddressInput } from '../accounts/model'
 import { users } from '../accounts/schema'
 import { products } from '../catalog/schema'
 import { moveStock } from '../inventory/ledger'
@@ -23,7 +21,6 @@ export class EntryConflict extends Error {}
 
 export interface WinnerOrders {
   orders: Pick<OrderLifecycle, 'placeOrders'>
-  dataKeys: DataKey[]
 }
 
 /** Takes the drop over: a new fencing epoch, after which older allocators cannot commit. */
@@ -60,7 +57,7 @@ const lastDecidedSeq = prepared((q) => q.select({ seq: max(flashSaleEntries.seq)
 /** A JSON array of ids as one parameter: the statement's shape does not depend on how many. */
 const customersIn = prepared((q) =>
   q
-    .select({ id: users.id, name: users.name, address: users.addressSealed })
+    .select({ id: users.id, name: users.name, addressSealed: users.addressSealed })
     .from(users)
     .where(sql`${users.id} IN (SELECT value FROM json_each(${ph('ids')}))`)
     .prepare(),
@@ -119,7 +116,8 @@ async function placeWinnerOrders(tx: Tx, deps: WinnerOrders, terms: SaleTerms, u
         regionId: terms.regionId,
         currency: terms.currency,
         customerName: customer?.name ?? '',
-        shippingAddress: customer?.address ? (JSON.parse(open(customer.address, deps.dataKeys)) as AddressInput) : null,
+        // Copied sealed: a winner's order costs no crypto operation.
+        shippingAddressSealed: customer?.addressSealed ?? null,
         items: [{ productId: terms.productId, title: terms.title, sku: terms.sku, unitPrice: terms.price, quantity: 1 }],
         pricesIncludeTax: true,
         taxBps: terms.taxBps,

@@ -7,7 +7,6 @@ import { memoryQueue } from './queue/memory'
 import { redisQueue } from './queue/redis'
 import { whenReady } from '../../infra/redis'
 import type { Clock } from '../../lib/clock'
-import type { DataKey } from '../../lib/crypto'
 import type { Logger } from '../../lib/logger'
 import type { Worker } from '../../lib/worker'
 import type { OrderLifecycle } from '../orders/lifecycle'
@@ -24,7 +23,6 @@ export interface FlashSaleModuleDeps {
   clock: Clock
   logger: Logger
   metrics: Registry
-  dataKeys: DataKey[]
   redis?: (name: string) => Redis
   orders: OrderLifecycle
   events: EventBus
@@ -37,7 +35,7 @@ export interface FlashSaleModuleDeps {
  * service, the scheduler and allocator workers, and the release handler of `flash_sale` orders.
  */
 export function createFlashSale(deps: FlashSaleModuleDeps) {
-  const { database, clock, logger, dataKeys, orders } = deps
+  const { database, clock, logger, orders } = deps
   // The allocator blocks on its own connection; entries use the other one.
   const connections = deps.redis ? [deps.redis('flash-sale'), deps.redis('flash-sale-allocator')] : []
   const queue: FlashSaleQueue = connections.length ? redisQueue(connections[0]!, connections[1]!) : memoryQueue()
@@ -47,7 +45,7 @@ export function createFlashSale(deps: FlashSaleModuleDeps) {
   const service = new FlashSaleService({ database, clock, queue, schedule, metrics })
   const changes = new EntryEvents({ events: deps.events, logger, entryOf: (userId, dropId) => service.myEntry(userId, dropId), dropOfOrder: (id) => service.dropOfOrder(id) })
   const scheduler = new DropScheduler({ database, queue, clock, logger, schedule, changes })
-  const winners = { orders, dataKeys }
+  const winners = { orders }
   orders.onRelease('flash_sale', (tx, order, at) => releaseWinner(tx, winners, order, at))
 
   const workers: Worker[] = [

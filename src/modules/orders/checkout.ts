@@ -3,7 +3,6 @@ import { AppError, invalid } from '../../lib/errors'
 import { runWorkflow, step } from '../../lib/workflow'
 import { moveStock } from '../inventory/ledger'
 import { availableOf, cartLines, clearCart, type CartLine } from '../cart/service'
-import type { AddressInput } from '../accounts/model'
 import type { OrderLifecycle, PlacedOrder } from './lifecycle'
 
 export interface CheckoutContext {
@@ -12,7 +11,7 @@ export interface CheckoutContext {
   orderId: string
   userId: string
   customerName: string
-  shippingAddress: AddressInput
+  shippingAddressSealed: string
   paymentDueAt: string
   at: string
   lines: CartLine[]
@@ -65,7 +64,7 @@ export const checkoutSteps = [
           regionId: region.regionId,
           currency: region.currency,
           customerName: ctx.customerName,
-          shippingAddress: ctx.shippingAddress,
+          shippingAddressSealed: ctx.shippingAddressSealed,
           items: ctx.lines.map((line) => ({ productId: line.productId, title: line.title, sku: line.sku, unitPrice: line.price, quantity: line.quantity })),
           pricesIncludeTax: false,
           taxBps: region.taxBps,

@@ -18,14 +18,12 @@ import { and, eq, inArray, sql } from 'drizzle-orm'
 import { prepared, type Database, type Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
 import type { EventBus } from '../../infra/events'
-import { seal, type DataKey } from '../../lib/crypto'
 import { AppError, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
 import { totalsOf } from '../../lib/money'
 import { moveStock } from '../inventory/ledger'
 import { scheduleJobs } from '../jobs/queue'
-import type { AddressInput } from '../accounts/model'
 import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus } from './schema'
 
 const insertOrders = rowInserter(orders, [
@@ -99,7 +97,8 @@ export interface PlaceOrderInput {
   regionId: string
   currency: string
   customerName: string
-  shippingAddress: AddressInput | null
+  /** Sealed by the caller (`sealAddress`), or copied sealed from the profile. */
+  shippingAddressSealed: string | null
   items: OrderLineInput[]
   /** True when the prices are final, tax included (a flash sale). */
   pricesIncludeTax: boolean
@@ -133,7 +132,6 @@ export type Transition = (orderId: string, to: OrderStatus, at: string) => Promi
 export interface OrderLifecycleDeps {
   database: Database
   events: EventBus
-  dataKeys: DataKey[]
   logger: Logger
 }
 
@@ -184,7 +182,7 @@ export class OrderLifecycle {
       regionId: input.regionId,
       currency: input.currency,
       customerName: input.customerName,
-      shippingAddressSealed: input.shippingAddress ? seal(JSON.stringify(input.shippingAddress), this.deps.dataKeys[0]!) : null,
+      shippingAddressSealed: input.shippingAddressSealed,
       subtotal,
       tax,
       total,

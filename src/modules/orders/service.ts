@@ -1,13 +1,13 @@
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm'
 import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
 import { isoAt, type Clock } from '../../lib/clock'
-import { open, seal, type DataKey } from '../../lib/crypto'
+import type { DataKey } from '../../lib/crypto'
 import { AppError, conflict, forbidden, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
 import type { Principal, Role } from '../../lib/access-tokens'
 import type { AddressInput } from '../accounts/model'
-import { checkAddress } from '../accounts/address'
+import { checkAddress, openAddress, sealAddress } from '../accounts/address'
 import { checkout, type CheckoutContext } from './checkout'
 import type { Idempotency } from './idempotency'
 import type { OrderItemRow, OrderLifecycle, OrderRow, PlacedOrder } from './lifecycle'
@@ -40,8 +40,8 @@ export interface OrdersDeps {
   tracking: OrderTracking
   idempotency: Idempotency
   paymentCheckDelayMs: number
-  /** The profile's name and (when asked) address, the defaults of a checkout, read in the caller's transaction. */
-  contact(q: Queryable, userId: string, withAddress: boolean): Promise<{ name: string; address: AddressInput | null }>
+  /** The profile's name and sealed address, the defaults of a checkout, read in the caller's transaction. */
+  contact(q: Queryable, userId: string): Promise<{ name: string; addressSealed: string | null }>
   currentRoles(userId: string): Promise<Role[] | null>
 }
 
@@ -60,8 +60,10 @@ export class OrdersService {
   }
 
   async checkout(userId: string, input: CheckoutInput, idempotencyKey?: string): Promise<OrderDto> {
-    const { database, clock, lifecycle, idempotency } = this.deps
+    const { database, clock, dataKeys, lifecycle, idempotency } = this.deps
     const given = input.shipping_address && checkAddress(input.shipping_address, 'shipping_address')
+    // Sealed before the write lock is taken; one crypto operation per order either way (see below).
+    const givenSealed = given && sealAddress(given, dataKeys)
     const request = idempotencyKey === undefined ? null : idempotency.request(userId, idempotencyKey, 'POST /v1/orders', input)
     const nowMs = clock.now()
     const at = isoAt(nowMs)
@@ -69,23 +71,24 @@ export class OrdersService {
       const replayed = request && (await idempotency.replay(tx, request, nowMs))
       if (replayed) return replayed.body as OrderDto
       // The profile only when the body leaves something to default.
-      const profile = given && input.customer_name ? undefined : await this.deps.contact(tx, userId, !given)
-      const shippingAddress = given || profile?.address
-      if (!shippingAddress) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', { errors: [{ field: 'shipping_address', message: 'Required: none on the profile' }] })
+      const profile = given && input.customer_name ? undefined : await this.deps.contact(tx, userId)
+      // The profile's address is copied as it is sealed (openAddress reads any of the keys).
+      const shippingAddressSealed = givenSealed || profile?.addressSealed
+      if (!shippingAddressSealed) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', { errors: [{ field: 'shipping_address', message: 'Required: none on the profile' }] })
       const ctx: CheckoutContext = {
         tx,
         lifecycle,
         orderId: newId(),
         userId,
         customerName: input.customer_name ?? profile!.name,
-        shippingAddress,
+        shippingAddressSealed,
         paymentDueAt: isoAt(nowMs + this.deps.paymentCheckDelayMs),
         at,
         lines: [],
       }
       await checkout(ctx)
-      // Answered from what was written, not read back.
-      const order = this.toDto(ctx.placed!)
+      // Answered from what was written, not read back; a copied address is opened once, for this answer.
+      const order = this.toDto(ctx.placed!, given || openAddress(shippingAddressSealed, dataKeys))
       if (request) await idempotency.save(tx, request, { status: 201, body: order }, nowMs)
       return order
     })
@@ -147,7 +150,7 @@ export class OrdersService {
   private async changeAddress(tx: Tx, id: string, address: AddressInput, at: string) {
     const changed = await tx
       .update(orders)
-      .set({ shippingAddressSealed: seal(JSON.stringify(address), this.deps.dataKeys[0]!), updatedAt: at })
+      .set({ shippingAddressSealed: sealAddress(address, this.deps.dataKeys), updatedAt: at })
       .where(and(eq(orders.id, id), eq(orders.status, 'pending_payment')))
       .returning({ id: orders.id })
     if (!changed.length) throw conflict('The shipping address can only change while the order awaits payment')
@@ -174,14 +177,17 @@ export class OrdersService {
     )
   }
 
-  private toDto({ row, items, timeline }: { row: OrderRow; items: OrderItemRow[]; timeline: PlacedOrder['timeline'] }): OrderDto {
+  private toDto(
+    { row, items, timeline }: { row: OrderRow; items: OrderItemRow[]; timeline: PlacedOrder['timeline'] },
+    shippingAddress = row.shippingAddressSealed ? openAddress(row.shippingAddressSealed, this.deps.dataKeys) : null,
+  ): OrderDto {
     return {
       id: row.id,
       user_id: row.userId,
       status: row.status,
       source: row.source,
       customer_name: row.customerName,
-      shipping_address: row.shippingAddressSealed ? (JSON.parse(open(row.shippingAddressSealed, this.deps.dataKeys)) as AddressInput) : null,
+      shipping_address: shippingAddress,
       items: items.map((item) => ({ product_id: item.productId, title: item.title, sku: item.sku, unit_price: item.unitPrice, quantity: item.quantity, line_total: item.lineTotal })),
       subtotal: row.subtotal,
       tax: row.tax,
