@@ -1,22 +1,17 @@
 import type { Tx } from '../../db/client'
 import { AppError, invalid } from '../../lib/errors'
-import { runWorkflow, step } from '../../lib/workflow'
 import { moveStock } from '../inventory/ledger'
 import { availableOf, cartLines, clearCart, type CartLine } from '../cart/service'
 import type { OrderLifecycle, PlacedOrder } from './lifecycle'
 
-export interface CheckoutContext {
-  tx: Tx
-  lifecycle: OrderLifecycle
+/** What the checkout route settled before the transaction: who, where to, when. */
+export interface CartOrder {
   orderId: string
   userId: string
   customerName: string
   shippingAddressSealed: string
   paymentDueAt: string
   at: string
-  lines: CartLine[]
-  /** Set by the step that creates it. */
-  placed?: PlacedOrder
 }
 
 interface ShortLine {
@@ -29,7 +24,7 @@ interface ShortLine {
  * Every line's units in guarded decrements (never below zero), each with its ledger row.
  * All lines are tried so the 409 names every short one; throwing rolls back those taken.
  */
-async function takeStock({ tx, lines, orderId, userId, at }: CheckoutContext) {
+async function takeStock(tx: Tx, lines: CartLine[], { orderId, userId, at }: CartOrder) {
   const short: ShortLine[] = []
   for (const line of lines) {
     // A deleted product is never sold, whatever stock it still holds.
@@ -41,40 +36,37 @@ async function takeStock({ tx, lines, orderId, userId, at }: CheckoutContext) {
 }
 
 /**
- * Checkout as explicit steps (reserve stock → create order → empty cart). They all run in
- * the caller's one write transaction, so a failing step rolls back every earlier one (the
- * stock and its ledger rows included): none needs a compensate. The charge is the payment
- * workflow's (POST /v1/orders/{id}/payments), which has real compensations.
+ * The cart becomes an order, in the caller's one write transaction: a step that throws rolls
+ * back every earlier one (the stock and its ledger rows included), so no step needs a
+ * compensation. The charge is the payment workflow's (POST /v1/orders/{id}/payments), which has real ones.
  */
-export const checkoutSteps = [
-  step('load cart', async (ctx: CheckoutContext) => {
-    ctx.lines = await cartLines(ctx.tx, ctx.userId)
-    if (!ctx.lines.length) throw invalid([{ field: 'cart', message: 'The cart is empty' }])
-  }),
-  step('reserve stock', takeStock),
-  step('create order', async (ctx: CheckoutContext) => {
-    const region = ctx.lines[0]!
-    ;[ctx.placed] = await ctx.lifecycle.placeOrders(
-      ctx.tx,
-      [
-        {
-          id: ctx.orderId,
-          userId: ctx.userId,
-          source: 'cart',
-          regionId: region.regionId,
-          currency: region.currency,
-          customerName: ctx.customerName,
-          shippingAddressSealed: ctx.shippingAddressSealed,
-          items: ctx.lines.map((line) => ({ productId: line.productId, title: line.title, sku: line.sku, unitPrice: line.price, quantity: line.quantity })),
-          pricesIncludeTax: false,
-          taxBps: region.taxBps,
-          paymentDueAt: ctx.paymentDueAt,
-        },
-      ],
-      ctx.at,
-    )
-  }),
-  step('empty cart', (ctx: CheckoutContext) => clearCart(ctx.tx, ctx.userId)),
-]
-
-export const checkout = (ctx: CheckoutContext) => runWorkflow(ctx, checkoutSteps)
+export async function checkout(tx: Tx, lifecycle: OrderLifecycle, order: CartOrder): Promise<PlacedOrder> {
+  // Read in this transaction: the stock of each line is what the decrements below will see.
+  const lines = await cartLines(tx, order.userId)
+  if (!lines.length) throw invalid([{ field: 'cart', message: 'The cart is empty' }])
+  // Stock before the order: a short line ends the checkout before any order row is written.
+  await takeStock(tx, lines, order)
+  const region = lines[0]!
+  const [placed] = await lifecycle.placeOrders(
+    tx,
+    [
+      {
+        id: order.orderId,
+        userId: order.userId,
+        source: 'cart',
+        regionId: region.regionId,
+        currency: region.currency,
+        customerName: order.customerName,
+        shippingAddressSealed: order.shippingAddressSealed,
+        items: lines.map((line) => ({ productId: line.productId, title: line.title, sku: line.sku, unitPrice: line.price, quantity: line.quantity })),
+        pricesIncludeTax: false,
+        taxBps: region.taxBps,
+        paymentDueAt: order.paymentDueAt,
+      },
+    ],
+    order.at,
+  )
+  // Emptied last, once the order holds the lines.
+  await clearCart(tx, order.userId)
+  return placed!
+}

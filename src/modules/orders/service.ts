@@ -8,7 +8,7 @@ import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/p
 import type { Principal, Role } from '../../lib/access-tokens'
 import type { AddressInput } from '../accounts/model'
 import { checkAddress, openAddress, sealAddress } from '../accounts/address'
-import { checkout, type CheckoutContext } from './checkout'
+import { checkout } from './checkout'
 import type { Idempotency } from './idempotency'
 import type { OrderItemRow, OrderLifecycle, OrderRow, PlacedOrder } from './lifecycle'
 import type { OrderTracking } from './tracking'
@@ -75,20 +75,16 @@ export class OrdersService {
       // The profile's address is copied as it is sealed (openAddress reads any of the keys).
       const shippingAddressSealed = givenSealed || profile?.addressSealed
       if (!shippingAddressSealed) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', { errors: [{ field: 'shipping_address', message: 'Required: none on the profile' }] })
-      const ctx: CheckoutContext = {
-        tx,
-        lifecycle,
+      const placed = await checkout(tx, lifecycle, {
         orderId: newId(),
         userId,
         customerName: input.customer_name ?? profile!.name,
         shippingAddressSealed,
         paymentDueAt: isoAt(nowMs + this.deps.paymentCheckDelayMs),
         at,
-        lines: [],
-      }
-      await checkout(ctx)
+      })
       // Answered from what was written, not read back; a copied address is opened once, for this answer.
-      const order = this.toDto(ctx.placed!, given || openAddress(shippingAddressSealed, dataKeys))
+      const order = this.toDto(placed, given || openAddress(shippingAddressSealed, dataKeys))
       if (request) await idempotency.save(tx, request, { status: 201, body: order }, nowMs)
       return order
     })

@@ -163,6 +163,7 @@ export class PaymentsService {
         step('open payment', (c: PayContext) => this.open(c), (c, opened) => (opened ? this.abandon(c) : Promise.resolve())),
         // Compensate: a charge we could not record must not complete behind our back.
         step('charge', (c: PayContext) => this.charge(c), async (_c, charge) => charge && this.deps.gateway.cancelCharge(charge.ref)),
+        // No compensate: the last step, one transaction that commits or rolls back whole.
         step('record outcome', (c: PayContext) => this.record(c)),
       ],
       (name, error) => logger.error('payment compensation failed', { step: name, payment_id: ctx.paymentId, error: String(error) }),
