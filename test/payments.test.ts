@@ -8,7 +8,7 @@ import { payments, webhookEvents } from '../src/modules/payments/schema'
 import { orderTimeline } from '../src/modules/orders/schema'
 import { signWebhook } from '../src/modules/payments/signature'
 import { PaymentsService } from '../src/modules/payments/service'
-import { Idempotency } from '../src/modules/orders/idempotency'
+import { Idempotency } from '../src/modules/idempotency'
 import { createLogger } from '../src/lib/logger'
 
 let s: TestShop

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm'
 import { openDatabase, type Database } from '../src/db/client'
 import { rowInserter } from '../src/db/row-inserter'
 import { users } from '../src/modules/accounts/schema'
-import { idempotencyKeys } from '../src/modules/orders/schema'
+import { idempotencyKeys } from '../src/modules/idempotency/schema'
 import { newId } from '../src/lib/ids'
 
 let dir: string

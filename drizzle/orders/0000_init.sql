@@ -1,13 +1,3 @@
-CREATE TABLE `idempotency_keys` (
-	`user_id` text NOT NULL,
-	`key` text NOT NULL,
-	`fingerprint` text NOT NULL,
-	`response` text,
-	`expires_at` integer NOT NULL,
-	PRIMARY KEY(`user_id`, `key`)
-);
---> statement-breakpoint
-CREATE INDEX `idempotency_keys_expiry_idx` ON `idempotency_keys` (`expires_at`);--> statement-breakpoint
 CREATE TABLE `order_items` (
 	`order_id` text NOT NULL,
 	`product_id` text NOT NULL,

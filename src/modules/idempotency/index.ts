@@ -1,0 +1,1 @@
+export { Idempotency, type IdempotentRequest, type StoredResponse } from './service'

@@ -1,0 +1,71 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { Database as SqliteFile } from 'bun:sqlite'
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { eq, sql } from 'drizzle-orm'
+import { openDatabase, type Database } from '../src/db/client'
+import { idempotencyKeys } from '../src/modules/idempotency/schema'
+import { startShop } from './support/harness'
+import { address } from './support/shopping'
+
+/** Made by main at 60410f4 (all migrations, then the demo seed): idempotency_keys came with orders' 0000 then. */
+const FIXTURE = join(import.meta.dir, 'fixtures/main-60410f4.db')
+const dir = mkdtempSync(join(tmpdir(), 'shop-old-db-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+// SQLite keeps each CREATE statement as run, minus `IF NOT EXISTS`; the journals are left out.
+const SCHEMA = `SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name NOT GLOB '__drizzle_migrations_*' ORDER BY type, name`
+const schemaOfFile = (path: string) => {
+  const file = new SqliteFile(path, { readonly: true })
+  try {
+    return file.query(SCHEMA).all()
+  } finally {
+    file.close()
+  }
+}
+const schemaOf = (database: Database) => database.db.all(sql.raw(SCHEMA))
+const journalRows = async (database: Database, module: string) =>
+  (await database.db.get<{ n: number }>(sql.raw(`SELECT count(*) AS n FROM __drizzle_migrations_${module}`)))!.n
+
+describe('a database file made by main before idempotency keys had their own migrations', () => {
+  test('opens with every table as it was, its data kept, and Idempotency-Key works on it', async () => {
+    const path = join(dir, 'old.db')
+    copyFileSync(FIXTURE, path)
+    const before = schemaOfFile(path)
+    const s = await startShop({ databaseUrl: `file:${path}` })
+    try {
+      expect(await schemaOf(s.database)).toEqual(before)
+      expect(await journalRows(s.database, 'idempotency')).toBe(1)
+      expect(await journalRows(s.database, 'orders')).toBe(1)
+      expect((await s.database.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM products`))!.n).toBeGreaterThan(0)
+
+      const product = (await s.database.db.get<{ id: string }>(sql`SELECT id FROM products WHERE type = 'generic' AND stock > 0 LIMIT 1`))!
+      const user = await s.createUser()
+      expect((await s.request('POST', '/v1/cart/items', { token: user.token, body: { product_id: product.id, quantity: 1 } })).status).toBe(200)
+      const order = (headers: Record<string, string>, shipping = address) => s.request('POST', '/v1/orders', { token: user.token, headers, body: { shipping_address: shipping } })
+      const first = await order({ 'idempotency-key': 'old-file' })
+      expect(first.status).toBe(201)
+      const again = await order({ 'idempotency-key': 'old-file' })
+      expect(again.status).toBe(201)
+      expect(again.body.id).toBe(first.body.id)
+      expect((await order({ 'idempotency-key': 'old-file' }, { ...address, line1: 'Rua B, 2' })).status).toBe(409)
+      expect(await s.database.db.select({ key: idempotencyKeys.key }).from(idempotencyKeys).where(eq(idempotencyKeys.userId, user.id))).toEqual([{ key: 'old-file' }])
+    } finally {
+      await s.close()
+    }
+
+    const reopened = await openDatabase({ url: `file:${path}` })
+    expect(await journalRows(reopened, 'idempotency')).toBe(1)
+    expect(await schemaOf(reopened)).toEqual(before)
+    await reopened.close()
+  })
+
+  test('a fresh file gets the same tables, idempotency_keys from its own module once', async () => {
+    const fresh = await openDatabase({ url: `file:${join(dir, 'fresh.db')}` })
+    expect(await schemaOf(fresh)).toEqual(schemaOfFile(FIXTURE))
+    expect(await journalRows(fresh, 'idempotency')).toBe(1)
+    expect(await fresh.db.all(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'idempotency_keys'`)).toHaveLength(1)
+    await fresh.close()
+  })
+})
