@@ -1,26 +1,16 @@
 import { Elysia } from 'elysia'
-import type { Config } from './config'
-import type { Database } from './db/client'
-import type { Clock } from './lib/clock'
-import type { Logger } from './lib/logger'
 import type { Worker } from './lib/worker'
-import type { DataKey } from './lib/crypto'
-import type { FileStore } from './infra/storage'
-import type { Registry } from 'prom-client'
-import type Redis from 'ioredis'
+import type { AppDeps } from './deps'
 import { httpErrors } from './plugins/http-errors'
 import { docs } from './plugins/docs'
 import { pageLimit } from './plugins/page-limit'
 import { auth } from './plugins/auth'
 import { accessTokens } from './lib/access-tokens'
-import { AccountsService, type PasswordHashing } from './modules/accounts/service'
+import { AccountsService } from './modules/accounts/service'
 import { accountsRoutes } from './modules/accounts/routes'
 import { RevokedAccounts } from './modules/accounts/revocations'
 import { opsRoutes } from './modules/ops/routes'
 import { edge } from './plugins/edge'
-import type { EventBus } from './infra/events'
-import { memoryEventBus } from './infra/events/memory'
-import { redisEventBus } from './infra/events/redis'
 import { OrderLifecycle } from './modules/orders/lifecycle'
 import { JobQueue } from './modules/jobs/queue'
 import { CartService, clearCart } from './modules/cart/service'
@@ -39,35 +29,13 @@ import { RegionsService } from './modules/regions/service'
 import { regionsRoutes } from './modules/regions/routes'
 import { CatalogService } from './modules/catalog/service'
 import { catalogRoutes } from './modules/catalog/routes'
-import { defaultProductTypes, type ProductTypes } from './modules/catalog/types'
+import { defaultProductTypes } from './modules/catalog/types'
 import { InventoryService } from './modules/inventory/service'
 import { inventoryRoutes } from './modules/inventory/routes'
 
-/** Everything the app needs from outside; tests pass their own database, clock and stores. */
-export interface AppDeps {
-  config: Config
-  database: Database
-  clock: Clock
-  logger: Logger
-  files: FileStore
-  dataKeys: DataKey[]
-  passwords: PasswordHashing
-  /** Prometheus registry every module registers its metrics on (served at /metrics). */
-  metrics: Registry
-  /**
-   * Opens a Redis connection (key prefix applied) when REDIS_URL is set; undefined means
-   * single-instance mode with in-process adapters. Give blocking readers their own.
-   */
-  redis?: (name: string) => Redis
-  /** Product types the catalog accepts (book, generic); a deployment or test may register more. */
-  productTypes?: ProductTypes
-}
-
 export function createApp(deps: AppDeps) {
-  const { config, database, clock, logger, files, dataKeys, passwords } = deps
+  const { config, database, clock, logger, files, dataKeys, passwords, events } = deps
   const tokens = accessTokens(config.JWT_SECRET)
-  const onEventError = (error: unknown) => logger.error('event listener failed', { error: String(error) })
-  const events: EventBus = deps.redis ? redisEventBus(deps.redis('events-publisher'), deps.redis('events-subscriber'), onEventError) : memoryEventBus(onEventError)
   const revoked = new RevokedAccounts({ database, events, clock })
   const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files, revoked, erasers: [eraseOrderPersonalData, clearCart] })
   const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id), isRevoked: (id) => revoked.has(id) })
@@ -75,9 +43,8 @@ export function createApp(deps: AppDeps) {
   const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes(), cacheMs: config.CATALOG_CACHE_MS })
   const inventory = new InventoryService({ database, clock, onStockChanged: () => catalog.forget() })
 
-  const workers: Worker[] = []
-  const front = edge({ config, tokens, clock, logger, metrics: deps.metrics, redis: deps.redis })
-  workers.push(front.worker)
+  const workers: Worker[] = [{ start: () => deps.whenReady(), stop() {} }]
+  const front = edge({ config, tokens, clock, logger, metrics: deps.metrics, limiter: deps.limiter })
   const orderLifecycle = new OrderLifecycle({ database, events, logger })
   const jobs = new JobQueue({ database, clock, logger, metrics: deps.metrics })
   workers.push({ start() {}, stop: () => events.close() }, revoked, jobs)
@@ -101,7 +68,7 @@ export function createApp(deps: AppDeps) {
   jobs.register(PAYMENT_CHECK_JOB, (payload) => payments.checkPayment(String(payload.order_id)))
   // Started once the routes exist (it resends webhooks an earlier run owed); stopped before the jobs and the database: webhooks in flight land first.
   workers.push(gateway)
-  const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, redis: deps.redis, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
+  const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, queue: deps.flashSaleQueue, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
   workers.push(...flashSale.workers)
 
   const app = new Elysia({ normalize: false })
@@ -112,7 +79,7 @@ export function createApp(deps: AppDeps) {
     .use(docs('/swagger'))
     .use(
       opsRoutes({
-        probes: [{ name: 'database', check: () => database.ping() }, { name: 'files', check: () => files.ping() }, ...front.probes],
+        probes: [{ name: 'database', check: () => database.ping() }, { name: 'files', check: () => files.ping() }, ...deps.probes],
         metrics: deps.metrics,
         metricsToken: config.METRICS_TOKEN,
       }),

@@ -1,15 +1,90 @@
-import type { AppDeps } from './app'
-import type { Config } from './config'
-import { openDatabase } from './db/client'
-import { systemClock } from './lib/clock'
-import { createLogger } from './lib/logger'
-import { dataKeyFrom } from './lib/crypto'
-import { localFileStore } from './infra/storage/local'
-import { s3FileStore } from './infra/storage/s3'
-import { argon2id } from './modules/accounts/service'
-import { createRedis } from './infra/redis'
 import type Redis from 'ioredis'
 import { Registry, collectDefaultMetrics } from 'prom-client'
+import type { Config } from './config'
+import { openDatabase, type Database } from './db/client'
+import { systemClock, type Clock } from './lib/clock'
+import { createLogger, type Logger } from './lib/logger'
+import { dataKeyFrom, type DataKey } from './lib/crypto'
+import type { FileStore } from './infra/storage'
+import { localFileStore } from './infra/storage/local'
+import { s3FileStore } from './infra/storage/s3'
+import { createRedis, whenReady } from './infra/redis'
+import type { EventBus } from './infra/events'
+import { memoryEventBus } from './infra/events/memory'
+import { redisEventBus } from './infra/events/redis'
+import type { Limiter } from './infra/limiter'
+import { memoryLimiter } from './infra/limiter/memory'
+import { redisLimiter } from './infra/limiter/redis'
+import { argon2id, type PasswordHashing } from './modules/accounts/service'
+import type { ProductTypes } from './modules/catalog/types'
+import type { FlashSaleQueue } from './modules/flash-sale/queue/port'
+import { memoryQueue } from './modules/flash-sale/queue/memory'
+import { redisQueue } from './modules/flash-sale/queue/redis'
+import type { Probe } from './modules/ops/routes'
+
+/**
+ * The ports whose state instances share: in-process adapters for a single instance, Redis
+ * ones when several share the work. Chosen here only (`adapters`); the app never asks which.
+ */
+export interface Adapters {
+  events: EventBus
+  limiter: Limiter
+  flashSaleQueue: FlashSaleQueue
+  /** What `/ready` checks besides the database and the files: Redis, when there is one. */
+  probes: Probe[]
+  /**
+   * Start-up step: waits for the Redis connections (commands sent earlier fail at once).
+   * Gives up after a few seconds with a warning: a Redis that is down at boot does not stop
+   * the service from starting (`/ready` says 503).
+   */
+  whenReady(): Promise<void>
+}
+
+/** Everything the app needs from outside; tests pass their own database, clock and stores. */
+export interface AppDeps extends Adapters {
+  config: Config
+  database: Database
+  clock: Clock
+  logger: Logger
+  files: FileStore
+  dataKeys: DataKey[]
+  passwords: PasswordHashing
+  /** Prometheus registry every module registers its metrics on (served at /metrics). */
+  metrics: Registry
+  /** Product types the catalog accepts (book, generic); a deployment or test may register more. */
+  productTypes?: ProductTypes
+}
+
+/**
+ * The adapters of the shared ports: Redis ones over connections from `connect` (key prefix
+ * applied; one call, one connection), in-process ones without it. Blocking readers and
+ * pub/sub subscribers get connections of their own; whoever gave `connect` closes them.
+ */
+export function adapters(logger: Logger, connect?: (name: string) => Redis): Adapters {
+  const onEventError = (error: unknown) => logger.error('event listener failed', { error: String(error) })
+  if (!connect) return { events: memoryEventBus(onEventError), limiter: memoryLimiter(), flashSaleQueue: memoryQueue(), probes: [], async whenReady() {} }
+  const events = redisEventBus(connect('events-publisher'), connect('events-subscriber'), onEventError)
+  const edge = connect('edge')
+  let lastErrorLog = 0
+  edge.on('error', (error) => {
+    // ioredis reports every failed reconnect; one line a minute says enough.
+    if (Date.now() - lastErrorLog < 60_000) return
+    lastErrorLog = Date.now()
+    logger.warn('redis connection error', { error: String(error) })
+  })
+  // The allocator blocks on its own connection; entries use the other one.
+  const queueConnections = [connect('flash-sale'), connect('flash-sale-allocator')] as const
+  return {
+    events,
+    limiter: redisLimiter(edge),
+    flashSaleQueue: redisQueue(...queueConnections),
+    probes: [{ name: 'redis', check: async () => void (await edge.ping()) }],
+    async whenReady() {
+      const ready = await Promise.all([edge, ...queueConnections].map((connection) => whenReady(connection)))
+      if (!ready.every(Boolean)) logger.warn('redis not ready at start-up; serving anyway', {})
+    },
+  }
+}
 
 /** Production wiring: real clock, configured database and stores. `close` ends the connections (after the app stopped). */
 export async function createDeps(config: Config): Promise<AppDeps & { close(): Promise<void> }> {
@@ -25,6 +100,11 @@ export async function createDeps(config: Config): Promise<AppDeps & { close(): P
   const { REDIS_URL, REDIS_KEY_PREFIX } = config
   const previous = (config.DATA_KEYS_PREVIOUS ?? '').split(',').filter(Boolean)
   const connections: Redis[] = []
+  const connect = (url: string) => (name: string) => {
+    const connection = createRedis(url, REDIS_KEY_PREFIX, { connectionName: name })
+    connections.push(connection)
+    return connection
+  }
   return {
     config,
     database,
@@ -42,13 +122,7 @@ export async function createDeps(config: Config): Promise<AppDeps & { close(): P
     dataKeys: [config.DATA_KEY, ...previous].map(dataKeyFrom),
     passwords: argon2id(),
     metrics,
-    redis: REDIS_URL
-      ? (name) => {
-          const connection = createRedis(REDIS_URL, REDIS_KEY_PREFIX, { connectionName: name })
-          connections.push(connection)
-          return connection
-        }
-      : undefined,
+    ...adapters(logger, REDIS_URL ? connect(REDIS_URL) : undefined),
     async close() {
       // QUIT lets replies in flight arrive; a Redis that is down gets a plain disconnect.
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))

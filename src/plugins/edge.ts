@@ -1,5 +1,4 @@
 import { Elysia, type AnyElysia } from 'elysia'
-import type Redis from 'ioredis'
 import type { Registry } from 'prom-client'
 import type { Config } from '../config'
 import type { Clock } from '../lib/clock'
@@ -7,10 +6,7 @@ import type { Logger } from '../lib/logger'
 import { parseRate } from '../lib/rates'
 import { trustedProxies } from '../lib/client-ip'
 import { routeIndex } from '../lib/route-index'
-import { memoryLimiter } from '../infra/limiter/memory'
-import { redisLimiter } from '../infra/limiter/redis'
-import { whenReady } from '../infra/redis'
-import type { Probe } from '../modules/ops/routes'
+import type { Limiter } from '../infra/limiter'
 import { telemetry } from './telemetry'
 import { securityHeaders } from './security-headers'
 import { rateLimit } from './rate-limit'
@@ -23,23 +19,15 @@ export interface EdgeOptions {
   clock: Clock
   logger: Logger
   metrics: Registry
-  redis?: (name: string) => Redis
+  /** In-process, or shared through Redis when instances must share counts (chosen in deps.ts). */
+  limiter: Limiter
 }
 
 /**
  * What faces the internet before any route runs: request log and metrics, security
- * headers and CORS, rate limits (shared through Redis when configured), 405 for a wrong
- * method. Also the Redis readiness probe and a start-up step that waits for the connection.
+ * headers and CORS, rate limits, 405 for a wrong method.
  */
-export function edge({ config, tokens, clock, logger, metrics, redis }: EdgeOptions) {
-  const connection = redis?.('edge')
-  let lastErrorLog = 0
-  connection?.on('error', (error) => {
-    // ioredis reports every failed reconnect; one line a minute says enough.
-    if (Date.now() - lastErrorLog < 60_000) return
-    lastErrorLog = Date.now()
-    logger.warn('redis connection error', { error: String(error) })
-  })
+export function edge({ config, tokens, clock, logger, metrics, limiter }: EdgeOptions) {
   // The app's own routes, known once `routing` is used on it: rate limits and metrics name a
   // request's route before the framework has routed it.
   let app: AnyElysia | undefined
@@ -50,7 +38,7 @@ export function edge({ config, tokens, clock, logger, metrics, redis }: EdgeOpti
   if (config.RATE_LIMIT === 'on') {
     plugins.use(
       rateLimit({
-        limiter: connection ? redisLimiter(connection) : memoryLimiter(),
+        limiter,
         clock,
         logger,
         trustedProxies: trustedProxies(config.TRUSTED_PROXY),
@@ -67,7 +55,6 @@ export function edge({ config, tokens, clock, logger, metrics, redis }: EdgeOpti
       }),
     )
   }
-  const probes: Probe[] = connection ? [{ name: 'redis', check: async () => void (await connection.ping()) }] : []
   return {
     /** Used on the app itself, first (before http-errors, which would answer 404): learns its routes, answers 405. */
     routing: <App extends AnyElysia>(root: App) => {
@@ -75,12 +62,5 @@ export function edge({ config, tokens, clock, logger, metrics, redis }: EdgeOpti
       return root.use(methodNotAllowed(routes))
     },
     plugins,
-    probes,
-    worker: {
-      async start() {
-        if (connection && !(await whenReady(connection))) logger.warn('redis not ready at start-up; serving anyway', {})
-      },
-      stop() {},
-    },
   }
 }

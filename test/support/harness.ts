@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createApp, type AppDeps } from '../../src/app'
+import { createApp } from '../../src/app'
+import { adapters, type AppDeps } from '../../src/deps'
 import { SERVER_BODY_CAP_BYTES } from '../../src/plugins/body-parsing'
 import { loadConfig, type Config } from '../../src/config'
 import { openDatabase } from '../../src/db/client'
@@ -64,22 +65,27 @@ export async function startShop(options: StartOptions = {}) {
   const database = await openDatabase({ url: config.DATABASE_URL })
   const redisOptions = options.redis
   const opened: { disconnect(): void }[] = []
+  const logger = options.deps?.logger ?? createLogger(config.LOG_LEVEL)
   const deps: AppDeps = {
     config,
     database,
     clock: options.clock ?? systemClock,
-    logger: createLogger(config.LOG_LEVEL),
+    logger,
     files: localFileStore(config.UPLOAD_DIR),
     dataKeys: [dataKeyFrom(config.DATA_KEY)],
     passwords: argon2id(1024, 1),
     metrics: new Registry(),
-    redis: redisOptions
-      ? (name) => {
-          const client = createRedis(redisOptions.url, redisOptions.prefix, { connectionName: name })
-          opened.push(client)
-          return client
-        }
-      : undefined,
+    // The same choice as production (src/deps.ts), on the test Redis when asked for.
+    ...adapters(
+      logger,
+      redisOptions
+        ? (name) => {
+            const client = createRedis(redisOptions.url, redisOptions.prefix, { connectionName: name })
+            opened.push(client)
+            return client
+          }
+        : undefined,
+    ),
     ...options.deps,
   }
   const shop = createApp(deps)

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis'
 import type { EventBus } from '.'
-import { LocalListeners } from './memory'
+import { LocalListeners } from './local-listeners'
 import { whenReady } from '../redis'
 
 /** Without an offline queue, ioredis refuses commands until the connection is ready. */

@@ -1,5 +1,5 @@
 import type { EventBus } from '../../infra/events'
-import { LocalListeners } from '../../infra/events/memory'
+import { LocalListeners } from '../../infra/events/local-listeners'
 import type { Logger } from '../../lib/logger'
 import { sseFrame, sseHeartbeat } from '../../lib/sse'
 import { ORDER_STATUS_CHANNEL, type OrderStatusEvent } from '../orders/lifecycle'

@@ -1,11 +1,7 @@
-import type Redis from 'ioredis'
 import type { Registry } from 'prom-client'
 import type { Database } from '../../db/client'
 import type { EventBus } from '../../infra/events'
 import type { FlashSaleQueue } from './queue/port'
-import { memoryQueue } from './queue/memory'
-import { redisQueue } from './queue/redis'
-import { whenReady } from '../../infra/redis'
 import type { Clock } from '../../lib/clock'
 import type { Logger } from '../../lib/logger'
 import type { Worker } from '../../lib/worker'
@@ -23,7 +19,8 @@ export interface FlashSaleModuleDeps {
   clock: Clock
   logger: Logger
   metrics: Registry
-  redis?: (name: string) => Redis
+  /** In-process, or Redis Streams when instances share the work (chosen in deps.ts). */
+  queue: FlashSaleQueue
   orders: OrderLifecycle
   events: EventBus
   /** False leaves allocation to other instances (or a dedicated allocator process). */
@@ -31,14 +28,11 @@ export interface FlashSaleModuleDeps {
 }
 
 /**
- * The flash sale's parts, wired: the queue (Redis when configured), the schedule cache, the
- * service, the scheduler and allocator workers, and the release handler of `flash_sale` orders.
+ * The flash sale's parts, wired over the queue it is given: the schedule cache, the service,
+ * the scheduler and allocator workers, and the release handler of `flash_sale` orders.
  */
 export function createFlashSale(deps: FlashSaleModuleDeps) {
-  const { database, clock, logger, orders } = deps
-  // The allocator blocks on its own connection; entries use the other one.
-  const connections = deps.redis ? [deps.redis('flash-sale'), deps.redis('flash-sale-allocator')] : []
-  const queue: FlashSaleQueue = connections.length ? redisQueue(connections[0]!, connections[1]!) : memoryQueue()
+  const { database, clock, logger, orders, queue } = deps
   const schedule = new DropSchedule(database)
   const depths = (): Promise<[string, number][]> => Promise.all(scheduler.openDrops.map(async (id) => [id, await queue.backlog(id)]))
   const metrics = new FlashSaleMetrics(deps.metrics, depths)
@@ -48,15 +42,7 @@ export function createFlashSale(deps: FlashSaleModuleDeps) {
   const winners = { orders }
   orders.onRelease('flash_sale', (tx, order, at) => releaseWinner(tx, winners, order, at))
 
-  const workers: Worker[] = [
-    {
-      async start() {
-        await Promise.all(connections.map((connection) => whenReady(connection)))
-      },
-      stop: () => queue.disconnect(),
-    },
-    scheduler,
-  ]
+  const workers: Worker[] = [{ start() {}, stop: () => queue.disconnect() }, scheduler]
   if (deps.runAllocator) workers.push(new Allocator({ ...winners, database, queue, clock, logger, metrics, changes }))
   return { service, changes, scheduler, queue, workers }
 }
