@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { createClient, type Client, type ResultSet } from '@libsql/client'
-import { drizzle } from 'drizzle-orm/libsql'
+import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { migrate } from 'drizzle-orm/libsql/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
-import * as schema from './schema'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { MIGRATION_MODULES } from './modules'
@@ -12,9 +11,10 @@ import { groupCommit, type RunTransaction } from './group-commit'
 import { localClient } from './local-client'
 import { startCheckpointer } from './checkpoints'
 
-export type Db = ReturnType<typeof drizzle<typeof schema>>
+/** No relational schema is registered: each module reads its own tables with plain selects. */
+export type Db = LibSQLDatabase
 /** What helpers that serve reads and writes alike take: the read handle or a write's. */
-export type Queryable = BaseSQLiteDatabase<'async', ResultSet, typeof schema>
+export type Queryable = BaseSQLiteDatabase<'async', ResultSet>
 declare const inWrite: unique symbol
 /** The handle `write` gives its function: only statements run through it are in the transaction. */
 export type Tx = Queryable & { readonly [inWrite]: true }
@@ -90,8 +90,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // Checkpoints run in a worker thread (checkpoints.ts), never inside a commit on this one.
     if (onDisk) await writerClient.execute('PRAGMA wal_autocheckpoint = 0')
   }
-  const writer = drizzle(writerClient, { schema })
-  const reader = drizzle(readerClient, { schema })
+  const writer = drizzle(writerClient)
+  const reader = drizzle(readerClient)
   for (const module of MIGRATION_MODULES) {
     const folder = join(migrationsFolder, module)
     if (existsSync(folder)) await migrate(writer, { migrationsFolder: folder, migrationsTable: `__drizzle_migrations_${module.replace('-', '_')}` })

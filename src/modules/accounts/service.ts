@@ -143,9 +143,7 @@ export class AccountsService {
   }
 
   async login(input: { email: string; password: string }) {
-    const user = await this.deps.database.db.query.users.findFirst({
-      where: and(eq(users.email, input.email.trim().toLowerCase()), isNull(users.deletedAt)),
-    })
+    const user = await this.deps.database.db.select().from(users).where(and(eq(users.email, input.email.trim().toLowerCase()), isNull(users.deletedAt))).get()
     // An unknown email still costs one hash verification, so timing does not reveal accounts.
     this.dummyHash ??= this.deps.passwords.hash(randomToken(16))
     const ok = await this.deps.passwords.verify(input.password, user?.passwordHash ?? (await this.dummyHash))
@@ -171,7 +169,7 @@ export class AccountsService {
         return null
       }
       await tx.update(refreshTokens).set({ usedAt: this.deps.clock.iso() }).where(eq(refreshTokens.id, row.token.id))
-      const user = await tx.query.users.findFirst({ where: and(eq(users.id, row.session.userId), isNull(users.deletedAt)) })
+      const user = await liveUserById(tx).get({ id: row.session.userId })
       if (!user) return null
       return { user, sessionId: row.session.id, refreshToken: await this.issueRefreshToken(tx, row.session.id) }
     })
@@ -294,7 +292,7 @@ export class AccountsService {
 
   /** Start-up: make sure the configured admin exists and holds both roles (its password is only set on creation). */
   async ensureAdmin(email: string, password: string) {
-    const existing = await this.deps.database.db.query.users.findFirst({ where: and(eq(users.email, email.toLowerCase()), isNull(users.deletedAt)) })
+    const existing = await this.deps.database.db.select().from(users).where(and(eq(users.email, email.toLowerCase()), isNull(users.deletedAt))).get()
     if (!existing) {
       await this.register({ email, name: 'Admin', password }, ['admin', 'customer'])
       return
