@@ -28,6 +28,7 @@ import { flashSaleRoutes } from './modules/flash-sale/routes'
 import { RegionsService } from './modules/regions/service'
 import { regionsRoutes } from './modules/regions/routes'
 import { CatalogService } from './modules/catalog/service'
+import { regionHasProducts } from './modules/catalog/reads'
 import { catalogRoutes } from './modules/catalog/routes'
 import { defaultProductTypes } from './modules/catalog/types'
 import { InventoryService } from './modules/inventory/service'
@@ -39,7 +40,7 @@ export function createApp(deps: AppDeps) {
   const revoked = new RevokedAccounts({ database, events, clock })
   const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files, revoked, erasers: [eraseOrderPersonalData, clearCart] })
   const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id), isRevoked: (id) => revoked.has(id) })
-  const regions = new RegionsService({ database, clock })
+  const regions = new RegionsService({ database, clock, hasProducts: regionHasProducts })
   const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes(), cacheMs: config.CATALOG_CACHE_MS })
   const inventory = new InventoryService({ database, clock, onStockChanged: () => catalog.forget() })
 

@@ -7,9 +7,8 @@ import { memoryEventBus } from '../src/infra/events/memory'
 import { createLogger } from '../src/lib/logger'
 import { orders, orderItems, orderTimeline } from '../src/modules/orders/schema'
 import { jobs } from '../src/modules/jobs/schema'
-import { products } from '../src/modules/catalog/schema'
-import { stockMovements } from '../src/modules/inventory/schema'
-import { moveStock } from '../src/modules/inventory/ledger'
+import { products, stockMovements } from '../src/modules/catalog/schema'
+import { moveStock } from '../src/modules/catalog/ledger'
 
 let s: TestShop
 let lifecycle: OrderLifecycle

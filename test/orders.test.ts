@@ -4,8 +4,7 @@ import { startShop, type TestShop } from './support/harness'
 import { address, shopping } from './support/shopping'
 import { orders } from '../src/modules/orders/schema'
 import { idempotencyKeys } from '../src/modules/idempotency/schema'
-import { stockMovements } from '../src/modules/inventory/schema'
-import { products } from '../src/modules/catalog/schema'
+import { products, stockMovements } from '../src/modules/catalog/schema'
 import { ManualClock } from '../src/lib/clock'
 
 let s: TestShop

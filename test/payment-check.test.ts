@@ -5,7 +5,7 @@ import { restartableShop } from './support/restart'
 import { shopping } from './support/shopping'
 import { ManualClock } from '../src/lib/clock'
 import { jobs } from '../src/modules/jobs/schema'
-import { stockMovements } from '../src/modules/inventory/schema'
+import { stockMovements } from '../src/modules/catalog/schema'
 import { fakeGatewayCharges, payments } from '../src/modules/payments/schema'
 
 const DELAY = 60_000

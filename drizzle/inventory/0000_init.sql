@@ -16,18 +16,3 @@ CREATE TABLE `purchases` (
 	`created_by` text NOT NULL,
 	`created_at` text NOT NULL
 );
---> statement-breakpoint
-CREATE TABLE `stock_movements` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-	`product_id` text NOT NULL,
-	`delta` integer NOT NULL,
-	`reason` text NOT NULL,
-	`ref` text,
-	`supplier` text,
-	`stock_after` integer NOT NULL,
-	`actor_id` text,
-	`created_at` text NOT NULL,
-	FOREIGN KEY (`product_id`) REFERENCES `products`(`id`) ON UPDATE no action ON DELETE no action
-);
---> statement-breakpoint
-CREATE INDEX `stock_movements_product_idx` ON `stock_movements` (`product_id`,`id`);

@@ -2,7 +2,7 @@ import { and, count, eq } from 'drizzle-orm'
 import type { TestShop } from './harness'
 import { createProduct, createRegion } from './fixtures'
 import { flashSaleEntries } from '../../src/modules/flash-sale/schema'
-import { stockMovements } from '../../src/modules/inventory/schema'
+import { stockMovements } from '../../src/modules/catalog/schema'
 
 export const PAYMENT_WINDOW_SECONDS = 4 * 3600
 

@@ -1,8 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import type { TestShop } from './harness'
 import { createProduct, createRegion } from './fixtures'
-import { products } from '../../src/modules/catalog/schema'
-import { stockMovements } from '../../src/modules/inventory/schema'
+import { products, stockMovements } from '../../src/modules/catalog/schema'
 
 export const address = { line1: 'Av. Paulista, 1000', city: 'São Paulo', state: 'SP', postal_code: '01310-100', country: 'BR' }
 

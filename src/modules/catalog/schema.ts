@@ -28,7 +28,7 @@ export const products = sqliteTable(
     imageUrl: text('image_url'),
     /** Minor units of the region's currency. */
     price: integer('price').notNull(),
-    /** Changed only through inventory's moveStock, which writes the ledger row with it. */
+    /** Changed only through moveStock (ledger.ts), which writes the ledger row with it. */
     stock: integer('stock').notNull().default(0),
     attributes: text('attributes', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     /** Words of the attributes `q` finds the product by (a book's author and ISBNs), from its type; indexed by products_fts. */
@@ -56,4 +56,26 @@ export const productCategories = sqliteTable(
       .references(() => categories.id),
   },
   (t) => [primaryKey({ columns: [t.productId, t.categoryId] }), index('product_categories_category_idx').on(t.categoryId)],
+)
+
+export type StockReason = 'adjustment' | 'purchase' | 'sale' | 'cancellation' | 'flash_sale_reserve' | 'flash_sale_return'
+
+/** The ledger: one row per change of a product's stock; the rows of a product sum to its stock. */
+export const stockMovements = sqliteTable(
+  'stock_movements',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    productId: text('product_id')
+      .notNull()
+      .references(() => products.id),
+    delta: integer('delta').notNull(),
+    reason: text('reason').$type<StockReason>().notNull(),
+    /** What caused it: an order, purchase or drop id, or the admin's free-text reason. */
+    ref: text('ref'),
+    supplier: text('supplier'),
+    stockAfter: integer('stock_after').notNull(),
+    actorId: text('actor_id'),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('stock_movements_product_idx').on(t.productId, t.id)],
 )

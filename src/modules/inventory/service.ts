@@ -4,19 +4,18 @@ import type { Clock } from '../../lib/clock'
 import { AppError, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isIntegerKey, isStringKey, pageOf } from '../../lib/pages'
+import { moveStock, stockMovementsOf, stockOf, type StockMovement } from '../catalog/ledger'
 import { products } from '../catalog/schema'
 import { regions } from '../regions/schema'
-import { moveStock } from './ledger'
 import type { PurchaseDto, PurchaseInput, StockInput } from './model'
-import { purchaseItems, purchases, stockMovements } from './schema'
+import { purchaseItems, purchases } from './schema'
 
-type MovementRow = typeof stockMovements.$inferSelect
 type PurchaseRow = typeof purchases.$inferSelect
 
 const insufficientStock = (available: number) =>
   new AppError(409, 'insufficient_stock', `Stock cannot go below 0 (${available} available)`, { extra: { available } })
 
-const toMovement = (row: MovementRow) => ({
+const toMovement = (row: StockMovement) => ({
   id: row.id,
   delta: row.delta,
   reason: row.reason,
@@ -92,13 +91,8 @@ export class InventoryService {
   async movements(productId: string, limit = DEFAULT_PAGE_SIZE, cursor?: string) {
     const after = cursorAfter(cursor, isIntegerKey)
     const db = this.deps.database.db
-    if (!(await db.select({ id: products.id }).from(products).where(eq(products.id, productId)).get())) throw notFound('Product')
-    const rows = await db
-      .select()
-      .from(stockMovements)
-      .where(and(eq(stockMovements.productId, productId), after === undefined ? undefined : gt(stockMovements.id, after)))
-      .orderBy(asc(stockMovements.id))
-      .limit(limit + 1)
+    if ((await stockOf(db, productId)) === null) throw notFound('Product')
+    const rows = await stockMovementsOf(db, productId, after, limit + 1)
     return pageOf(rows, limit, (r) => r.id, toMovement)
   }
 

@@ -1,6 +1,6 @@
 import type { Tx } from '../../db/client'
 import { AppError, invalid } from '../../lib/errors'
-import { moveStock } from '../inventory/ledger'
+import { moveStock } from '../catalog/ledger'
 import { availableOf, cartLines, clearCart, type CartLine } from '../cart/service'
 import type { OrderLifecycle, PlacedOrder } from './lifecycle'
 

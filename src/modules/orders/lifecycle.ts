@@ -22,7 +22,7 @@ import { AppError, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
 import { totalsOf } from '../../lib/money'
-import { moveStock } from '../inventory/ledger'
+import { moveStock } from '../catalog/ledger'
 import { scheduleJobs } from '../jobs/queue'
 import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus } from './schema'
 

@@ -5,7 +5,6 @@ import { conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { currencyExponent, isCountryCode } from '../../lib/iso-codes'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
-import { products } from '../catalog/schema'
 import type { CreateRegionInput, PatchRegionInput, RegionDto } from './model'
 import { regions } from './schema'
 
@@ -35,9 +34,13 @@ function checkedCodes(input: { country?: string; currency?: string }) {
   return { country, currency, currencyExponent: exponent ?? undefined }
 }
 
+/** Whether a region has products (deleted ones too when asked): the catalog's answer, given here so regions need not know products. */
+export type HasProducts = (tx: Tx, regionId: string, options: { includeDeleted: boolean }) => Promise<boolean>
+
 export interface RegionsDeps {
   database: Database
   clock: Clock
+  hasProducts: HasProducts
 }
 
 export class RegionsService {
@@ -84,7 +87,7 @@ export class RegionsService {
     const row = await this.deps.database.write(async (tx) => {
       const region = await liveRegion(tx, id)
       if (!region) throw notFound('Region')
-      if (currency !== undefined && currency !== region.currency && (await hasProducts(tx, id, { includeDeleted: true }))) {
+      if (currency !== undefined && currency !== region.currency && (await this.deps.hasProducts(tx, id, { includeDeleted: true }))) {
         throw conflict('The currency of a region with products cannot change: their prices are in it')
       }
       return tx
@@ -101,19 +104,9 @@ export class RegionsService {
   async delete(id: string) {
     await this.deps.database.write(async (tx) => {
       if (!(await liveRegion(tx, id))) throw notFound('Region')
-      if (await hasProducts(tx, id, { includeDeleted: false })) throw conflict('The region still has products: delete them first')
+      if (await this.deps.hasProducts(tx, id, { includeDeleted: false })) throw conflict('The region still has products: delete them first')
       const now = this.deps.clock.iso()
       await tx.update(regions).set({ deletedAt: now, updatedAt: now }).where(eq(regions.id, id))
     })
   }
-}
-
-async function hasProducts(tx: Tx, regionId: string, { includeDeleted }: { includeDeleted: boolean }) {
-  const row = await tx
-    .select({ id: products.id })
-    .from(products)
-    .where(and(eq(products.regionId, regionId), includeDeleted ? undefined : isNull(products.deletedAt)))
-    .limit(1)
-    .get()
-  return row !== undefined
 }

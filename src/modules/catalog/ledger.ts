@@ -1,8 +1,7 @@
-import { and, eq, sql } from 'drizzle-orm'
-import { prepared, type Tx } from '../../db/client'
+import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import { prepared, type Queryable, type Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
-import { products } from '../catalog/schema'
-import { stockMovements, type StockReason } from './schema'
+import { products, stockMovements, type StockReason } from './schema'
 
 const delta = sql.placeholder('delta')
 /** Never below zero: the row only changes when the result stays at or above it. */
@@ -49,7 +48,18 @@ export async function moveStock(tx: Tx, move: StockMove, at: string): Promise<nu
 }
 
 /** Current stock of a product (live or deleted), or null when unknown. */
-export async function stockOf(tx: Tx, productId: string): Promise<number | null> {
-  const row = await tx.select({ stock: products.stock }).from(products).where(eq(products.id, productId)).get()
+export async function stockOf(q: Queryable, productId: string): Promise<number | null> {
+  const row = await q.select({ stock: products.stock }).from(products).where(eq(products.id, productId)).get()
   return row?.stock ?? null
 }
+
+export type StockMovement = typeof stockMovements.$inferSelect
+
+/** Up to `limit` ledger rows of a product after the row `afterId`, oldest first; kept after the product is deleted. */
+export const stockMovementsOf = (q: Queryable, productId: string, afterId: number | undefined, limit: number): Promise<StockMovement[]> =>
+  q
+    .select()
+    .from(stockMovements)
+    .where(and(eq(stockMovements.productId, productId), afterId === undefined ? undefined : gt(stockMovements.id, afterId)))
+    .orderBy(asc(stockMovements.id))
+    .limit(limit)
