@@ -15,12 +15,12 @@ import { redisEventBus } from './infra/events/redis'
 import type { Limiter } from './infra/limiter'
 import { memoryLimiter } from './infra/limiter/memory'
 import { redisLimiter } from './infra/limiter/redis'
-import { argon2id, type PasswordHashing } from './modules/accounts/service'
-import type { ProductTypes } from './modules/catalog/types'
+import { argon2id, type PasswordHashing } from './modules/accounts'
+import type { ProductTypes } from './modules/catalog'
 import type { FlashSaleQueue } from './modules/flash-sale/queue/port'
 import { memoryQueue } from './modules/flash-sale/queue/memory'
 import { redisQueue } from './modules/flash-sale/queue/redis'
-import type { Probe } from './modules/ops/routes'
+import type { Probe } from './modules/ops'
 
 /**
  * The ports whose state instances share: in-process adapters for a single instance, Redis

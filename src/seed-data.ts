@@ -1,5 +1,5 @@
 import type { Shop } from './app'
-import type { RegionDto } from './modules/regions/model'
+import type { RegionDto } from './modules/regions'
 import { systemClock } from './lib/clock'
 
 export const DEMO_ADMIN = { email: 'admin@shop.test', password: 'admin password' }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startShop, type TestShop } from './support/harness'
 import { createProduct, createRegion } from './support/fixtures'
-import { moveStock } from '../src/modules/catalog/ledger'
+import { moveStock } from '../src/modules/catalog'
 
 let s: TestShop
 let admin: { id: string; token: string }

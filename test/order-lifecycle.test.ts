@@ -8,7 +8,7 @@ import { createLogger } from '../src/lib/logger'
 import { orders, orderItems, orderTimeline } from '../src/modules/orders/schema'
 import { jobs } from '../src/modules/jobs/schema'
 import { products, stockMovements } from '../src/modules/catalog/schema'
-import { moveStock } from '../src/modules/catalog/ledger'
+import { moveStock } from '../src/modules/catalog'
 
 let s: TestShop
 let lifecycle: OrderLifecycle

@@ -2,7 +2,7 @@ import type { Database } from '../../src/db/client'
 import { newId } from '../../src/lib/ids'
 import { regions } from '../../src/modules/regions/schema'
 import { products } from '../../src/modules/catalog/schema'
-import { moveStock } from '../../src/modules/catalog/ledger'
+import { moveStock } from '../../src/modules/catalog'
 
 /** Catalog rows written straight to the database, for tests of other modules. */
 export async function createRegion(database: Database, values: Partial<typeof regions.$inferInsert> = {}) {

@@ -3,29 +3,27 @@ import { prepared, type Database, type Queryable, type Tx } from '../../db/clien
 import type { Clock } from '../../lib/clock'
 import { AppError, notFound } from '../../lib/errors'
 import { totalsOf } from '../../lib/money'
-import { products } from '../catalog/schema'
-import { regions } from '../regions/schema'
+import { productTerms } from '../catalog'
 import type { CartDto } from './model'
 import { cartItems } from './schema'
 
 /** What a cart line shows of its product, as it is now. */
 const productFields = {
-  title: products.title,
-  sku: products.sku,
-  price: products.price,
-  stock: products.stock,
-  deletedAt: products.deletedAt,
-  regionId: products.regionId,
-  currency: regions.currency,
-  taxBps: regions.taxBps,
+  title: productTerms.title,
+  sku: productTerms.sku,
+  price: productTerms.price,
+  stock: productTerms.stock,
+  deletedAt: productTerms.deletedAt,
+  regionId: productTerms.regionId,
+  currency: productTerms.currency,
+  taxBps: productTerms.taxBps,
 }
 
 const linesOf = prepared((q) =>
   q
     .select({ productId: cartItems.productId, quantity: cartItems.quantity, addedAt: cartItems.addedAt, ...productFields })
     .from(cartItems)
-    .innerJoin(products, eq(products.id, cartItems.productId))
-    .innerJoin(regions, eq(regions.id, products.regionId))
+    .innerJoin(productTerms, eq(productTerms.productId, cartItems.productId))
     .where(eq(cartItems.userId, sql.placeholder('userId')))
     .orderBy(asc(cartItems.addedAt), asc(cartItems.productId))
     .prepare(),
@@ -34,9 +32,8 @@ const linesOf = prepared((q) =>
 const liveProduct = prepared((q) =>
   q
     .select(productFields)
-    .from(products)
-    .innerJoin(regions, eq(regions.id, products.regionId))
-    .where(and(eq(products.id, sql.placeholder('id')), isNull(products.deletedAt)))
+    .from(productTerms)
+    .where(and(eq(productTerms.productId, sql.placeholder('id')), isNull(productTerms.deletedAt)))
     .prepare(),
 )
 

@@ -5,9 +5,8 @@ import type { Clock } from '../../lib/clock'
 import { conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
-import { liveRegion } from '../regions/service'
+import { liveRegion, regionTerms } from '../regions'
 import { moveStock } from './ledger'
-import { regions } from '../regions/schema'
 import type { CreateProductInput, PatchProductInput, ProductDto, ProductsFilter } from './model'
 import { categories, productCategories, products } from './schema'
 import { ftsQuery } from './search'
@@ -44,7 +43,7 @@ const searchTermsOf = (type: ProductType, attributes: Attributes) => (type.searc
 /** A product row with its region's currency and its category ids: one statement per read (the driver's cost is per statement). */
 const productView = {
   product: products,
-  currency: regions.currency,
+  currency: regionTerms.currency,
   categoryIds: sql<string>`(SELECT json_group_array(category_id) FROM (SELECT category_id FROM product_categories WHERE product_id = ${products.id} ORDER BY category_id))`,
 }
 type ProductViewRow = { product: ProductRow; currency: string; categoryIds: string }
@@ -100,7 +99,7 @@ export class CatalogService {
     const rows = await this.deps.database.db
       .select(productView)
       .from(products)
-      .innerJoin(regions, eq(regions.id, products.regionId))
+      .innerJoin(regionTerms, eq(regionTerms.id, products.regionId))
       .where(
         and(
           isNull(products.deletedAt),
@@ -139,7 +138,7 @@ export class CatalogService {
     const row = await db
       .select(productView)
       .from(products)
-      .innerJoin(regions, eq(regions.id, products.regionId))
+      .innerJoin(regionTerms, eq(regionTerms.id, products.regionId))
       .where(and(eq(products.id, id), isNull(products.deletedAt)))
       .get()
     return row && fromView(row)

@@ -4,12 +4,9 @@ import { prepared, type Queryable, type Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
 import type { QueuedEntry, RestoredEntry, SettledEntry } from './queue/port'
 import { isoAt } from '../../lib/clock'
-import { users } from '../accounts/schema'
-import { products } from '../catalog/schema'
-import { moveStock } from '../catalog/ledger'
-import type { OrderLifecycle, ReleasedOrder } from '../orders/lifecycle'
-import { orders } from '../orders/schema'
-import { regions } from '../regions/schema'
+import { contactsOf } from '../accounts'
+import { moveStock, productTerms } from '../catalog'
+import { orderTerms, type OrderLifecycle, type ReleasedOrder } from '../orders'
 import { flashSaleCampaigns, flashSaleDrops, flashSaleEntries } from './schema'
 
 /** Another allocator took the drop over (its epoch is newer), or the drop is no longer open. */
@@ -54,14 +51,6 @@ const decidedFrom = prepared((q) =>
     .prepare(),
 )
 const lastDecidedSeq = prepared((q) => q.select({ seq: max(flashSaleEntries.seq) }).from(flashSaleEntries).where(inDrop).prepare())
-/** A JSON array of ids as one parameter: the statement's shape does not depend on how many. */
-const customersIn = prepared((q) =>
-  q
-    .select({ id: users.id, name: users.name, addressSealed: users.addressSealed })
-    .from(users)
-    .where(sql`${users.id} IN (SELECT value FROM json_each(${ph('ids')}))`)
-    .prepare(),
-)
 /** Each seq is new here, so only (drop, customer) can clash: see `insertDecided`. */
 const insertEntries = rowInserter(flashSaleEntries, ['id', 'dropId', 'userId', 'seq', 'outcome', 'orderId', 'payBy', 'queuedAt', 'decidedAt', 'updatedAt'], { ignoreConflicts: true })
 
@@ -74,17 +63,16 @@ const saleTerms = prepared((q) =>
       epoch: flashSaleDrops.allocatorEpoch,
       price: flashSaleCampaigns.price,
       paymentWindowSeconds: flashSaleCampaigns.paymentWindowSeconds,
-      productId: products.id,
-      title: products.title,
-      sku: products.sku,
-      regionId: regions.id,
-      currency: regions.currency,
-      taxBps: regions.taxBps,
+      productId: productTerms.productId,
+      title: productTerms.title,
+      sku: productTerms.sku,
+      regionId: productTerms.regionId,
+      currency: productTerms.currency,
+      taxBps: productTerms.taxBps,
     })
     .from(flashSaleDrops)
     .innerJoin(flashSaleCampaigns, eq(flashSaleCampaigns.id, flashSaleDrops.campaignId))
-    .innerJoin(products, eq(products.id, flashSaleCampaigns.productId))
-    .innerJoin(regions, eq(regions.id, products.regionId))
+    .innerJoin(productTerms, eq(productTerms.productId, flashSaleCampaigns.productId))
     .where(eq(flashSaleDrops.id, ph('dropId')))
     .prepare(),
 )
@@ -104,7 +92,7 @@ type SaleTerms = Awaited<ReturnType<typeof saleTermsOf>>
  */
 async function placeWinnerOrders(tx: Tx, deps: WinnerOrders, terms: SaleTerms, userIds: string[], at: number) {
   if (!userIds.length) return []
-  const customers = new Map((await customersIn(tx).all({ ids: JSON.stringify(userIds) })).map((c) => [c.id, c]))
+  const customers = new Map((await contactsOf(tx, userIds)).map((c) => [c.id, c]))
   const payBy = isoAt(at + terms.paymentWindowSeconds * 1000)
   const placed = await deps.orders.placeOrders(
     tx,
@@ -205,8 +193,8 @@ export const pendingWinners = async (q: Queryable, dropId: string) =>
     await q
       .select({ n: count() })
       .from(flashSaleEntries)
-      .innerJoin(orders, eq(orders.id, flashSaleEntries.orderId))
-      .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.outcome, 'won'), eq(orders.status, 'pending_payment')))
+      .innerJoin(orderTerms, eq(orderTerms.id, flashSaleEntries.orderId))
+      .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.outcome, 'won'), eq(orderTerms.status, 'pending_payment')))
       .get()
   )?.n ?? 0
 
@@ -292,9 +280,9 @@ export async function openDropTx(tx: Tx, dropId: string, at: string) {
     .get()
   if (!drop) return null
   const product = await tx
-    .select({ id: products.id, stock: products.stock, deletedAt: products.deletedAt })
+    .select({ id: productTerms.productId, stock: productTerms.stock, deletedAt: productTerms.deletedAt })
     .from(flashSaleCampaigns)
-    .innerJoin(products, eq(products.id, flashSaleCampaigns.productId))
+    .innerJoin(productTerms, eq(productTerms.productId, flashSaleCampaigns.productId))
     .where(eq(flashSaleCampaigns.id, drop.campaignId))
     .get()
   const units = product && !product.deletedAt ? Math.min(drop.units, product.stock) : 0

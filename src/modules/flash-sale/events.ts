@@ -2,7 +2,7 @@ import type { EventBus } from '../../infra/events'
 import { LocalListeners } from '../../infra/events/local-listeners'
 import type { Logger } from '../../lib/logger'
 import { sseFrame, sseHeartbeat } from '../../lib/sse'
-import { ORDER_STATUS_CHANNEL, type OrderStatusEvent } from '../orders/lifecycle'
+import { ORDER_STATUS_CHANNEL, type OrderStatusEvent } from '../orders'
 import type { MyEntryDto } from './model'
 
 export const ENTRY_CHANNEL = 'flash-sale-entries'

@@ -5,7 +5,7 @@ import type { FlashSaleQueue } from './queue/port'
 import type { Clock } from '../../lib/clock'
 import type { Logger } from '../../lib/logger'
 import type { Worker } from '../../lib/worker'
-import type { OrderLifecycle } from '../orders/lifecycle'
+import type { OrderLifecycle } from '../orders'
 import { releaseWinner } from './allocation'
 import { Allocator } from './allocator'
 import { EntryEvents } from './events'
@@ -13,6 +13,8 @@ import { FlashSaleMetrics } from './metrics'
 import { DropSchedule } from './schedule'
 import { DropScheduler } from './scheduler'
 import { FlashSaleService } from './service'
+
+export { flashSaleRoutes } from './routes'
 
 export interface FlashSaleModuleDeps {
   database: Database

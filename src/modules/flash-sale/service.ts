@@ -7,8 +7,7 @@ import { parseDateTime } from '../../lib/date-time'
 import { conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { cursorAfter, isStringKey, pageOf } from '../../lib/pages'
-import { products } from '../catalog/schema'
-import { regions } from '../regions/schema'
+import { productTerms } from '../catalog'
 import type { FlashSaleMetrics } from './metrics'
 import type { AuditDto, CampaignDto, CreateCampaignInput, DropDto, MyEntryDto } from './model'
 import type { DropSchedule, DropWindow } from './schedule'
@@ -65,10 +64,9 @@ export class FlashSaleService {
     if (startsAt < now - START_GRACE_MS) throw invalid([{ field: 'starts_at', message: 'The first drop cannot start in the past' }])
     if (startsAt + input.drop_count * input.interval_seconds * 1000 > LAST_CLOSE_MS) throw invalid([{ field: 'starts_at', message: `The last drop must close by ${isoAt(LAST_CLOSE_MS)}` }])
     const product = await database.db
-      .select({ currency: regions.currency })
-      .from(products)
-      .innerJoin(regions, eq(regions.id, products.regionId))
-      .where(and(eq(products.id, input.product_id), isNull(products.deletedAt)))
+      .select({ currency: productTerms.currency })
+      .from(productTerms)
+      .where(and(eq(productTerms.productId, input.product_id), isNull(productTerms.deletedAt)))
       .get()
     if (!product) throw notFound('Product')
     const campaign: CampaignRow = {
@@ -204,10 +202,9 @@ export class FlashSaleService {
 
   private selectCampaigns() {
     return this.deps.database.db
-      .select({ campaign: flashSaleCampaigns, currency: regions.currency })
+      .select({ campaign: flashSaleCampaigns, currency: productTerms.currency })
       .from(flashSaleCampaigns)
-      .innerJoin(products, eq(products.id, flashSaleCampaigns.productId))
-      .innerJoin(regions, eq(regions.id, products.regionId))
+      .innerJoin(productTerms, eq(productTerms.productId, flashSaleCampaigns.productId))
   }
 
   private async withDrops(rows: { campaign: CampaignRow; currency: string }[]) {

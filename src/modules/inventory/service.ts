@@ -4,9 +4,7 @@ import type { Clock } from '../../lib/clock'
 import { AppError, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isIntegerKey, isStringKey, pageOf } from '../../lib/pages'
-import { moveStock, stockMovementsOf, stockOf, type StockMovement } from '../catalog/ledger'
-import { products } from '../catalog/schema'
-import { regions } from '../regions/schema'
+import { moveStock, productTerms, stockMovementsOf, stockOf, type StockMovement } from '../catalog'
 import type { PurchaseDto, PurchaseInput, StockInput } from './model'
 import { purchaseItems, purchases } from './schema'
 
@@ -30,10 +28,9 @@ const toMovement = (row: StockMovement) => ({
 async function purchaseLines(db: Queryable, purchaseIds: string[]) {
   const rows = purchaseIds.length
     ? await db
-        .select({ purchaseId: purchaseItems.purchaseId, product_id: purchaseItems.productId, quantity: purchaseItems.quantity, unit_cost: purchaseItems.unitCost, currency: regions.currency })
+        .select({ purchaseId: purchaseItems.purchaseId, product_id: purchaseItems.productId, quantity: purchaseItems.quantity, unit_cost: purchaseItems.unitCost, currency: productTerms.currency })
         .from(purchaseItems)
-        .innerJoin(products, eq(products.id, purchaseItems.productId))
-        .innerJoin(regions, eq(regions.id, products.regionId))
+        .innerJoin(productTerms, eq(productTerms.productId, purchaseItems.productId))
         .where(inArray(purchaseItems.purchaseId, purchaseIds))
         .orderBy(asc(purchaseItems.purchaseId), asc(purchaseItems.line))
     : []
@@ -77,7 +74,7 @@ export class InventoryService {
     if (delta === 0) throw invalid([{ field: 'delta', message: 'Must not be 0' }])
     const at = this.deps.clock.iso()
     return this.write(async (tx) => {
-      const product = await tx.select({ stock: products.stock }).from(products).where(and(eq(products.id, productId), isNull(products.deletedAt))).get()
+      const product = await tx.select({ stock: productTerms.stock }).from(productTerms).where(and(eq(productTerms.productId, productId), isNull(productTerms.deletedAt))).get()
       if (!product) throw notFound('Product')
       const change = set === undefined ? delta! : set - product.stock
       if (change === 0) return { stock: product.stock }
@@ -102,10 +99,9 @@ export class InventoryService {
     const productIds = [...new Set(input.items.map((i) => i.product_id))]
     return this.write(async (tx) => {
       const found = await tx
-        .select({ id: products.id, currency: regions.currency })
-        .from(products)
-        .innerJoin(regions, eq(regions.id, products.regionId))
-        .where(and(inArray(products.id, productIds), isNull(products.deletedAt)))
+        .select({ id: productTerms.productId, currency: productTerms.currency })
+        .from(productTerms)
+        .where(and(inArray(productTerms.productId, productIds), isNull(productTerms.deletedAt)))
       const currencyOf = new Map(found.map((p) => [p.id, p.currency]))
       const errors = input.items.flatMap((item, i) => (currencyOf.has(item.product_id) ? [] : [{ field: `items.${i}.product_id`, message: 'No such product' }]))
       if (errors.length) throw invalid(errors)

@@ -1,7 +1,7 @@
 import type { Tx } from '../../db/client'
 import { AppError, invalid } from '../../lib/errors'
-import { moveStock } from '../catalog/ledger'
-import { availableOf, cartLines, clearCart, type CartLine } from '../cart/service'
+import { availableOf, cartLines, clearCart, type CartLine } from '../cart'
+import { moveStock } from '../catalog'
 import type { OrderLifecycle, PlacedOrder } from './lifecycle'
 
 /** What the checkout route settled before the transaction: who, where to, when. */

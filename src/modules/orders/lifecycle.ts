@@ -22,8 +22,8 @@ import { AppError, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
 import { totalsOf } from '../../lib/money'
-import { moveStock } from '../catalog/ledger'
-import { scheduleJobs } from '../jobs/queue'
+import { moveStock } from '../catalog'
+import { scheduleJobs } from '../jobs'
 import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus } from './schema'
 
 const insertOrders = rowInserter(orders, [

@@ -1,6 +1,6 @@
 import { t } from 'elysia'
 import { Id, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
-import { Address } from '../accounts/model'
+import { Address } from '../accounts'
 import { ORDER_STATUSES } from './schema'
 
 // UnionEnum defaults to its first member unless told otherwise: an omitted status must stay omitted.

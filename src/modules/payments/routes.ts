@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
-import { IdempotencyHeaders, OrderParams } from '../orders/model'
+import { IdempotencyHeaders, OrderParams } from '../orders'
 import type { PaymentsService } from './service'
 import { PayBody, Payment, PaymentList, PaymentParams, Problem, SimulateBody, WebhookAck } from './model'
 

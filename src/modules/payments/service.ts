@@ -12,9 +12,7 @@ import { cardBrand, luhnValid } from '../../lib/luhn'
 import { runWorkflow, step } from '../../lib/workflow'
 import type { Principal } from '../../lib/access-tokens'
 import type { Idempotency, IdempotentRequest, StoredResponse } from '../idempotency'
-import type { OrderLifecycle, Transition } from '../orders/lifecycle'
-import { orders } from '../orders/schema'
-import type { OrdersService } from '../orders/service'
+import { orderTerms, type OrderLifecycle, type OrdersService, type Transition } from '../orders'
 import { canSimulate, type CardDetails, type Charge, type GatewayEvent, type PaymentGateway } from './gateway'
 import type { PayInput, PaymentDto } from './model'
 import { payments, webhookEvents } from './schema'
@@ -36,9 +34,9 @@ const ph = sql.placeholder
 /** What paying an order needs of it, read in the payment's own transaction. */
 const orderToPay = prepared((q) =>
   q
-    .select({ id: orders.id, userId: orders.userId, status: orders.status, total: orders.total, currency: orders.currency, paymentDueAt: orders.paymentDueAt })
-    .from(orders)
-    .where(eq(orders.id, ph('orderId')))
+    .select({ id: orderTerms.id, userId: orderTerms.userId, status: orderTerms.status, total: orderTerms.total, currency: orderTerms.currency, paymentDueAt: orderTerms.paymentDueAt })
+    .from(orderTerms)
+    .where(eq(orderTerms.id, ph('orderId')))
     .prepare(),
 )
 type OrderToPay = NonNullable<Awaited<ReturnType<ReturnType<typeof orderToPay>['get']>>>
@@ -96,12 +94,12 @@ const paymentWithOrder = prepared((q) =>
       gatewayRef: payments.gatewayRef,
       amount: payments.amount,
       currency: payments.currency,
-      orderId: orders.id,
-      orderTotal: orders.total,
-      orderStatus: orders.status,
+      orderId: orderTerms.id,
+      orderTotal: orderTerms.total,
+      orderStatus: orderTerms.status,
     })
     .from(payments)
-    .innerJoin(orders, eq(orders.id, payments.orderId))
+    .innerJoin(orderTerms, eq(orderTerms.id, payments.orderId))
     .where(eq(payments.id, ph('id')))
     .prepare(),
 )
@@ -339,7 +337,7 @@ export class PaymentsService {
    */
   async checkPayment(orderId: string) {
     const { database, gateway, lifecycle, clock, logger } = this.deps
-    const order = await database.db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId)).get()
+    const order = await database.db.select({ status: orderTerms.status }).from(orderTerms).where(eq(orderTerms.id, orderId)).get()
     if (order?.status !== 'pending_payment') return
     const pending = await database.db
       .select({ id: payments.id, ref: payments.gatewayRef })
@@ -353,7 +351,7 @@ export class PaymentsService {
     }
     const at = clock.iso()
     await lifecycle.write(async (tx, transition) => {
-      const current = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId)).get()
+      const current = await tx.select({ status: orderTerms.status }).from(orderTerms).where(eq(orderTerms.id, orderId)).get()
       const paid = await tx.select({ id: payments.id }).from(payments).where(and(eq(payments.orderId, orderId), eq(payments.status, 'paid'))).get()
       if (current?.status !== 'pending_payment' || paid) return
       await tx.update(payments).set({ status: 'expired', updatedAt: at }).where(and(eq(payments.orderId, orderId), eq(payments.status, 'pending')))

@@ -1,0 +1,19 @@
+import { sql } from 'drizzle-orm'
+import { prepared, type Queryable } from '../../db/client'
+import { users } from './schema'
+
+/** A JSON array of ids as one parameter: the statement's shape does not depend on how many. */
+const contactsIn = prepared((q) =>
+  q
+    .select({ id: users.id, name: users.name, addressSealed: users.addressSealed })
+    .from(users)
+    .where(sql`${users.id} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`)
+    .prepare(),
+)
+
+/**
+ * The name and sealed address of each of these users, in one statement (an allocation batch
+ * asks for all its winners at once). The address stays sealed: a caller that copies it into
+ * its own rows need not open it, and one that shows it opens it with the data keys.
+ */
+export const contactsOf = (q: Queryable, userIds: string[]) => contactsIn(q).all({ ids: JSON.stringify(userIds) })

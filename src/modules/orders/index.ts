@@ -1,0 +1,8 @@
+// The orders module's face: what other modules and the app may use. Orders are placed and
+// moved only through `OrderLifecycle`; other modules read them through `orderTerms`.
+export { OrdersService, eraseOrderPersonalData } from './service'
+export { ordersRoutes } from './routes'
+export { OrderLifecycle, ORDER_STATUS_CHANNEL, PAYMENT_CHECK_JOB, type OrderStatusEvent, type ReleasedOrder, type Transition } from './lifecycle'
+export { OrderTracking } from './tracking'
+export { IdempotencyHeaders, OrderParams } from './model'
+export { orderTerms } from './reads'
