@@ -1,0 +1,116 @@
+/**
+ * The walls between the parts of src/, read from the imports themselves: every `import`,
+ * `import type`, `export … from` and `import()` of every file. A rule is a function of one
+ * import (importing file and imported file, both relative to the repository) that returns
+ * why the import is not allowed, or nothing; add a rule to `RULES` to put up another wall.
+ */
+import { describe, expect, test } from 'bun:test'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import ts from 'typescript'
+
+const ROOT = join(import.meta.dir, '..')
+
+interface Import {
+  /** The importing file, e.g. `src/modules/cart/service.ts`. */
+  from: string
+  /** The imported file, resolved, e.g. `src/modules/catalog/index.ts`. */
+  to: string
+}
+
+interface Rule {
+  name: string
+  /** Why `i` breaks the rule, or undefined when it does not. */
+  check(i: Import): string | undefined
+}
+
+/** The feature module a file belongs to (`src/modules/<module>/…`), or undefined. */
+const moduleOf = (file: string) => /^src\/modules\/([^/]+)\//.exec(file)?.[1]
+const faceOf = (module: string) => `src/modules/${module}/index.ts`
+const schemaOf = (module: string) => `src/modules/${module}/schema.ts`
+
+const RULES: Rule[] = [
+  {
+    name: "a module imports another module only through its face (index.ts); a module's schema.ts may import another's schema.ts for foreign keys",
+    check({ from, to }) {
+      const [a, b] = [moduleOf(from), moduleOf(to)]
+      if (!a || !b || a === b || to === faceOf(b)) return
+      if (from === schemaOf(a) && to === schemaOf(b)) return
+      return `${from} imports ${to}: use ${faceOf(b)}`
+    },
+  },
+]
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(ROOT, dir)).flatMap((name) => {
+    const path = `${dir}/${name}`
+    return statSync(join(ROOT, path)).isDirectory() ? filesUnder(path) : /\.tsx?$/.test(name) ? [path] : []
+  })
+}
+
+/** The file a relative specifier names, as the bundler resolves it (`.ts`, the file itself, or a folder's index.ts). */
+function resolve(from: string, specifier: string): string {
+  const base = join(dirname(from), specifier)
+  const found = [`${base}.ts`, base, `${base}/index.ts`].find((path) => existsSync(join(ROOT, path)) && statSync(join(ROOT, path)).isFile())
+  if (!found) throw new Error(`${from}: cannot resolve ${specifier}`)
+  return relative(ROOT, join(ROOT, found))
+}
+
+/** Every relative import of a file, type-only ones included (TypeScript's scanner skips comments and strings). */
+function importsOf(file: string, source = readFileSync(join(ROOT, file), 'utf8')): Import[] {
+  return ts
+    .preProcessFile(source, true, true)
+    .importedFiles.map((f) => f.fileName)
+    .filter((specifier) => specifier.startsWith('.'))
+    .map((specifier) => ({ from: file, to: resolve(file, specifier) }))
+}
+
+const imports = filesUnder('src').flatMap((file) => importsOf(file))
+const broken = (rules: Rule[], list: Import[]) => list.flatMap((i) => rules.flatMap((rule) => rule.check(i) ?? []))
+
+describe('architecture', () => {
+  test('the import reader sees every kind of import, and all of src', () => {
+    const source = "import type { A } from './model'\nimport {\n  B,\n} from '../cart'\nexport { C } from './ledger'\nexport * from './reads'\n// import { D } from './service'\n"
+    expect(importsOf('src/modules/catalog/index.ts', source).map((i) => i.to)).toEqual([
+      'src/modules/catalog/model.ts',
+      'src/modules/cart/index.ts',
+      'src/modules/catalog/ledger.ts',
+      'src/modules/catalog/reads.ts',
+    ])
+    // Known imports of the real tree: a face, a type-only import and a re-export.
+    expect(imports).toContainEqual({ from: 'src/app.ts', to: 'src/modules/catalog/index.ts' })
+    expect(imports).toContainEqual({ from: 'src/app.ts', to: 'src/deps.ts' })
+    expect(imports).toContainEqual({ from: 'src/modules/catalog/index.ts', to: 'src/modules/catalog/ledger.ts' })
+    expect(imports.length).toBeGreaterThan(300)
+  })
+
+  test('the rules catch what they forbid and let the rest through', () => {
+    const [faces] = RULES
+    expect(faces!.check({ from: 'src/modules/cart/service.ts', to: 'src/modules/catalog/schema.ts' })).toContain('use src/modules/catalog/index.ts')
+    expect(faces!.check({ from: 'src/modules/catalog/types/book.ts', to: 'src/modules/regions/service.ts' })).toBeDefined()
+    expect(faces!.check({ from: 'src/modules/cart/reads.ts', to: 'src/modules/catalog/schema.ts' })).toBeDefined()
+    expect(faces!.check({ from: 'src/modules/cart/schema.ts', to: 'src/modules/catalog/schema.ts' })).toBeUndefined()
+    expect(faces!.check({ from: 'src/modules/cart/service.ts', to: 'src/modules/catalog/index.ts' })).toBeUndefined()
+    expect(faces!.check({ from: 'src/modules/cart/service.ts', to: 'src/modules/cart/schema.ts' })).toBeUndefined()
+  })
+
+  test('src/ keeps every rule', () => {
+    expect(broken(RULES, imports)).toEqual([])
+  })
+
+  test('no two modules depend on each other, even through others', () => {
+    const edges = new Map<string, Set<string>>()
+    for (const { from, to } of imports) {
+      const [a, b] = [moduleOf(from), moduleOf(to)]
+      if (a && b && a !== b) edges.set(a, (edges.get(a) ?? new Set()).add(b))
+    }
+    const cycles: string[] = []
+    const visit = (module: string, path: string[]) => {
+      if (path.includes(module)) return void cycles.push([...path.slice(path.indexOf(module)), module].join(' → '))
+      for (const next of edges.get(module) ?? []) visit(next, [...path, module])
+    }
+    for (const module of edges.keys()) visit(module, [])
+    expect(edges.get('inventory')).toContain('catalog')
+    expect(cycles).toEqual([])
+  })
+})
