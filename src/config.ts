@@ -4,6 +4,7 @@ import { Type as T, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { randomBytes } from 'node:crypto'
 import { RATE_PATTERN } from './lib/rates'
+import { StartupError } from './lib/startup-error'
 
 const Port = T.Integer({ minimum: 0, maximum: 65535 })
 const OnOff = T.Union([T.Literal('on'), T.Literal('off')])
@@ -45,7 +46,9 @@ export const ConfigSchema = T.Object({
   S3_ACCESS_KEY_ID: T.Optional(T.String()),
   S3_SECRET_ACCESS_KEY: T.Optional(T.String()),
   METRICS_TOKEN: T.Optional(T.String({ minLength: 16 })),
+  METRICS_PORT: T.Optional(Port),
   SHUTDOWN_GRACE_MS: T.Integer({ minimum: 0 }),
+  WATCHDOG_STALL_MS: T.Integer({ minimum: 0 }),
   LOG_LEVEL: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error'), T.Literal('silent')]),
 })
 export type Config = Static<typeof ConfigSchema>
@@ -81,7 +84,10 @@ export function loadConfig(env: Env = process.env, secretsPath = 'data/secrets.j
   const production = nodeEnv === 'production'
   if (production) {
     const missing = GENERATED_SECRETS.filter((name) => !env[name])
-    if (missing.length) throw new Error(`Refusing to start in production without ${missing.join(', ')} (set them in the environment)`)
+    if (missing.length) {
+      const problems = missing.map((setting) => ({ setting, problem: 'required when NODE_ENV=production and not set; set it as a secret (fly secrets set, docker run -e)' }))
+      throw new StartupError(problems, `Refusing to start in production without ${missing.join(', ')} (set them in the environment)`)
+    }
   }
   const secrets = production ? {} : devSecrets(secretsPath, env)
   const raw = {
@@ -119,10 +125,12 @@ export function loadConfig(env: Env = process.env, secretsPath = 'data/secrets.j
     S3_ACCESS_KEY_ID: env.S3_ACCESS_KEY_ID || undefined,
     S3_SECRET_ACCESS_KEY: env.S3_SECRET_ACCESS_KEY || undefined,
     METRICS_TOKEN: env.METRICS_TOKEN || undefined,
+    METRICS_PORT: env.METRICS_PORT ? Number(env.METRICS_PORT) : undefined,
     SHUTDOWN_GRACE_MS: Number(env.SHUTDOWN_GRACE_MS ?? 8_000),
+    WATCHDOG_STALL_MS: Number(env.WATCHDOG_STALL_MS ?? 10_000),
     LOG_LEVEL: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
   }
-  const problems = [...Value.Errors(ConfigSchema, raw)].map((e) => `${e.path.slice(1) || 'config'}: ${e.message}`)
-  if (problems.length) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`)
+  const problems = [...Value.Errors(ConfigSchema, raw)].map((e) => ({ setting: e.path.slice(1) || 'config', problem: e.message }))
+  if (problems.length) throw new StartupError(problems, `Invalid configuration:\n  ${problems.map((p) => `${p.setting}: ${p.problem}`).join('\n  ')}`)
   return raw as Config
 }

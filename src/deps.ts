@@ -2,6 +2,7 @@ import type Redis from 'ioredis'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { Config } from './config'
 import { openDatabase, type Database } from './db/client'
+import { databaseStartupError } from './startup'
 import { systemClock, type Clock } from './lib/clock'
 import { createLogger, type Logger } from './lib/logger'
 import { dataKeyFrom, type DataKey } from './lib/crypto'
@@ -81,7 +82,10 @@ export function adapters(logger: Logger, connect?: (name: string) => Redis): Ada
     probes: [{ name: 'redis', check: async () => void (await edge.ping()) }],
     async whenReady() {
       const ready = await Promise.all([edge, ...queueConnections].map((connection) => whenReady(connection)))
-      if (!ready.every(Boolean)) logger.warn('redis not ready at start-up; serving anyway', {})
+      // Serving degraded beats a crash loop: a Redis blip during a deploy must not stop every machine.
+      if (!ready.every(Boolean)) {
+        logger.warn('redis unreachable at start-up; serving degraded until it answers', { setting: 'REDIS_URL', effect: 'login and register answer 503, /ready answers 503, other routes serve' })
+      }
     },
   }
 }
@@ -94,6 +98,8 @@ export async function createDeps(config: Config): Promise<AppDeps & { close(): P
     authToken: config.DATABASE_AUTH_TOKEN,
     synchronous: config.DB_SYNCHRONOUS,
     onCheckpointError: (error) => logger.warn('wal checkpoint failed', { error }),
+  }).catch((error: unknown) => {
+    throw databaseStartupError(config, error)
   })
   const metrics = new Registry()
   collectDefaultMetrics({ register: metrics })

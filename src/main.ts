@@ -2,14 +2,45 @@ import { loadConfig } from './config'
 import { createDeps } from './deps'
 import { createApp } from './app'
 import { SERVER_BODY_CAP_BYTES } from './plugins/body-parsing'
+import { createLogger } from './lib/logger'
+import { startWatchdog } from './infra/watchdog'
+import { serveMetrics } from './infra/metrics-listener'
+import { addressInUse, checkWritablePaths, startupFailureLines } from './startup'
 
-const config = loadConfig()
-const deps = await createDeps(config)
+/** Everything before serving. The watchdog starts first, so a boot that hangs (a stuck migration) is ended too. */
+async function start() {
+  const config = loadConfig()
+  if (config.WATCHDOG_STALL_MS > 0) startWatchdog(config.WATCHDOG_STALL_MS)
+  checkWritablePaths(config)
+  const deps = await createDeps(config)
+  const shop = createApp(deps)
+  await shop.start()
+  try {
+    shop.app.listen({ hostname: config.HOST, port: config.PORT, maxRequestBodySize: SERVER_BODY_CAP_BYTES })
+  } catch (error) {
+    throw addressInUse('PORT', `${config.HOST}:${config.PORT}`, error)
+  }
+  deps.logger.info('listening', { url: `http://${config.HOST}:${shop.app.server?.port}`, swagger: '/swagger' })
+  let metricsListener: ReturnType<typeof serveMetrics> | undefined
+  if (config.METRICS_PORT !== undefined) {
+    try {
+      metricsListener = serveMetrics(deps.metrics, { hostname: config.HOST, port: config.METRICS_PORT })
+    } catch (error) {
+      throw addressInUse('METRICS_PORT', `${config.HOST}:${config.METRICS_PORT}`, error)
+    }
+    deps.logger.info('metrics listening', { url: `http://${config.HOST}:${metricsListener.port}/metrics` })
+  }
+  return { config, deps, shop, metricsListener }
+}
+
+// A setting the operator can fix is one line naming it (no stack trace), and the exit is non-zero.
+const { config, deps, shop, metricsListener } = await start().catch(async (error: unknown) => {
+  const log = createLogger('error')
+  for (const fields of startupFailureLines(error)) log.error('cannot start', fields)
+  await log.flush()
+  process.exit(1)
+})
 const { logger } = deps
-const shop = createApp(deps)
-await shop.start()
-shop.app.listen({ hostname: config.HOST, port: config.PORT, maxRequestBodySize: SERVER_BODY_CAP_BYTES })
-logger.info('listening', { url: `http://${config.HOST}:${shop.app.server?.port}`, swagger: '/swagger' })
 
 let stopping = false
 /**
@@ -26,6 +57,7 @@ async function shutdown(signal: string) {
     logger.warn('grace period over; closing the connections still open', {})
     await shop.app.stop(true)
   }
+  await metricsListener?.stop(true)
   await shop.stop()
   await deps.close()
   logger.info('stopped', { signal })

@@ -41,6 +41,15 @@ describe('configuration', () => {
     expect(message).toContain('RATE_LIMIT')
   })
 
+  test('the watchdog limit defaults to 10 s (0 turns it off); METRICS_PORT is unset unless given, and must be a port', () => {
+    const defaults = loadConfig({ ...secrets }, tmp())
+    expect(defaults.WATCHDOG_STALL_MS).toBe(10_000)
+    expect(defaults.METRICS_PORT).toBeUndefined()
+    expect(loadConfig({ ...secrets, WATCHDOG_STALL_MS: '0', METRICS_PORT: '9091' }, tmp())).toMatchObject({ WATCHDOG_STALL_MS: 0, METRICS_PORT: 9091 })
+    expect(() => loadConfig({ ...secrets, METRICS_PORT: '70000' }, tmp())).toThrow(/METRICS_PORT/)
+    expect(() => loadConfig({ ...secrets, WATCHDOG_STALL_MS: '-1' }, tmp())).toThrow(/WATCHDOG_STALL_MS/)
+  })
+
   test('a short JWT secret is refused', () => {
     expect(() => loadConfig({ ...secrets, JWT_SECRET: 'short' }, tmp())).toThrow(/JWT_SECRET/)
   })

@@ -46,6 +46,28 @@ export interface DatabaseOptions {
 
 const isLocal = (url: string) => url.startsWith('file:')
 
+/** The file a `file:` URL names (`file:data/shop.db` relative, `file:///var/data/shop.db` absolute); undefined for a remote or in-memory database. */
+export function localDatabasePath(url: string): string | undefined {
+  if (!isLocal(url)) return undefined
+  const path = url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url.slice('file:'.length)
+  return path === '' || path.startsWith(':memory:') ? undefined : path
+}
+
+/** How long start-up waits for a remote database's first answer: a host that drops packets would otherwise hold the boot for minutes, looking hung. */
+const REMOTE_FIRST_ANSWER_MS = 15_000
+
+async function firstAnswer(client: Client) {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${REMOTE_FIRST_ANSWER_MS / 1000} s`)), REMOTE_FIRST_ANSWER_MS)
+  })
+  try {
+    await Promise.race([client.execute('SELECT 1'), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /**
  * A local file's transactions: BEGIN IMMEDIATE on the writer's one connection, and the
  * statements run on the writer itself, so the same `tx` serves every transaction and a
@@ -73,13 +95,14 @@ const localTransactions = (client: Client, writer: Db): RunTransaction => async 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const { url, authToken, synchronous = 'NORMAL', migrationsFolder = join(import.meta.dir, '../../drizzle'), onCheckpointError = () => undefined } = options
   const local = isLocal(url)
-  // `file:data/shop.db` names a relative path, `file:///var/data/shop.db` an absolute one.
-  const path = !local ? '' : url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url.slice('file:'.length)
-  const onDisk = local && path !== '' && !path.startsWith(':memory:')
+  const file = localDatabasePath(url)
+  const path = file ?? (local ? url.slice('file:'.length) : '')
+  const onDisk = file !== undefined
   if (onDisk) mkdirSync(dirname(path), { recursive: true })
   const open = () => (local ? localClient(path) : createClient({ url, authToken, concurrency: 1 }))
   const writerClient: Client = open()
   const readerClient: Client = open()
+  if (!local) await firstAnswer(readerClient)
   if (local) {
     await writerClient.execute('PRAGMA journal_mode = WAL')
     for (const client of [writerClient, readerClient]) {

@@ -7,7 +7,7 @@ import Redis, { type RedisOptions } from 'ioredis'
  * BLOCK) must get their own connection: a blocked command stalls every other one.
  */
 export function createRedis(url: string, keyPrefix: string, overrides: RedisOptions = {}) {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     keyPrefix,
     enableAutoPipelining: true,
     enableOfflineQueue: false,
@@ -18,6 +18,10 @@ export function createRedis(url: string, keyPrefix: string, overrides: RedisOpti
     lazyConnect: false,
     ...overrides,
   })
+  // Without a listener ioredis prints every failed reconnect of every connection to stderr
+  // (dozens of lines a second while Redis is down); deps.ts logs outages once a minute.
+  redis.on('error', () => undefined)
+  return redis
 }
 
 /**

@@ -3,9 +3,11 @@ import type { EventBus } from '.'
 import { LocalListeners } from './local-listeners'
 import { whenReady } from '../redis'
 
-/** Without an offline queue, ioredis refuses commands until the connection is ready. */
+/** Without an offline queue, ioredis refuses commands until the connection is ready: a bounded wait for it. */
+const reachable = (client: Redis) => whenReady(client, client.options.connectTimeout ?? 2000)
+
 async function ready(client: Redis) {
-  if (!(await whenReady(client, client.options.connectTimeout ?? 2000))) throw new Error('Redis is not reachable')
+  if (!(await reachable(client))) throw new Error('Redis is not reachable')
 }
 
 /**
@@ -42,7 +44,9 @@ export function redisEventBus(publisher: Redis, subscriber: Redis, onError: (err
       await publisher.publish(prefix + channel, JSON.stringify(message))
     },
     async subscribe(channel, listener) {
-      if (local.add(channel, listener)) subscriptions.set(channel, ready(subscriber).then(() => subscriber.subscribe(prefix + channel)))
+      // A Redis that is down keeps the listener: the 'ready' handler subscribes its channel once
+      // Redis answers, so a Redis outage at boot does not stop the service from starting.
+      if (local.add(channel, listener)) subscriptions.set(channel, reachable(subscriber).then((up) => up && subscriber.subscribe(prefix + channel)))
       try {
         await subscriptions.get(channel)
       } catch (error) {
