@@ -1,0 +1,156 @@
+import { newId } from '../../lib/ids'
+import { AppError, conflict, invalid, notFound } from '../../lib/errors'
+import { isoAt } from '../../lib/clock'
+import { cardBrand, luhnValid } from '../../lib/luhn'
+import { runWorkflow, step } from '../../lib/workflow'
+import type { Principal } from '../../lib/access-tokens'
+import type { IdempotentRequest, StoredResponse } from '../idempotency'
+import type { CardDetails, Charge } from './gateway'
+import type { PayInput, PaymentDto } from './model'
+import { endPending, insertPayments, livePaymentOf, orderToPay, recordCharge, toDto, type OrderToPay } from './queries'
+import type { PaymentsDeps } from './service'
+
+const declined = () => new AppError(402, 'payment_declined', 'The card was declined; the order still awaits payment')
+
+interface PayContext {
+  userId: string
+  orderId: string
+  input: PayInput
+  paymentId: string
+  request: IdempotentRequest | null
+  nowMs: number
+  /** Set by the step that opens the payment. */
+  order?: OrderToPay
+  charge?: Charge
+  /** The answer: replayed from an earlier request with the key, or this one's. */
+  response?: StoredResponse
+}
+
+/** Paying an order: the one flow that crosses the gateway, so the one with compensations. */
+export class PaymentAttempts {
+  constructor(private readonly deps: PaymentsDeps) {}
+
+  /**
+   * A payment as a workflow: open it (and claim the Idempotency-Key) → charge at the gateway
+   * → record the outcome. The charge happens outside any transaction, so a failure after a
+   * step has committed is undone by that step's compensation.
+   */
+  async pay(user: Principal, orderId: string, input: PayInput, idempotencyKey?: string): Promise<PaymentDto> {
+    const { clock, idempotency, logger } = this.deps
+    const request = idempotencyKey === undefined ? null : idempotency.request(user.id, idempotencyKey, `POST /v1/orders/${orderId}/payments`, input)
+    const ctx: PayContext = { userId: user.id, orderId, input, paymentId: newId(), request, nowMs: clock.now() }
+    await runWorkflow(
+      ctx,
+      [
+        // Compensate: a payment that never reached the gateway is failed and its key given back, so a retry may act.
+        step('open payment', (c: PayContext) => this.open(c), (c, opened) => (opened ? this.abandon(c) : Promise.resolve())),
+        // Compensate: a charge we could not record must not complete behind our back.
+        step('charge', (c: PayContext) => this.charge(c), async (_c, charge) => charge && this.deps.gateway.cancelCharge(charge.ref)),
+        // No compensate: the last step, one transaction that commits or rolls back whole.
+        step('record outcome', (c: PayContext) => this.record(c)),
+      ],
+      (name, error) => logger.error('payment compensation failed', { step: name, payment_id: ctx.paymentId, error: String(error) }),
+    )
+    if (ctx.response!.status === 402) throw declined()
+    return ctx.response!.body as PaymentDto
+  }
+
+  private checkInput(order: OrderToPay, input: PayInput) {
+    if (input.method === 'pix') {
+      if (input.card) throw invalid([{ field: 'card', message: 'Only for card payments' }])
+      if (order.currency !== 'BRL') throw invalid([{ field: 'method', message: 'Pix takes BRL only' }])
+      return
+    }
+    const card = input.card
+    if (!card) throw invalid([{ field: 'card', message: 'Required for card payments' }])
+    if (!luhnValid(card.number)) throw invalid([{ field: 'card.number', message: 'Not a valid card number' }])
+    const now = new Date(this.deps.clock.now())
+    if (card.exp_year * 12 + card.exp_month < now.getUTCFullYear() * 12 + now.getUTCMonth() + 1) {
+      throw invalid([{ field: 'card.exp_year', message: 'The card has expired' }])
+    }
+  }
+
+  /**
+   * Returns whether a payment was opened (false when the key replays an earlier answer). The
+   * order is read here, in the transaction that opens the payment: only its owner pays (an
+   * admin is a stranger here), and only while it awaits payment.
+   */
+  private open(ctx: PayContext): Promise<boolean> {
+    const { orderId, input, paymentId, request, nowMs } = ctx
+    const at = isoAt(nowMs)
+    return this.deps.database.write(async (tx) => {
+      const order = await orderToPay(tx).get({ orderId })
+      if (!order || order.userId !== ctx.userId) throw notFound('Order')
+      this.checkInput(order, input)
+      if (request) {
+        const replayed = await this.deps.idempotency.replay(tx, request, nowMs)
+        if (replayed) {
+          ctx.response = replayed
+          return false
+        }
+      }
+      if (order.status !== 'pending_payment') throw conflict(`The order is ${order.status}: it does not await payment`)
+      const live = await livePaymentOf(tx).get({ orderId })
+      // One live payment per order: two could both succeed and charge the customer twice.
+      if (live) throw conflict('A payment of this order is already pending or paid', { payment_id: live.id })
+      const card = input.card as CardDetails | undefined
+      await insertPayments(tx, [
+        {
+          id: paymentId,
+          orderId,
+          method: input.method,
+          status: 'pending',
+          amount: order.total,
+          currency: order.currency,
+          cardBrand: card ? cardBrand(card.number) : null,
+          cardLast4: card ? card.number.slice(-4) : null,
+          createdAt: at,
+          updatedAt: at,
+        },
+      ])
+      if (request) await this.deps.idempotency.reserve(tx, request, nowMs)
+      ctx.order = order
+      return true
+    })
+  }
+
+  private abandon({ paymentId, request, nowMs }: PayContext) {
+    return this.deps.database.write(async (tx) => {
+      await endPending(tx).run({ id: paymentId, status: 'failed', at: isoAt(nowMs) })
+      if (request) await this.deps.idempotency.release(tx, request)
+    })
+  }
+
+  private async charge(ctx: PayContext): Promise<Charge | undefined> {
+    if (ctx.response) return undefined
+    const { order, input, paymentId } = ctx as Required<PayContext>
+    try {
+      ctx.charge = await this.deps.gateway.createCharge({
+        paymentId,
+        amount: order.total,
+        currency: order.currency,
+        method: input.method,
+        card: input.card as CardDetails | undefined,
+        expiresAt: order.paymentDueAt,
+      })
+      return ctx.charge
+    } catch (error) {
+      this.deps.logger.error('gateway charge failed', { payment_id: paymentId, error: String(error) })
+      throw new AppError(503, 'service_unavailable', 'The payment provider did not answer; nothing was charged, try again')
+    }
+  }
+
+  private async record(ctx: PayContext) {
+    const { charge, paymentId, request, nowMs } = ctx
+    if (!charge) return
+    const at = isoAt(nowMs)
+    await this.deps.database.write(async (tx) => {
+      // A fast webhook may have settled the payment already: only a decline changes the status here.
+      const row = await recordCharge(tx).get({ id: paymentId, gatewayRef: charge.ref, pixCode: charge.pix?.code ?? null, pixExpiresAt: charge.pix?.expiresAt ?? null, at })
+      if (!row) throw notFound('Payment')
+      if (charge.status === 'failed') await endPending(tx).run({ id: paymentId, status: 'failed', at })
+      ctx.response = charge.status === 'failed' ? { status: 402, body: null } : { status: 201, body: toDto(row) }
+      if (request) await this.deps.idempotency.save(tx, request, ctx.response, nowMs)
+    })
+  }
+}
