@@ -1,12 +1,12 @@
-// The allocator's writes, each inside the caller's write transaction (SQL only, no Redis).
-import { and, asc, count, eq, gte, isNull, max, sql } from 'drizzle-orm'
-import { prepared, type Queryable, type Tx } from '../../db/client'
+// Allocation: the allocator's writes, each inside the caller's write transaction (SQL only, no Redis).
+import { and, asc, count, eq, gte, max, sql } from 'drizzle-orm'
+import { prepared, type Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
 import type { QueuedEntry, RestoredEntry, SettledEntry } from './queue/port'
 import { isoAt } from '../../lib/clock'
 import { contactsOf } from '../accounts'
-import { moveStock, productTerms } from '../catalog'
-import { orderTerms, type OrderLifecycle, type ReleasedOrder } from '../orders'
+import { productTerms } from '../catalog'
+import type { OrderLifecycle } from '../orders'
 import { flashSaleCampaigns, flashSaleDrops, flashSaleEntries } from './schema'
 
 /** Another allocator took the drop over (its epoch is newer), or the drop is no longer open. */
@@ -32,7 +32,7 @@ export async function claimDrop(tx: Tx, dropId: string): Promise<number | null> 
 }
 
 const ph = sql.placeholder
-const inDrop = eq(flashSaleEntries.dropId, ph('dropId'))
+export const inDrop = eq(flashSaleEntries.dropId, ph('dropId'))
 
 const wonCount = prepared((q) =>
   q
@@ -41,7 +41,7 @@ const wonCount = prepared((q) =>
     .where(and(inDrop, eq(flashSaleEntries.outcome, 'won')))
     .prepare(),
 )
-const heldUnits = async (tx: Tx, dropId: string) => (await wonCount(tx).get({ dropId }))?.n ?? 0
+export const heldUnits = async (tx: Tx, dropId: string) => (await wonCount(tx).get({ dropId }))?.n ?? 0
 
 const decidedFrom = prepared((q) =>
   q
@@ -78,7 +78,7 @@ const saleTerms = prepared((q) =>
 )
 
 /** What a winner's order is made of: the drop's terms and the product as it is now. */
-async function saleTermsOf(tx: Tx, dropId: string) {
+export async function saleTermsOf(tx: Tx, dropId: string) {
   const terms = await saleTerms(tx).get({ dropId })
   if (!terms) throw new Error(`Unknown drop ${dropId}`)
   return terms
@@ -90,7 +90,7 @@ type SaleTerms = Awaited<ReturnType<typeof saleTermsOf>>
  * statement per table for all the winners of a batch (one order at a time held the only
  * thread for ~70 ms per 100 winners).
  */
-async function placeWinnerOrders(tx: Tx, deps: WinnerOrders, terms: SaleTerms, userIds: string[], at: number) {
+export async function placeWinnerOrders(tx: Tx, deps: WinnerOrders, terms: SaleTerms, userIds: string[], at: number) {
   if (!userIds.length) return []
   const customers = new Map((await contactsOf(tx, userIds)).map((c) => [c.id, c]))
   const payBy = isoAt(at + terms.paymentWindowSeconds * 1000)
@@ -176,81 +176,6 @@ async function insertDecided(tx: Tx, dropId: string, rows: Parameters<typeof ins
   if ((await insertEntries(tx, rows)) !== rows.length) throw new EntryConflict(`Drop ${dropId}: a customer of seq ${rows[0]!.seq}–${rows.at(-1)!.seq} was already decided under another seq`)
 }
 
-const firstWaitlistedOf = prepared((q) =>
-  q
-    .select({ id: flashSaleEntries.id, userId: flashSaleEntries.userId })
-    .from(flashSaleEntries)
-    .where(and(inDrop, eq(flashSaleEntries.outcome, 'waitlisted')))
-    .orderBy(asc(flashSaleEntries.seq))
-    .limit(1)
-    .prepare(),
-)
-const firstWaitlisted = (tx: Tx, dropId: string) => firstWaitlistedOf(tx).get({ dropId })
-
-/** Winners of the drop who may still not pay (their unit could still pass down the waitlist). */
-export const pendingWinners = async (q: Queryable, dropId: string) =>
-  (
-    await q
-      .select({ n: count() })
-      .from(flashSaleEntries)
-      .innerJoin(orderTerms, eq(orderTerms.id, flashSaleEntries.orderId))
-      .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.outcome, 'won'), eq(orderTerms.status, 'pending_payment')))
-      .get()
-  )?.n ?? 0
-
-/**
- * Release handler for `flash_sale` orders (unpaid or cancelled): the entry is `expired` and
- * its unit goes to the first waitlisted entry with a new order, after the close too (the
- * waitlist waits while a winner may still not pay). With nobody waiting, an open drop keeps
- * the unit (a later entry can win it); a closed one gives it back to stock now.
- */
-export async function releaseWinner(tx: Tx, deps: WinnerOrders, order: ReleasedOrder, at: string) {
-  const entry = await tx
-    .update(flashSaleEntries)
-    .set({ outcome: 'expired', updatedAt: at })
-    .where(and(eq(flashSaleEntries.orderId, order.id), eq(flashSaleEntries.outcome, 'won')))
-    .returning({ dropId: flashSaleEntries.dropId })
-    .get()
-  if (!entry) throw new Error(`Flash-sale order ${order.id} has no winning entry`)
-  const terms = await saleTermsOf(tx, entry.dropId)
-  const next = await firstWaitlisted(tx, entry.dropId)
-  if (next) {
-    const [promoted] = await placeWinnerOrders(tx, deps, terms, [next.userId], Date.parse(at))
-    await tx.update(flashSaleEntries).set({ outcome: 'won', orderId: promoted!.orderId, payBy: promoted!.payBy, updatedAt: at }).where(eq(flashSaleEntries.id, next.id))
-  }
-  if (terms.status === 'closed') await settleClosedDrop(tx, entry.dropId, at)
-}
-
-/**
- * Takes a closed drop as far towards final as it can go. While a winner may still not pay,
- * the waitlist keeps waiting for that unit; once none can, the waitlist is `lost` and the drop
- * is settled (`settled_at`). A unit no winner holds and no waitlisted entry can get goes back
- * to stock (`flash_sale_return`). True when the drop is settled by this call.
- */
-export async function settleClosedDrop(tx: Tx, dropId: string, at: string) {
-  const drop = await tx
-    .select({ units: flashSaleDrops.units, unitsReturned: flashSaleDrops.unitsReturned, productId: flashSaleCampaigns.productId })
-    .from(flashSaleDrops)
-    .innerJoin(flashSaleCampaigns, eq(flashSaleCampaigns.id, flashSaleDrops.campaignId))
-    .where(and(eq(flashSaleDrops.id, dropId), eq(flashSaleDrops.status, 'closed'), isNull(flashSaleDrops.settledAt)))
-    .get()
-  if (!drop) return false
-  const final = (await pendingWinners(tx, dropId)) === 0
-  if (final) {
-    await tx
-      .update(flashSaleEntries)
-      .set({ outcome: 'lost', updatedAt: at })
-      .where(and(eq(flashSaleEntries.dropId, dropId), eq(flashSaleEntries.outcome, 'waitlisted')))
-  } else if (await firstWaitlisted(tx, dropId)) return false
-  const spare = Math.max(0, drop.units - drop.unitsReturned - (await heldUnits(tx, dropId)))
-  if (spare > 0) {
-    const stock = await moveStock(tx, { productId: drop.productId, delta: spare, reason: 'flash_sale_return', ref: dropId }, at)
-    if (stock === null) throw new Error(`Cannot return the units of drop ${dropId}`)
-  }
-  if (spare > 0 || final) await tx.update(flashSaleDrops).set({ unitsReturned: drop.unitsReturned + spare, settledAt: final ? at : null }).where(eq(flashSaleDrops.id, dropId))
-  return final
-}
-
 /**
  * What SQL decided in a drop, for a queue that lost its state. Raises the allocator epoch
  * first (in this transaction): a batch read from the lost queue and still in flight can no
@@ -264,46 +189,4 @@ export async function decidedEntries(tx: Tx, dropId: string): Promise<RestoredEn
     .where(eq(flashSaleEntries.dropId, dropId))
     .orderBy(asc(flashSaleEntries.seq))
   return rows.map(({ queuedAt, ...row }) => ({ ...row, at: Date.parse(queuedAt) }))
-}
-
-/**
- * Opens a scheduled drop: takes its units out of the product's stock (a ledger row). When
- * stock is short the drop opens with what there is (possibly none: then every entry is
- * refused as sold out). Returns the drop's gate, or null when it was not scheduled.
- */
-export async function openDropTx(tx: Tx, dropId: string, at: string) {
-  const drop = await tx
-    .update(flashSaleDrops)
-    .set({ status: 'open', openedAt: at })
-    .where(and(eq(flashSaleDrops.id, dropId), eq(flashSaleDrops.status, 'scheduled')))
-    .returning()
-    .get()
-  if (!drop) return null
-  const product = await tx
-    .select({ id: productTerms.productId, stock: productTerms.stock, deletedAt: productTerms.deletedAt })
-    .from(flashSaleCampaigns)
-    .innerJoin(productTerms, eq(productTerms.productId, flashSaleCampaigns.productId))
-    .where(eq(flashSaleCampaigns.id, drop.campaignId))
-    .get()
-  const units = product && !product.deletedAt ? Math.min(drop.units, product.stock) : 0
-  if (units > 0) await moveStock(tx, { productId: product!.id, delta: -units, reason: 'flash_sale_reserve', ref: drop.id }, at)
-  if (units !== drop.units) await tx.update(flashSaleDrops).set({ units }).where(eq(flashSaleDrops.id, dropId))
-  return units
-}
-
-/**
- * Closes an open drop whose every entry is decided, then settles what it can: units no
- * winner holds go back to stock; the waitlist is lost unless a winner may still not pay.
- * False when it was not open.
- */
-export async function closeDropTx(tx: Tx, dropId: string, at: string) {
-  const drop = await tx
-    .update(flashSaleDrops)
-    .set({ status: 'closed', closedAt: at })
-    .where(and(eq(flashSaleDrops.id, dropId), eq(flashSaleDrops.status, 'open')))
-    .returning({ id: flashSaleDrops.id })
-    .get()
-  if (!drop) return false
-  await settleClosedDrop(tx, dropId, at)
-  return true
 }
