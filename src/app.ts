@@ -24,7 +24,7 @@ export function createApp(deps: AppDeps) {
   const tokens = accessTokens(config.JWT_SECRET)
   const revoked = new RevokedAccounts({ database, events, clock })
   const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files, revoked, erasers: [eraseOrderPersonalData, clearCart] })
-  const authPlugin = auth({ tokens, currentRoles: (id) => accounts.currentRoles(id), isRevoked: (id) => revoked.has(id) })
+  const authPlugin = auth({ tokens, currentRoles: (id) => accounts.users.currentRoles(id), isRevoked: (id) => revoked.has(id) })
   const regions = new RegionsService({ database, clock, hasProducts: regionHasProducts })
   const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes(), cacheMs: config.CATALOG_CACHE_MS })
   const inventory = new InventoryService({ database, clock, onStockChanged: () => catalog.forget() })
@@ -46,8 +46,8 @@ export function createApp(deps: AppDeps) {
     tracking: new OrderTracking({ database, events, logger }),
     idempotency,
     paymentCheckDelayMs: config.PAYMENT_CHECK_DELAY_MS,
-    contact: (q, id) => accounts.contact(q, id),
-    currentRoles: (id) => accounts.currentRoles(id),
+    contact: (q, id) => accounts.users.contact(q, id),
+    currentRoles: (id) => accounts.users.currentRoles(id),
   })
   const gateway = new FakeGateway({ database, webhookSecret: config.WEBHOOK_SECRET, clock, logger })
   const payments = new PaymentsService({ database, clock, logger, lifecycle: orderLifecycle, orders, gateway, idempotency })
@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps) {
     services: { idempotencySweeper, accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, cart, orders, payments, gateway, flashSale },
     /** Start-up work that needs the database: the configured admin. */
     async start() {
-      if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
+      if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
       for (const worker of workers) await worker.start()
     },
     /** Stops background work, last started first. The caller closes the database afterwards. */

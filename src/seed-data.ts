@@ -141,8 +141,8 @@ async function ensureBlackFriday(shop: Shop, iphoneId: string) {
 /** Demo accounts and catalog; each step checks before it writes, so running it twice changes nothing. */
 export async function seedDemo(shop: Shop) {
   const { accounts } = shop.services
-  await accounts.ensureAdmin(DEMO_ADMIN.email, DEMO_ADMIN.password)
-  await accounts.register(DEMO_CUSTOMER).catch((e) => {
+  await accounts.users.ensureAdmin(DEMO_ADMIN.email, DEMO_ADMIN.password)
+  await accounts.sessions.register(DEMO_CUSTOMER).catch((e) => {
     if (e?.code !== 'email_taken') throw e
   })
   const { iphone, ...catalog } = await seedCatalog(shop.services)

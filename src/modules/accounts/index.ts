@@ -1,5 +1,6 @@
 // The accounts module's face: what other modules and the app may use.
-export { AccountsService, argon2id, type PasswordHashing } from './service'
+export { AccountsService } from './service'
+export { argon2id, type PasswordHashing } from './passwords'
 export { accountsRoutes } from './routes'
 export { RevokedAccounts } from './revocations'
 export { checkAddress, openAddress, sealAddress } from './address'

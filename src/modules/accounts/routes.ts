@@ -9,28 +9,28 @@ import { NoContent } from '../../lib/models'
 
 const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem }
 
-export const accountsRoutes = (accounts: AccountsService, auth: AuthPlugin) =>
+export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, auth: AuthPlugin) =>
   new Elysia({ name: 'accounts-routes' })
     .use(auth)
     .group('/v1/auth', { detail: { tags: ['auth'] } }, (app) =>
       app
-        .post('/register', async ({ body, status }) => status(201, await accounts.register(body)), {
+        .post('/register', async ({ body, status }) => status(201, await sessions.register(body)), {
           body: RegisterBody,
           // 503: the rate limiter cannot be asked (Redis down) and sign-up fails closed.
           response: { 201: AuthResult, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Problem },
           detail: { summary: 'Create a customer account' },
         })
-        .post('/login', ({ body }) => accounts.login(body), {
+        .post('/login', ({ body }) => sessions.login(body), {
           body: LoginBody,
           response: { 200: AuthResult, 401: Problem, 422: Problem, 429: Problem, 503: Problem },
           detail: { summary: 'Sign in' },
         })
-        .post('/refresh', ({ body }) => accounts.refresh(body.refresh_token), {
+        .post('/refresh', ({ body }) => sessions.refresh(body.refresh_token), {
           body: RefreshBody,
           response: { 200: AuthResult, 401: Problem, 422: Problem },
           detail: { summary: 'Rotate the refresh token for a new pair' },
         })
-        .post('/logout', async ({ body, user, status }) => status(204, await accounts.logout(user.id, body.refresh_token)), {
+        .post('/logout', async ({ body, user, status }) => status(204, await sessions.logout(user.id, body.refresh_token)), {
           auth: 'user',
           body: RefreshBody,
           response: { 204: NoContent, 401: Problem, 422: Problem },
@@ -39,51 +39,51 @@ export const accountsRoutes = (accounts: AccountsService, auth: AuthPlugin) =>
     )
     .group('/v1/me', { detail: { tags: ['me'] } }, (app) =>
       app
-        .get('', ({ user }) => accounts.me(user.id), { auth: 'user', response: { 200: Profile, ...errors }, detail: { summary: 'My profile' } })
-        .patch('', ({ user, body }) => accounts.updateMe(user.id, body), {
+        .get('', ({ user }) => profiles.me(user.id), { auth: 'user', response: { 200: Profile, ...errors }, detail: { summary: 'My profile' } })
+        .patch('', ({ user, body }) => profiles.updateMe(user.id, body), {
           auth: 'user',
           body: PatchMeBody,
           response: { 200: Profile, ...errors },
           detail: { summary: 'Change my name or address' },
         })
-        .delete('', async ({ user, body, status }) => status(204, await accounts.deleteMe(user.id, body.password)), {
+        .delete('', async ({ user, body, status }) => status(204, await profiles.deleteMe(user.id, body.password)), {
           auth: 'user',
           body: DeleteMeBody,
           response: { 204: NoContent, ...errors },
           detail: { summary: 'Erase my account (orders are kept without personal data)' },
         })
-        .put('/password', async ({ user, body, status }) => status(204, await accounts.changePassword(user.id, user.sid, body.current_password, body.new_password)), {
+        .put('/password', async ({ user, body, status }) => status(204, await sessions.changePassword(user.id, user.sid, body.current_password, body.new_password)), {
           auth: 'user',
           body: PasswordBody,
           response: { 204: NoContent, ...errors },
           detail: { summary: 'Change my password; other sessions end' },
         })
-        .put('/photo', ({ user, body }) => accounts.setPhoto(user.id, body.photo), {
+        .put('/photo', ({ user, body }) => profiles.setPhoto(user.id, body.photo), {
           auth: 'user',
           body: PhotoBody,
           response: { 200: PhotoResult, ...errors },
           detail: { summary: 'Upload my photo (JPEG, PNG or WebP, at most 5 MB)' },
         })
-        .delete('/photo', async ({ user, status }) => status(204, await accounts.deletePhoto(user.id)), {
+        .delete('/photo', async ({ user, status }) => status(204, await profiles.deletePhoto(user.id)), {
           auth: 'user',
           response: { 204: NoContent, ...errors },
           detail: { summary: 'Remove my photo' },
         }),
     )
-    .get('/v1/photos/:key', async ({ params }) => photoResponse(await accounts.photo(params.key)), {
+    .get('/v1/photos/:key', async ({ params }) => photoResponse(await profiles.photo(params.key)), {
       params: PhotoParams,
       response: { 200: PhotoBytes, 404: Problem, 422: Problem },
       detail: { tags: ['me'], summary: 'A profile photo (WebP)' },
     })
     .group('/v1/users', { detail: { tags: ['users'] } }, (app) =>
       app
-        .get('', ({ query }) => accounts.listUsers(query.limit, query.cursor), {
+        .get('', ({ query }) => users.listUsers(query.limit, query.cursor), {
           auth: 'admin',
           query: UsersQuery,
           response: { 200: UserPage, ...errors },
           detail: { summary: 'List users' },
         })
-        .patch('/:id', ({ params, body }) => accounts.setRoles(params.id, body.roles), {
+        .patch('/:id', ({ params, body }) => users.setRoles(params.id, body.roles), {
           auth: 'admin',
           params: UserParams,
           body: RolesBody,

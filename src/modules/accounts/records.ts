@@ -1,0 +1,33 @@
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import { prepared, type Queryable } from '../../db/client'
+import type { DataKey } from '../../lib/crypto'
+import { notFound } from '../../lib/errors'
+import { openAddress } from './address'
+import type { ProfileDto } from './model'
+import { users } from './schema'
+
+// Reads of the users table shared by sessions, profiles and the user list.
+export type UserRow = typeof users.$inferSelect
+
+const live = and(eq(users.id, sql.placeholder('id')), isNull(users.deletedAt))
+export const liveUserById = prepared((q) => q.select().from(users).where(live).prepare())
+export const liveContact = prepared((q) => q.select({ name: users.name, addressSealed: users.addressSealed }).from(users).where(live).prepare())
+export const liveRoles = prepared((q) => q.select({ roles: users.roles }).from(users).where(live).prepare())
+
+export const photoUrl = (key: string) => `/v1/photos/${key}`
+
+export async function liveUser(q: Queryable, id: string) {
+  const user = await liveUserById(q).get({ id })
+  if (!user) throw notFound('User')
+  return user
+}
+
+export const toProfile = (user: UserRow, dataKeys: DataKey[]): ProfileDto => ({
+  id: user.id,
+  email: user.email,
+  name: user.name,
+  roles: user.roles,
+  address: user.addressSealed ? openAddress(user.addressSealed, dataKeys) : null,
+  photo_url: user.photoKey ? photoUrl(user.photoKey) : null,
+  created_at: user.createdAt,
+})

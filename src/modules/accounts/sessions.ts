@@ -1,0 +1,136 @@
+import { and, eq, isNull } from 'drizzle-orm'
+import type { Tx } from '../../db/client'
+import { isUniqueViolation } from '../../db/errors'
+import { ACCESS_TOKEN_TTL_SECONDS, type Role } from '../../lib/access-tokens'
+import { randomToken, sha256Hex } from '../../lib/crypto'
+import { AppError, unauthorized } from '../../lib/errors'
+import { newId } from '../../lib/ids'
+import { checkPassword, invalidCredentials } from './passwords'
+import { liveUserById, toProfile, type UserRow } from './records'
+import { refreshTokens, sessions, users } from './schema'
+import type { AccountsDeps } from './service'
+
+const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000
+
+/** Signing up and in: sessions, refresh-token rotation, password changes. */
+export class Sessions {
+  private dummyHash?: Promise<string>
+
+  constructor(private readonly deps: AccountsDeps) {}
+
+  private async issueSession(tx: Tx, userId: string) {
+    const sessionId = newId()
+    await tx.insert(sessions).values({ id: sessionId, userId, createdAt: this.deps.clock.iso() })
+    return { sessionId, refreshToken: await this.issueRefreshToken(tx, sessionId) }
+  }
+
+  private async issueRefreshToken(tx: Tx, sessionId: string) {
+    const refreshToken = randomToken(32)
+    await tx.insert(refreshTokens).values({
+      id: newId(),
+      sessionId,
+      tokenHash: sha256Hex(refreshToken),
+      expiresAt: this.deps.clock.now() + REFRESH_TOKEN_TTL_MS,
+      createdAt: this.deps.clock.iso(),
+    })
+    return refreshToken
+  }
+
+  private async authResult(user: UserRow, sessionId: string, refreshToken: string) {
+    return {
+      user: toProfile(user, this.deps.dataKeys),
+      access_token: await this.deps.tokens.sign({ id: user.id, roles: user.roles, sid: sessionId }),
+      refresh_token: refreshToken,
+      token_type: 'Bearer' as const,
+      expires_in: ACCESS_TOKEN_TTL_SECONDS,
+    }
+  }
+
+  async register(input: { email: string; name: string; password: string }, roles: Role[] = ['customer']) {
+    const passwordHash = await this.deps.passwords.hash(input.password)
+    const now = this.deps.clock.iso()
+    const user: UserRow = {
+      id: newId(),
+      email: input.email.trim().toLowerCase(),
+      name: input.name.trim(),
+      passwordHash,
+      roles,
+      addressSealed: null,
+      photoKey: null,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    }
+    try {
+      const { sessionId, refreshToken } = await this.deps.database.write(async (tx) => {
+        await tx.insert(users).values(user)
+        return this.issueSession(tx, user.id)
+      })
+      return this.authResult(user, sessionId, refreshToken)
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError(409, 'email_taken', 'An account with this email already exists')
+      throw error
+    }
+  }
+
+  async login(input: { email: string; password: string }) {
+    const user = await this.deps.database.db.select().from(users).where(and(eq(users.email, input.email.trim().toLowerCase()), isNull(users.deletedAt))).get()
+    // An unknown email still costs one hash verification, so timing does not reveal accounts.
+    this.dummyHash ??= this.deps.passwords.hash(randomToken(16))
+    const ok = await this.deps.passwords.verify(input.password, user?.passwordHash ?? (await this.dummyHash))
+    if (!user?.passwordHash || !ok) throw invalidCredentials()
+    const { sessionId, refreshToken } = await this.deps.database.write((tx) => this.issueSession(tx, user.id))
+    return this.authResult(user, sessionId, refreshToken)
+  }
+
+  async refresh(presented: string) {
+    const tokenHash = sha256Hex(presented)
+    const nowMs = this.deps.clock.now()
+    const outcome = await this.deps.database.write(async (tx) => {
+      const row = await tx
+        .select({ token: refreshTokens, session: sessions })
+        .from(refreshTokens)
+        .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+        .where(eq(refreshTokens.tokenHash, tokenHash))
+        .get()
+      if (!row || row.session.revokedAt || row.token.expiresAt <= nowMs) return null
+      if (row.token.usedAt) {
+        // A rotated token came back: someone holds a copy. End the whole session.
+        await tx.update(sessions).set({ revokedAt: this.deps.clock.iso() }).where(eq(sessions.id, row.session.id))
+        return null
+      }
+      await tx.update(refreshTokens).set({ usedAt: this.deps.clock.iso() }).where(eq(refreshTokens.id, row.token.id))
+      const user = await liveUserById(tx).get({ id: row.session.userId })
+      if (!user) return null
+      return { user, sessionId: row.session.id, refreshToken: await this.issueRefreshToken(tx, row.session.id) }
+    })
+    if (!outcome) throw unauthorized('The refresh token is invalid, expired or already used')
+    return this.authResult(outcome.user, outcome.sessionId, outcome.refreshToken)
+  }
+
+  /** Ends the session of `presented` if it belongs to `userId`; says nothing either way. */
+  async logout(userId: string, presented: string) {
+    const tokenHash = sha256Hex(presented)
+    await this.deps.database.write(async (tx) => {
+      const row = await tx
+        .select({ sessionId: sessions.id, userId: sessions.userId })
+        .from(refreshTokens)
+        .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+        .where(eq(refreshTokens.tokenHash, tokenHash))
+        .get()
+      if (row?.userId === userId) await tx.update(sessions).set({ revokedAt: this.deps.clock.iso() }).where(eq(sessions.id, row.sessionId))
+    })
+  }
+
+  /** Changes the password and ends every other session (the caller's stays signed in). */
+  async changePassword(userId: string, currentSessionId: string | undefined, current: string, next: string) {
+    await checkPassword(this.deps, userId, current)
+    const passwordHash = await this.deps.passwords.hash(next)
+    const now = this.deps.clock.iso()
+    await this.deps.database.write(async (tx) => {
+      await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId))
+      const others = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+      for (const { id } of others) if (id !== currentSessionId) await tx.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, id))
+    })
+  }
+}
