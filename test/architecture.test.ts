@@ -39,6 +39,25 @@ const RULES: Rule[] = [
       return `${from} imports ${to}: use ${faceOf(b)}`
     },
   },
+  {
+    name: 'src/lib and src/infra are below every module: they import no module, plugin or wiring',
+    check({ from, to }) {
+      if (!/^src\/(lib|infra)\//.test(from)) return
+      if (/^src\/(modules|plugins)\//.test(to) || to === 'src/app.ts' || to === 'src/deps.ts') return `${from} imports ${to}`
+    },
+  },
+  {
+    name: 'services import no plugin: inside a module only routes.ts speaks HTTP',
+    check({ from, to }) {
+      if (moduleOf(from) && to.startsWith('src/plugins/') && !from.endsWith('/routes.ts')) return `${from} imports ${to}: pass what it needs from the route`
+    },
+  },
+  {
+    name: 'plugins are cross-cutting: they import no feature module',
+    check({ from, to }) {
+      if (from.startsWith('src/plugins/') && moduleOf(to)) return `${from} imports ${to}`
+    },
+  },
 ]
 
 function filesUnder(dir: string): string[] {
@@ -92,6 +111,13 @@ describe('architecture', () => {
     expect(faces!.check({ from: 'src/modules/cart/schema.ts', to: 'src/modules/catalog/schema.ts' })).toBeUndefined()
     expect(faces!.check({ from: 'src/modules/cart/service.ts', to: 'src/modules/catalog/index.ts' })).toBeUndefined()
     expect(faces!.check({ from: 'src/modules/cart/service.ts', to: 'src/modules/cart/schema.ts' })).toBeUndefined()
+    const [, below, httpFree, crossCutting] = RULES
+    expect(below!.check({ from: 'src/lib/money.ts', to: 'src/modules/orders/index.ts' })).toBeDefined()
+    expect(below!.check({ from: 'src/infra/events/redis.ts', to: 'src/plugins/auth.ts' })).toBeDefined()
+    expect(below!.check({ from: 'src/lib/money.ts', to: 'src/lib/errors.ts' })).toBeUndefined()
+    expect(httpFree!.check({ from: 'src/modules/orders/service.ts', to: 'src/plugins/auth.ts' })).toBeDefined()
+    expect(httpFree!.check({ from: 'src/modules/orders/routes.ts', to: 'src/plugins/auth.ts' })).toBeUndefined()
+    expect(crossCutting!.check({ from: 'src/plugins/edge.ts', to: 'src/modules/ops/index.ts' })).toBeDefined()
   })
 
   test('src/ keeps every rule', () => {
