@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { crc16ccitt, pixCode } from '../src/lib/pix'
 import { cardBrand, luhnValid } from '../src/lib/luhn'
-import { totalsOf } from '../src/lib/money'
+import { amountJson, lineTotal, sumOf, totalsOf } from '../src/lib/money'
 import { runWorkflow, step } from '../src/lib/workflow'
 
 describe('CRC16-CCITT and Pix BR Code', () => {
@@ -44,21 +44,32 @@ describe('Luhn and card brands', () => {
 })
 
 describe('totals: one rounding rule', () => {
+  const totals = (subtotal: bigint, taxBps: number, pricesIncludeTax?: boolean) => totalsOf(subtotal, taxBps, pricesIncludeTax)
   test('tax on the subtotal, rounded half up once', () => {
-    expect(totalsOf(3265, 1000)).toEqual({ subtotal: 3265, tax: 327, total: 3592 })
-    expect(totalsOf(3264, 1000)).toEqual({ subtotal: 3264, tax: 326, total: 3590 })
-    expect(totalsOf(1, 4999)).toEqual({ subtotal: 1, tax: 0, total: 1 })
-    expect(totalsOf(1, 5000)).toEqual({ subtotal: 1, tax: 1, total: 2 })
-    expect(totalsOf(0, 1000)).toEqual({ subtotal: 0, tax: 0, total: 0 })
+    expect(totals(3265n, 1000)).toEqual({ subtotal: 3265n, tax: 327n, total: 3592n })
+    expect(totals(3264n, 1000)).toEqual({ subtotal: 3264n, tax: 326n, total: 3590n })
+    expect(totals(1n, 4999)).toEqual({ subtotal: 1n, tax: 0n, total: 1n })
+    expect(totals(1n, 5000)).toEqual({ subtotal: 1n, tax: 1n, total: 2n })
+    expect(totals(0n, 1000)).toEqual({ subtotal: 0n, tax: 0n, total: 0n })
   })
 
   test('tax included: the total is the subtotal and the tax is the part it contains', () => {
-    expect(totalsOf(100, 1000, true)).toEqual({ subtotal: 100, tax: 9, total: 100 })
-    expect(totalsOf(1999, 1000, true)).toEqual({ subtotal: 1999, tax: 182, total: 1999 })
+    expect(totals(100n, 1000, true)).toEqual({ subtotal: 100n, tax: 9n, total: 100n })
+    expect(totals(1999n, 1000, true)).toEqual({ subtotal: 1999n, tax: 182n, total: 1999n })
   })
 
-  test('exact past 2^53', () => {
-    expect(totalsOf(9_000_000_000_000_001, 1)).toEqual({ subtotal: 9_000_000_000_000_001, tax: 900_000_000_000, total: 9_000_900_000_000_001 })
+  test('exact past 2^53, where numbers would be off', () => {
+    expect(totals(9_000_000_000_000_001n, 1)).toEqual({ subtotal: 9_000_000_000_000_001n, tax: 900_000_000_000n, total: 9_000_900_000_000_001n })
+    // 999 × ten prices just under 10^12: the sum in floating point is off by one.
+    const lines = Array.from({ length: 10 }, (_, i) => lineTotal(999_999_999_999 - i, 999))
+    expect(BigInt(lines.reduce((sum, line) => sum + Number(line), 0))).not.toBe(sumOf(lines))
+    expect(sumOf(lines)).toBe(9_989_999_999_945_055n)
+    expect(totals(sumOf(lines), 1000).total).toBe(10_988_999_999_939_561n)
+  })
+
+  test('amounts for JSON: numbers while exact, raw JSON integers beyond', () => {
+    expect(amountJson(9_007_199_254_740_991n)).toBe(9_007_199_254_740_991)
+    expect(JSON.stringify({ total: amountJson(10_988_999_999_939_561n) })).toBe('{"total":10988999999939561}')
   })
 })
 

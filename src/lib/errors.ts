@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'rate_limited'
   | 'method_not_allowed'
   | 'payment_declined'
+  | 'order_too_large'
+  | 'address_required'
   | 'service_unavailable'
   | 'internal'
 

@@ -1,5 +1,5 @@
 import { t, type TSchema } from 'elysia'
-import { Type } from '@sinclair/typebox'
+import { Kind, Type, TypeRegistry } from '@sinclair/typebox'
 
 /** A request object that rejects unknown fields (no mass assignment): the contract wants 422. */
 export const strictObject = <P extends Parameters<typeof t.Object>[0]>(properties: P, options: Parameters<typeof t.Object>[1] = {}) =>
@@ -21,12 +21,22 @@ export const Problem = t.Object(
   { additionalProperties: true, description: 'RFC 9457 problem details' },
 )
 
+/** The problem schema, described with the codes a route answers under one status (Swagger shows it for that status). */
+export const ProblemOf = (description: string) => t.Object(Problem.properties, { additionalProperties: true, description })
+/** Any route that writes may answer it: the database cannot write right now (disk full, locked past its timeout); nothing was written. */
+export const Unavailable = ProblemOf('`service_unavailable`: the database cannot write right now (disk full, locked) or a dependency is down; nothing was written, retry after `Retry-After` seconds')
+
 /**
  * An integer in a JSON body or answer. Elysia's `t.Integer` also takes numeric strings
  * ("100"), which the contract does not allow for money and quantities; TypeBox's does not.
  * The one numeric query parameter, `limit`, is made a number by the page-limit hook.
  */
 export const Int = Type.Integer
+
+const isRawJson = (JSON as unknown as { isRawJSON(value: unknown): boolean }).isRawJSON
+TypeRegistry.Set('ExactInteger', (_schema, value) => Number.isSafeInteger(value) || isRawJson(value))
+/** An answer's amount that may pass 2^53 (a cart's totals): a number, or the raw JSON integer `amountJson` gives beyond. */
+export const ExactInt = (options: { description?: string } = {}) => Type.Unsafe<number>({ [Kind]: 'ExactInteger', type: 'integer', ...options })
 
 export const Id = t.String({ minLength: 1, maxLength: 64 })
 export const IdParams = t.Object({ id: Id })

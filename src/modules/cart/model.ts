@@ -1,7 +1,9 @@
 import { t } from 'elysia'
-import { Id, Int, Problem, strictObject } from '../../lib/models'
+import { ExactInt, Id, Int, Problem, ProblemOf, strictObject } from '../../lib/models'
 
 const Quantity = Int({ minimum: 1, maximum: 999 })
+/** The contract's bound: adding a line beyond it answers 422 `order_too_large`. */
+export const MAX_CART_LINES = 100
 
 export const CartItem = t.Object({
   product_id: t.String(),
@@ -9,15 +11,15 @@ export const CartItem = t.Object({
   /** The product's price now: the order snapshots it at checkout. */
   unit_price: Int(),
   quantity: Int(),
-  line_total: Int(),
+  line_total: ExactInt(),
   available: Int({ description: 'Units in stock now (0 once the product is deleted)' }),
 })
 
 export const Cart = t.Object({
   items: t.Array(CartItem),
-  subtotal: Int(),
-  tax: Int({ description: "Region tax on the subtotal, rounded half up to the minor unit" }),
-  total: Int(),
+  subtotal: ExactInt({ description: 'Exact at any size; checkout refuses an order_total over 10^13' }),
+  tax: ExactInt({ description: 'Region tax on the subtotal, rounded half up to the minor unit' }),
+  total: ExactInt(),
   currency: t.Union([t.String(), t.Null()], { description: 'ISO 4217 of the cart region; null while the cart is empty' }),
   region_id: t.Union([t.String(), t.Null()]),
 })
@@ -25,6 +27,7 @@ export const Cart = t.Object({
 export const AddItemBody = strictObject({ product_id: Id, quantity: Quantity })
 export const SetQuantityBody = strictObject({ quantity: Quantity })
 export const ItemParams = t.Object({ product_id: Id })
+export const AddItemInvalid = ProblemOf(`\`validation_failed\`; \`order_too_large\`: the cart already holds ${MAX_CART_LINES} lines`)
 
 export { Problem }
 export type CartDto = typeof Cart.static

@@ -1,10 +1,10 @@
 import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
-import { NoContent } from '../../lib/models'
+import { NoContent, Unavailable } from '../../lib/models'
 import type { CartService } from './service'
-import { AddItemBody, Cart, ItemParams, Problem, SetQuantityBody } from './model'
+import { AddItemBody, AddItemInvalid, Cart, ItemParams, Problem, SetQuantityBody } from './model'
 
-const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem }
+const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
 
 export const cartRoutes = (cart: CartService, auth: AuthPlugin) =>
   new Elysia({ name: 'cart-routes' }).use(auth).group('/v1/cart', { detail: { tags: ['cart'] } }, (app) =>
@@ -18,7 +18,7 @@ export const cartRoutes = (cart: CartService, auth: AuthPlugin) =>
       .post('/items', ({ user, body }) => cart.add(user.id, body.product_id, body.quantity), {
         auth: 'customer',
         body: AddItemBody,
-        response: { 200: Cart, ...errors },
+        response: { 200: Cart, ...errors, 422: AddItemInvalid },
         detail: { summary: 'Add a product (the quantity adds to a line already there)' },
       })
       .patch('/items/:product_id', ({ user, params, body }) => cart.setQuantity(user.id, params.product_id, body.quantity), {

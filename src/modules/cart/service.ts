@@ -2,9 +2,9 @@ import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
 import type { Clock } from '../../lib/clock'
 import { AppError, notFound } from '../../lib/errors'
-import { totalsOf } from '../../lib/money'
+import { amountJson, lineTotal, sumOf, totalsOf } from '../../lib/money'
 import { productTerms } from '../catalog'
-import type { CartDto } from './model'
+import { MAX_CART_LINES, type CartDto } from './model'
 import { cartItems } from './schema'
 
 /** What a cart line shows of its product, as it is now. */
@@ -70,20 +70,18 @@ const inReadOrder = (a: CartLine, b: CartLine) => binary(a.addedAt, b.addedAt) |
 
 /** The cart as the API shows it: live prices, the region's tax on the subtotal. */
 function cartOf(lines: CartLine[]): CartDto {
-  const items = lines.map((line) => ({
+  const lineTotals = lines.map((line) => lineTotal(line.price, line.quantity))
+  const items = lines.map((line, i) => ({
     product_id: line.productId,
     title: line.title,
     unit_price: line.price,
     quantity: line.quantity,
-    line_total: line.price * line.quantity,
+    line_total: amountJson(lineTotals[i]!),
     available: availableOf(line),
   }))
   const region = lines[0]
-  const totals = totalsOf(
-    items.reduce((sum, item) => sum + item.line_total, 0),
-    region?.taxBps ?? 0,
-  )
-  return { items, ...totals, currency: region?.currency ?? null, region_id: region?.regionId ?? null }
+  const { subtotal, tax, total } = totalsOf(sumOf(lineTotals), region?.taxBps ?? 0)
+  return { items, subtotal: amountJson(subtotal), tax: amountJson(tax), total: amountJson(total), currency: region?.currency ?? null, region_id: region?.regionId ?? null }
 }
 
 const insufficientStock = (productId: string, requested: number, available: number) =>
@@ -116,6 +114,7 @@ export class CartService {
         throw new AppError(409, 'region_mismatch', 'The cart holds products of another region: check it out or empty it first', { extra: { cart_region_id: cartRegion } })
       }
       const line = lines.find((l) => l.productId === productId)
+      if (!line && lines.length >= MAX_CART_LINES) throw new AppError(422, 'order_too_large', `A cart holds at most ${MAX_CART_LINES} lines`, { extra: { max_lines: MAX_CART_LINES } })
       const total = (line?.quantity ?? 0) + quantity
       if (total > product.stock) throw insufficientStock(productId, total, product.stock)
       await upsertLine(tx).run({ userId, productId, quantity: total, addedAt })

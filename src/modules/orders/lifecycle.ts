@@ -21,7 +21,7 @@ import type { EventBus } from '../../infra/events'
 import { AppError, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
-import { totalsOf } from '../../lib/money'
+import { amountJson, lineTotal, MAX_ORDER_TOTAL, sumOf, totalsOf } from '../../lib/money'
 import { moveStock } from '../catalog'
 import { scheduleJobs } from '../jobs'
 import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus } from './schema'
@@ -63,6 +63,11 @@ const appendTimeline = prepared((q) =>
     .returning({ id: orderTimeline.id })
     .prepare(),
 )
+
+const orderTooLarge = (total: bigint) =>
+  new AppError(422, 'order_too_large', `The order_total would be ${total} minor units, over the limit of ${MAX_ORDER_TOTAL}: nothing was ordered, the cart is kept`, {
+    extra: { order_total: amountJson(total), max_order_total: Number(MAX_ORDER_TOTAL) },
+  })
 
 /** Leaving `pending_payment` for these gives the order's units back. */
 const RELEASING: readonly OrderStatus[] = ['unpaid', 'cancelled']
@@ -168,12 +173,11 @@ export class OrderLifecycle {
 
   private orderOf(input: PlaceOrderInput, at: string): PlacedOrder {
     const id = input.id ?? newId()
-    const items = input.items.map((item) => ({ orderId: id, ...item, lineTotal: item.unitPrice * item.quantity }))
-    const { subtotal, tax, total } = totalsOf(
-      items.reduce((sum, line) => sum + line.lineTotal, 0),
-      input.taxBps,
-      input.pricesIncludeTax,
-    )
+    const lineTotals = input.items.map((item) => lineTotal(item.unitPrice, item.quantity))
+    const { subtotal, tax, total } = totalsOf(sumOf(lineTotals), input.taxBps, input.pricesIncludeTax)
+    // Checked before anything is written: under the bound every amount of the order (each line, the tax) is an exact number the driver reads back.
+    if (total > MAX_ORDER_TOTAL) throw orderTooLarge(total)
+    const items = input.items.map((item, i) => ({ orderId: id, ...item, lineTotal: Number(lineTotals[i]) }))
     const row: OrderRow = {
       id,
       userId: input.userId,
@@ -183,9 +187,9 @@ export class OrderLifecycle {
       currency: input.currency,
       customerName: input.customerName,
       shippingAddressSealed: input.shippingAddressSealed,
-      subtotal,
-      tax,
-      total,
+      subtotal: Number(subtotal),
+      tax: Number(tax),
+      total: Number(total),
       taxBps: input.taxBps,
       pricesIncludeTax: input.pricesIncludeTax,
       paymentDueAt: input.paymentDueAt,

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Id, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
+import { Id, Int, Page, PageQuery, Problem, ProblemOf, query, strictObject, Timestamp } from '../../lib/models'
 import { Address } from '../accounts'
 import { ORDER_STATUSES } from './schema'
 
@@ -59,6 +59,9 @@ export const OrderPage = Page(Order)
 export const OrderParams = t.Object({ id: Id })
 
 export const EventsHeaders = t.Object({ 'last-event-id': t.Optional(t.String({ pattern: '^\\d{1,15}$' })) }, { additionalProperties: true })
+
+export const CheckoutInvalid = ProblemOf('`validation_failed` (an empty cart, no shipping address); `order_too_large`: the order_total would exceed 10^13 minor units (nothing is taken, the cart is kept)')
+export const PatchConflict = ProblemOf('`conflict`: the address changes only while the order awaits payment; `invalid_transition`; `address_required`: an order without a shipping address cannot ship')
 
 export { Problem }
 export type OrderDto = typeof Order.static

@@ -2,10 +2,11 @@ import { Elysia, t } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
 import { HEARTBEAT_MS } from './tracking'
 import { sseResponse } from '../../lib/sse'
+import { Unavailable } from '../../lib/models'
 import type { OrdersService } from './service'
-import { CheckoutBody, EventsHeaders, IdempotencyHeaders, Order, OrderPage, OrderParams, OrdersQuery, PatchOrderBody, Problem } from './model'
+import { CheckoutBody, CheckoutInvalid, EventsHeaders, IdempotencyHeaders, Order, OrderPage, OrderParams, OrdersQuery, PatchConflict, PatchOrderBody, Problem } from './model'
 
-const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem }
+const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
 
 const eventStream = (stream: ReadableStream<Uint8Array> | null) => (stream ? sseResponse(stream) : new Response(null, { status: 204 }))
 
@@ -16,7 +17,7 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
         auth: 'customer',
         body: CheckoutBody,
         headers: IdempotencyHeaders,
-        response: { 201: Order, ...errors },
+        response: { 201: Order, ...errors, 422: CheckoutInvalid },
         detail: { summary: 'Check out my cart: stock taken for every line at once, or none (honours Idempotency-Key)' },
       })
       .get('', ({ user, query }) => orders.list(user, query), {
@@ -35,7 +36,7 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
         auth: 'user',
         params: OrderParams,
         body: PatchOrderBody,
-        response: { 200: Order, ...errors },
+        response: { 200: Order, ...errors, 409: PatchConflict },
         detail: { summary: 'Owner: change the shipping address while awaiting payment; admin: set the status' },
       })
       .delete('/:id', ({ user, params }) => orders.cancel(user, params.id), {

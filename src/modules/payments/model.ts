@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Id, Int, Problem, strictObject, Timestamp } from '../../lib/models'
+import { Id, Int, Problem, ProblemOf, strictObject, Timestamp } from '../../lib/models'
 
 export const PaymentStatusName = t.UnionEnum(['pending', 'paid', 'failed', 'expired'], { default: undefined })
 export const PaymentMethodName = t.UnionEnum(['card', 'pix'], { default: undefined })
@@ -35,6 +35,8 @@ export const SimulateBody = strictObject({ outcome: t.UnionEnum(['paid', 'expire
 export const WebhookAck = t.Object({ received: t.Boolean() })
 
 export const PaymentParams = t.Object({ id: Id })
+
+export const PayConflict = ProblemOf('`conflict`: the order does not await payment, or a payment of it is live; `address_required`: the order has no shipping address (set it with PATCH /v1/orders/{id})')
 
 export { Problem }
 export type PaymentDto = typeof Payment.static

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
 import { IdempotencyHeaders, OrderParams } from '../orders'
 import type { PaymentsService } from './service'
-import { PayBody, Payment, PaymentList, PaymentParams, Problem, SimulateBody, WebhookAck } from './model'
+import { PayBody, PayConflict, Payment, PaymentList, PaymentParams, Problem, SimulateBody, WebhookAck } from './model'
 
 export const WEBHOOK_PATH = '/v1/payments/webhook'
 const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem }
@@ -19,7 +19,7 @@ export const paymentsRoutes = (payments: PaymentsService, auth: AuthPlugin) =>
           auth: 'customer',
           body: PayBody,
           headers: IdempotencyHeaders,
-          response: { 201: Payment, 402: Problem, 503: Problem, ...errors },
+          response: { 201: Payment, 402: Problem, 503: Problem, ...errors, 409: PayConflict },
           detail: { summary: 'Pay my order by card or Pix (honours Idempotency-Key)' },
         })
         .get('', ({ user, params }) => payments.list(user, params.id), {
