@@ -1,4 +1,5 @@
-import { sql } from 'drizzle-orm'
+import { isNotNull, sql } from 'drizzle-orm'
+import { QueryBuilder } from 'drizzle-orm/sqlite-core'
 import { prepared, type Queryable } from '../../db/client'
 import { users } from './schema'
 
@@ -17,3 +18,6 @@ const contactsIn = prepared((q) =>
  * its own rows need not open it, and one that shows it opens it with the data keys.
  */
 export const contactsOf = (q: Queryable, userIds: string[]) => contactsIn(q).all({ ids: JSON.stringify(userIds) })
+
+/** The ids of erased accounts (DELETE /v1/me), for another module's statement to test against (`inArray`). */
+export const erasedAccountIds = new QueryBuilder().select({ id: users.id }).from(users).where(isNotNull(users.deletedAt))

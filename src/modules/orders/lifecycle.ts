@@ -14,7 +14,7 @@
  * - `write(fn)`: a write transaction whose `transition(orderId, to)` calls are published on
  *   the event bus (`ORDER_STATUS_CHANNEL`, an `OrderStatusEvent` each) once it commits.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm'
 import { prepared, type Database, type Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
 import type { EventBus } from '../../infra/events'
@@ -22,6 +22,7 @@ import { AppError, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
 import { amountJson, lineTotal, MAX_ORDER_TOTAL, sumOf, totalsOf } from '../../lib/money'
+import { erasedAccountIds } from '../accounts'
 import { moveStock } from '../catalog'
 import { scheduleJobs } from '../jobs'
 import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus } from './schema'
@@ -42,20 +43,36 @@ export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   unpaid: [],
   cancelled: [],
 }
+const sourcesOf = (to: OrderStatus) => ORDER_STATUSES.filter((status) => TRANSITIONS[status].includes(to))
+
+/** Paid and not yet at its end: the order still needs its shipping address, even once its customer erased their account. */
+export const AWAITING_DELIVERY: readonly OrderStatus[] = ['paid', 'shipped']
+/** Where an order awaiting delivery ends (delivered, or its money given back): an erased customer's address goes then. */
+const ENDS_DELIVERY = ORDER_STATUSES.filter((to) => !AWAITING_DELIVERY.includes(to) && sourcesOf(to).some((from) => AWAITING_DELIVERY.includes(from)))
+/** Moves that need the shipping address: nothing ships without one. */
+const NEEDS_ADDRESS: readonly OrderStatus[] = ['shipped']
+
 /** The one guarded UPDATE that moves an order to `to` (`paid` also stamps `paid_at`). */
 function guardedMove(to: OrderStatus) {
   const at = sql`${sql.placeholder('at')}`
-  const from = ORDER_STATUSES.filter((status) => TRANSITIONS[status].includes(to))
+  const addressGuard = NEEDS_ADDRESS.includes(to) ? isNotNull(orders.shippingAddressSealed) : undefined
   return prepared((q) =>
     q
       .update(orders)
       .set({ status: to, updatedAt: at, ...(to === 'paid' ? { paidAt: at } : {}) })
-      .where(and(eq(orders.id, sql.placeholder('orderId')), inArray(orders.status, from)))
+      .where(and(eq(orders.id, sql.placeholder('orderId')), inArray(orders.status, sourcesOf(to)), addressGuard))
       .returning({ userId: orders.userId, source: orders.source })
       .prepare(),
   )
 }
 const moveTo = Object.fromEntries(ORDER_STATUSES.map((to) => [to, guardedMove(to)])) as Record<OrderStatus, ReturnType<typeof guardedMove>>
+const dropErasedAddress = prepared((q) =>
+  q
+    .update(orders)
+    .set({ shippingAddressSealed: null })
+    .where(and(eq(orders.id, sql.placeholder('orderId')), inArray(orders.userId, erasedAccountIds)))
+    .prepare(),
+)
 const appendTimeline = prepared((q) =>
   q
     .insert(orderTimeline)
@@ -218,11 +235,13 @@ export class OrderLifecycle {
   private async transition(tx: Tx, orderId: string, to: OrderStatus, at: string): Promise<OrderStatusEvent> {
     const order = await moveTo[to](tx).get({ orderId, at })
     if (!order) {
-      const current = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId)).get()
+      const current = await tx.select({ status: orders.status, shippingAddressSealed: orders.shippingAddressSealed }).from(orders).where(eq(orders.id, orderId)).get()
       if (!current) throw notFound('Order')
+      if (sourcesOf(to).includes(current.status) && NEEDS_ADDRESS.includes(to) && !current.shippingAddressSealed) throw new AppError(409, 'address_required', `An order without a shipping address cannot become ${to}`)
       throw new AppError(409, 'invalid_transition', `An order in ${current.status} cannot become ${to}`)
     }
     const entry = (await appendTimeline(tx).get({ orderId, status: to, at }))!
+    if (ENDS_DELIVERY.includes(to)) await dropErasedAddress(tx).run({ orderId })
     if (RELEASING.includes(to)) await this.release(tx, orderId, { ...order, status: to }, at)
     return { event_id: entry.id, order_id: orderId, user_id: order.userId, source: order.source, status: to, at }
   }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm'
 import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
 import { isoAt, type Clock } from '../../lib/clock'
 import type { DataKey } from '../../lib/crypto'
@@ -9,7 +9,7 @@ import type { Principal, Role } from '../../lib/access-tokens'
 import { checkAddress, openAddress, sealAddress, type AddressInput } from '../accounts'
 import { checkout } from './checkout'
 import type { Idempotency } from '../idempotency'
-import type { OrderItemRow, OrderLifecycle, OrderRow, PlacedOrder } from './lifecycle'
+import { AWAITING_DELIVERY, type OrderItemRow, type OrderLifecycle, type OrderRow, type PlacedOrder } from './lifecycle'
 import type { OrderTracking } from './tracking'
 import type { CheckoutInput, OrderDto, OrdersQueryInput, PatchOrderInput } from './model'
 import { orderItems, orders, orderTimeline, type OrderStatus } from './schema'
@@ -44,9 +44,17 @@ export interface OrdersDeps {
   currentRoles(userId: string): Promise<Role[] | null>
 }
 
-/** Keeps orders after an account is erased, without the personal data they copied. */
+/**
+ * Keeps orders after an account is erased, without the personal data they copied; an order
+ * paid and not yet delivered keeps its address until it is delivered or refunded (the
+ * lifecycle drops it then), or it could not be shipped.
+ */
 export async function eraseOrderPersonalData(tx: Tx, userId: string) {
-  await tx.update(orders).set({ customerName: '', shippingAddressSealed: null }).where(eq(orders.userId, userId))
+  await tx.update(orders).set({ customerName: '' }).where(eq(orders.userId, userId))
+  await tx
+    .update(orders)
+    .set({ shippingAddressSealed: null })
+    .where(and(eq(orders.userId, userId), notInArray(orders.status, [...AWAITING_DELIVERY])))
 }
 
 export class OrdersService {
@@ -142,11 +150,12 @@ export class OrdersService {
     return this.deps.tracking.open(id, lastEventId === undefined ? undefined : Number(lastEventId))
   }
 
+  /** While the order awaits payment; after, only to give an address to a paid order that has none (one paid before payments required it). */
   private async changeAddress(tx: Tx, id: string, address: AddressInput, at: string) {
     const changed = await tx
       .update(orders)
       .set({ shippingAddressSealed: sealAddress(address, this.deps.dataKeys), updatedAt: at })
-      .where(and(eq(orders.id, id), eq(orders.status, 'pending_payment')))
+      .where(and(eq(orders.id, id), or(eq(orders.status, 'pending_payment'), and(eq(orders.status, 'paid'), isNull(orders.shippingAddressSealed)))))
       .returning({ id: orders.id })
     if (!changed.length) throw conflict('The shipping address can only change while the order awaits payment')
   }

@@ -90,6 +90,8 @@ export class PaymentAttempts {
         }
       }
       if (order.status !== 'pending_payment') throw conflict(`The order is ${order.status}: it does not await payment`)
+      // Nothing is charged for an order that could not be shipped.
+      if (!order.hasShippingAddress) throw new AppError(409, 'address_required', 'The order has no shipping address: set it with PATCH /v1/orders/{id}, then pay')
       const live = await livePaymentOf(tx).get({ orderId })
       // One live payment per order: two could both succeed and charge the customer twice.
       if (live) throw conflict('A payment of this order is already pending or paid', { payment_id: live.id })
