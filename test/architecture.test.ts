@@ -5,18 +5,7 @@
  * why the import is not allowed, or nothing; add a rule to `RULES` to put up another wall.
  */
 import { describe, expect, test } from 'bun:test'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
-import ts from 'typescript'
-
-const ROOT = join(import.meta.dir, '..')
-
-interface Import {
-  /** The importing file, e.g. `src/modules/cart/service.ts`. */
-  from: string
-  /** The imported file, resolved, e.g. `src/modules/catalog/index.ts`. */
-  to: string
-}
+import { importsOf, importsOfSrc, moduleEdges, moduleOf, type Import } from '../scripts/imports'
 
 interface Rule {
   name: string
@@ -24,8 +13,6 @@ interface Rule {
   check(i: Import): string | undefined
 }
 
-/** The feature module a file belongs to (`src/modules/<module>/…`), or undefined. */
-const moduleOf = (file: string) => /^src\/modules\/([^/]+)\//.exec(file)?.[1]
 const faceOf = (module: string) => `src/modules/${module}/index.ts`
 const schemaOf = (module: string) => `src/modules/${module}/schema.ts`
 
@@ -60,31 +47,7 @@ const RULES: Rule[] = [
   },
 ]
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(join(ROOT, dir)).flatMap((name) => {
-    const path = `${dir}/${name}`
-    return statSync(join(ROOT, path)).isDirectory() ? filesUnder(path) : /\.tsx?$/.test(name) ? [path] : []
-  })
-}
-
-/** The file a relative specifier names, as the bundler resolves it (`.ts`, the file itself, or a folder's index.ts). */
-function resolve(from: string, specifier: string): string {
-  const base = join(dirname(from), specifier)
-  const found = [`${base}.ts`, base, `${base}/index.ts`].find((path) => existsSync(join(ROOT, path)) && statSync(join(ROOT, path)).isFile())
-  if (!found) throw new Error(`${from}: cannot resolve ${specifier}`)
-  return relative(ROOT, join(ROOT, found))
-}
-
-/** Every relative import of a file, type-only ones included (TypeScript's scanner skips comments and strings). */
-function importsOf(file: string, source = readFileSync(join(ROOT, file), 'utf8')): Import[] {
-  return ts
-    .preProcessFile(source, true, true)
-    .importedFiles.map((f) => f.fileName)
-    .filter((specifier) => specifier.startsWith('.'))
-    .map((specifier) => ({ from: file, to: resolve(file, specifier) }))
-}
-
-const imports = filesUnder('src').flatMap((file) => importsOf(file))
+const imports = importsOfSrc()
 const broken = (rules: Rule[], list: Import[]) => list.flatMap((i) => rules.flatMap((rule) => rule.check(i) ?? []))
 
 describe('architecture', () => {
@@ -125,11 +88,7 @@ describe('architecture', () => {
   })
 
   test('no two modules depend on each other, even through others', () => {
-    const edges = new Map<string, Set<string>>()
-    for (const { from, to } of imports) {
-      const [a, b] = [moduleOf(from), moduleOf(to)]
-      if (a && b && a !== b) edges.set(a, (edges.get(a) ?? new Set()).add(b))
-    }
+    const edges = moduleEdges(imports)
     const cycles: string[] = []
     const visit = (module: string, path: string[]) => {
       if (path.includes(module)) return void cycles.push([...path.slice(path.indexOf(module)), module].join(' → '))
