@@ -1,15 +1,28 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build on the official Bun image: production dependencies only, non-root user.
-# Build: docker build -t shop . · Run: docker run -p 3000:3000 -v shop-data:/data \
-#   -e JWT_SECRET=… -e WEBHOOK_SECRET=… -e DATA_KEY=… shop
+# Two stages on the official Bun image. The runtime stage holds only what the server loads at
+# run time, runs as the non-root `bun` user, and can write only /data.
+# Build: docker build -t shop .
+#   behind a proxy that intercepts TLS, give `bun install` the proxy's CA (PEM) as a build
+#   secret: docker build --secret id=ca_cert,src=proxy-ca.pem -t shop .
+# Run:   docker run -p 3000:3000 -v shop-data:/data \
+#          -e JWT_SECRET=… -e WEBHOOK_SECRET=… -e DATA_KEY=… shop
 # Stop with a timeout above SHUTDOWN_GRACE_MS (default 8 s; docker stop waits 10 s).
 
 FROM oven/bun:1.4.5 AS deps
 WORKDIR /app
 COPY package.json bun.lock ./
-# --production leaves out drizzle-kit, typescript, test servers; sharp's prebuilt libvips
-# comes in as an npm package, so no compiler is needed.
-RUN bun install --frozen-lockfile --production
+# The CA is a secret mount, not a build argument: it is read during this step only and is in
+# no layer and no image history. Without the secret nothing changes.
+RUN --mount=type=secret,id=ca_cert,required=false \
+    if [ -s /run/secrets/ca_cert ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca_cert; fi; \
+    bun install --frozen-lockfile --production
+# --production leaves out devDependencies (drizzle-kit, s3rver, …) but still installs peer
+# dependencies and every platform build a package lists. None of these is loaded at run time:
+# typescript (a peer of @elysiajs/openapi, required only by its fromTypes(), which this server
+# does not call: /swagger/json is built from the routes' schemas), type packages, libsql's
+# musl builds (this image is glibc), declaration files and source maps.
+RUN rm -rf node_modules/typescript node_modules/@types node_modules/bun-types node_modules/undici-types node_modules/@libsql/*-musl* \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
 
 FROM oven/bun:1.4.5-slim AS runtime
 WORKDIR /app
@@ -22,14 +35,18 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY drizzle ./drizzle
 COPY src ./src
-# The only writable place: the libSQL file and (without S3_BUCKET) the photos.
+# The only writable place: the libSQL file and (without S3_BUCKET) the photos. A volume mounted
+# here must be writable by uid 1000; otherwise start-up says so and exits 1.
 RUN mkdir -p /data && chown bun:bun /data
 USER bun
 EXPOSE 3000
 VOLUME ["/data"]
+# For Docker and Compose. Fly ignores HEALTHCHECK; there fly.toml's checks route traffic and
+# the watchdog (WATCHDOG_STALL_MS) ends a hung server for the restart policy.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["bun", "-e", "const r = await fetch('http://127.0.0.1:' + (process.env.PORT ?? 3000) + '/health'); process.exit(r.ok ? 0 : 1)"]
 # Exec form: bun is PID 1 and gets SIGTERM itself (graceful shutdown in src/main.ts).
-# Migrations are applied by the server at start-up, before it listens.
+# Migrations are applied by the server at start-up, before it listens (`bun src/migrate.ts`
+# applies them alone, for a release step).
 STOPSIGNAL SIGTERM
 CMD ["bun", "src/main.ts"]

@@ -68,6 +68,7 @@ export function createApp(deps: AppDeps) {
         probes: [{ name: 'database', check: () => database.ping() }, { name: 'files', check: () => files.ping() }, ...deps.probes],
         metrics: deps.metrics,
         metricsToken: config.METRICS_TOKEN,
+        metricsNeedToken: config.NODE_ENV === 'production',
       }),
     )
     .use(accountsRoutes(accounts, authPlugin))

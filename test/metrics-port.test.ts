@@ -26,3 +26,18 @@ test('METRICS_PORT serves /metrics without a token on its own listener; the publ
     remove()
   }
 })
+
+test('in production without METRICS_TOKEN, /metrics on the public port answers 404; METRICS_PORT still serves it', async () => {
+  const { dir, remove } = scratchDir()
+  const server = serverProcess({ ...productionEnv(dir), METRICS_PORT: '0' })
+  try {
+    const url = await server.url()
+    const hidden = await fetch(`${url}/metrics`)
+    expect(hidden.status).toBe(404)
+    expect(((await hidden.json()) as { code: string }).code).toBe('not_found')
+    expect((await fetch(await server.url('metrics listening'))).status).toBe(200)
+  } finally {
+    server.kill()
+    remove()
+  }
+})

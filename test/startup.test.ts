@@ -139,3 +139,31 @@ test('an unreachable Redis: a bounded wait, one clear line naming REDIS_URL, the
     server.kill()
   }
 }, 40_000)
+
+describe('bun src/migrate.ts (a release step)', () => {
+  test('applies the migrations and exits 0; run again, it finds nothing to do and exits 0', async () => {
+    const dir = scratch()
+    const env = productionEnv(dir)
+    const migrate = serverProcess(env, ['bun', 'src/migrate.ts'])
+    expect(await migrate.exited()).toBe(0)
+    expect(migrate.logLines().map((line) => line.msg)).toEqual(['migrations applied'])
+    const again = serverProcess(env, ['bun', 'src/migrate.ts'])
+    expect(await again.exited()).toBe(0)
+  })
+
+  test('on a release machine (no volume) it refuses a local file, naming DATABASE_URL', async () => {
+    const env = { ...productionEnv(scratch()), RELEASE_COMMAND: '1' }
+    const migrate = serverProcess(env, ['bun', 'src/migrate.ts'])
+    expect(await migrate.exited()).toBe(1)
+    expect(migrate.logLines()).toEqual([expect.objectContaining({ msg: 'cannot migrate', setting: 'DATABASE_URL' })])
+  })
+
+  test('an unreachable database names DATABASE_URL', async () => {
+    const closed = Bun.serve({ port: 0, fetch: () => new Response() })
+    const port = closed.port
+    closed.stop(true)
+    const migrate = serverProcess({ ...productionEnv(scratch()), DATABASE_URL: `http://127.0.0.1:${port}`, RELEASE_COMMAND: '1' }, ['bun', 'src/migrate.ts'])
+    expect(await migrate.exited()).toBe(1)
+    expect(migrate.logLines()).toEqual([expect.objectContaining({ msg: 'cannot migrate', setting: 'DATABASE_URL' })])
+  })
+})

@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import type { Registry } from 'prom-client'
 import { Problem } from '../../lib/models'
-import { unauthorized } from '../../lib/errors'
+import { notFound, unauthorized } from '../../lib/errors'
 import { safeEqual } from '../../lib/crypto'
 
 export interface Probe {
@@ -14,6 +14,8 @@ export interface OpsOptions {
   metrics: Registry
   /** When set, `/metrics` wants `Authorization: Bearer <token>` (scrapers hold it). */
   metricsToken?: string
+  /** Without a token, `/metrics` answers 404 (production: scrape METRICS_PORT or set a token) instead of serving anyone. */
+  metricsNeedToken?: boolean
 }
 
 const Health = t.Object({ status: t.String() })
@@ -24,7 +26,7 @@ const MetricsText = t.String({ description: 'Prometheus text exposition format' 
  * `/health` says the process serves; `/ready` says its dependencies answer (load balancers
  * route on it); `/metrics` is for Prometheus.
  */
-export const opsRoutes = ({ probes, metrics, metricsToken }: OpsOptions) =>
+export const opsRoutes = ({ probes, metrics, metricsToken, metricsNeedToken = false }: OpsOptions) =>
   new Elysia({ name: 'ops-routes', detail: { tags: ['ops'] } })
     .get('/health', () => ({ status: 'ok' }), { response: { 200: Health }, detail: { tags: ['ops'], summary: 'Liveness' } })
     .get(
@@ -42,8 +44,9 @@ export const opsRoutes = ({ probes, metrics, metricsToken }: OpsOptions) =>
     .get(
       '/metrics',
       async ({ headers }) => {
+        if (!metricsToken && metricsNeedToken) throw notFound()
         if (metricsToken && !safeEqual(headers.authorization ?? '', `Bearer ${metricsToken}`)) throw unauthorized('This scrape needs the metrics token')
         return new Response(await metrics.metrics(), { headers: { 'content-type': metrics.contentType } })
       },
-      { response: { 200: MetricsText, 401: Problem }, detail: { tags: ['ops'], summary: 'Prometheus metrics (request counts and latencies by route, queues, allocations)' } },
+      { response: { 200: MetricsText, 401: Problem, 404: Problem }, detail: { tags: ['ops'], summary: 'Prometheus metrics (request counts and latencies by route, queues, allocations)' } },
     )
