@@ -42,9 +42,13 @@ export function groupCommit(transaction: RunTransaction, maxGroup = MAX_GROUP) {
             await tx.run(sql`RELEASE job`)
             settle.push(() => job.resolve(value))
           } catch (error) {
-            // A throw here means the transaction is gone: the whole group fails below.
-            await tx.run(sql`ROLLBACK TO job`)
-            await tx.run(sql`RELEASE job`)
+            try {
+              await tx.run(sql`ROLLBACK TO job`)
+              await tx.run(sql`RELEASE job`)
+            } catch {
+              // SQLite ended the transaction itself (a full disk, an I/O error): the whole group fails below, with the error that ended it.
+              throw error
+            }
             settle.push(() => job.reject(error))
           }
         }

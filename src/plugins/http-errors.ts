@@ -3,6 +3,7 @@ import { AppError, type FieldError } from '../lib/errors'
 import type { Logger } from '../lib/logger'
 import { arrive } from './request-state'
 import { isRedisOutage } from '../infra/redis'
+import { cannotWrite } from '../db/errors'
 import { bodyParser, MAX_BODY_BYTES } from './body-parsing'
 import { problem, problemVia, requestIdOf, type ResponseSet } from './problems'
 
@@ -62,6 +63,12 @@ function renderError(logger: Logger, { code, error: thrown, request, route, set 
   if (isRedisOutage(error)) {
     logger.warn('redis unavailable', { request_id: id, route, error: String(error) })
     return problemVia(set, 503, 'service_unavailable', 'A dependency is unavailable; try again shortly', id, {}, { 'retry-after': '5' })
+  }
+  const unwritable = cannotWrite(error)
+  if (unwritable) {
+    // The operator's problem (a full disk, a lock held elsewhere), logged as such; the client may retry: its write was rolled back whole.
+    logger.error('database cannot write', { request_id: id, route, code: unwritable.code, error: unwritable.message })
+    return problemVia(set, 503, 'service_unavailable', 'The database cannot take writes right now; nothing was written, try again shortly', id, {}, { 'retry-after': '5' })
   }
   logger.error('unhandled error', { request_id: id, route, code, error: String(error), stack: (error as Error)?.stack })
   return problemVia(set, 500, 'internal', 'Something went wrong on our side; quote the request id if you report it', id)

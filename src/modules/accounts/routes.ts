@@ -5,9 +5,9 @@ import {
   RefreshBody, RegisterBody, RolesBody, UserPage, UserParams, UsersQuery,
 } from './model'
 import type { AuthPlugin } from '../../plugins/auth'
-import { NoContent } from '../../lib/models'
+import { NoContent, Unavailable } from '../../lib/models'
 
-const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem }
+const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
 
 export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, auth: AuthPlugin) =>
   new Elysia({ name: 'accounts-routes' })

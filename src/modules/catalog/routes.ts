@@ -1,13 +1,13 @@
 import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
-import { NoContent, preserialized } from '../../lib/models'
+import { NoContent, preserialized, Unavailable } from '../../lib/models'
 import type { CatalogService } from './service'
 import {
   CategoriesQuery, Category, CategoryPage, CreateCategoryBody, CreateProductBody, PatchProductBody, Problem, Product, ProductPage,
   ProductParams, ProductsQuery,
 } from './model'
 
-const adminErrors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem }
+const adminErrors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 503: Unavailable }
 
 export const catalogRoutes = (catalog: CatalogService, auth: AuthPlugin) =>
   new Elysia({ name: 'catalog-routes' })

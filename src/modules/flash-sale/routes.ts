@@ -1,4 +1,5 @@
 import { Elysia, t } from 'elysia'
+import { Unavailable } from '../../lib/models'
 import type { AuthPlugin } from '../../plugins/auth'
 import { sseResponse } from '../../lib/sse'
 import { HEARTBEAT_MS, type EntryEvents } from './events'
@@ -32,7 +33,7 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, entryEvents: Entry
         .post('', async ({ body, user, status }) => status(201, await flashSales.createCampaign(user.id, body)), {
           auth: 'admin',
           body: CreateCampaignBody,
-          response: { 201: Campaign, 401: Problem, 403: Problem, 404: Problem, 415: Problem, 422: Problem, 429: Problem },
+          response: { 201: Campaign, 401: Problem, 403: Problem, 404: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable },
           detail: { summary: 'Create a flash-sale campaign and schedule its drops' },
         })
         .get('', ({ query }) => flashSales.listCampaigns(query.limit, query.cursor), {

@@ -1,9 +1,10 @@
 import { Elysia } from 'elysia'
+import { Unavailable } from '../../lib/models'
 import type { AuthPlugin } from '../../plugins/auth'
 import type { InventoryService } from './service'
 import { MovementPage, MovementsQuery, Problem, ProductParams, Purchase, PurchaseBody, PurchasePage, PurchasesQuery, StockBody, StockResult } from './model'
 
-const adminErrors = { 401: Problem, 403: Problem, 404: Problem, 415: Problem, 422: Problem }
+const adminErrors = { 401: Problem, 403: Problem, 404: Problem, 415: Problem, 422: Problem, 503: Unavailable }
 
 export const inventoryRoutes = (inventory: InventoryService, auth: AuthPlugin) =>
   new Elysia({ name: 'inventory-routes' })

@@ -36,6 +36,7 @@ export const WebhookAck = t.Object({ received: t.Boolean() })
 
 export const PaymentParams = t.Object({ id: Id })
 
+export const PayUnavailable = ProblemOf('`service_unavailable`: the payment provider did not answer (nothing was charged) or the database cannot write right now; retry')
 export const PayConflict = ProblemOf('`conflict`: the order does not await payment, or a payment of it is live; `address_required`: the order has no shipping address (set it with PATCH /v1/orders/{id})')
 
 export { Problem }

@@ -1,11 +1,12 @@
 import { Elysia } from 'elysia'
+import { Unavailable } from '../../lib/models'
 import type { AuthPlugin } from '../../plugins/auth'
 import { IdempotencyHeaders, OrderParams } from '../orders'
 import type { PaymentsService } from './service'
-import { PayBody, PayConflict, Payment, PaymentList, PaymentParams, Problem, SimulateBody, WebhookAck } from './model'
+import { PayBody, PayConflict, PayUnavailable, Payment, PaymentList, PaymentParams, Problem, SimulateBody, WebhookAck } from './model'
 
 export const WEBHOOK_PATH = '/v1/payments/webhook'
-const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem }
+const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
 
 /** The webhook's body reaches the handler as its exact bytes: http-errors lists it in `rawBodyRoutes`. */
 const bytesOf = (body: unknown) => (body instanceof Uint8Array ? body : new Uint8Array())
@@ -19,7 +20,7 @@ export const paymentsRoutes = (payments: PaymentsService, auth: AuthPlugin) =>
           auth: 'customer',
           body: PayBody,
           headers: IdempotencyHeaders,
-          response: { 201: Payment, 402: Problem, 503: Problem, ...errors, 409: PayConflict },
+          response: { 201: Payment, 402: Problem, ...errors, 409: PayConflict, 503: PayUnavailable },
           detail: { summary: 'Pay my order by card or Pix (honours Idempotency-Key)' },
         })
         .get('', ({ user, params }) => payments.list(user, params.id), {
@@ -31,7 +32,7 @@ export const paymentsRoutes = (payments: PaymentsService, auth: AuthPlugin) =>
     .group('/v1/payments', { detail: { tags: ['payments'] } }, (app) =>
       app
         .post('/webhook', ({ body, headers }) => payments.receiveWebhook(bytesOf(body), headers['shop-signature']), {
-          response: { 200: WebhookAck, 400: Problem, 401: Problem, 413: Problem, 422: Problem },
+          response: { 200: WebhookAck, 400: Problem, 401: Problem, 413: Problem, 422: Problem, 503: Unavailable },
           detail: { summary: 'Gateway events, signed: Shop-Signature t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">' },
         })
         .post('/:id/simulate', ({ user, params, body }) => payments.simulate(user, params.id, body.outcome), {

@@ -1,10 +1,10 @@
 import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
-import { NoContent } from '../../lib/models'
+import { NoContent, Unavailable } from '../../lib/models'
 import type { RegionsService } from './service'
 import { CreateRegionBody, PatchRegionBody, Problem, Region, RegionPage, RegionParams, RegionsQuery } from './model'
 
-const adminErrors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem }
+const adminErrors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 503: Unavailable }
 
 export const regionsRoutes = (regions: RegionsService, auth: AuthPlugin) =>
   new Elysia({ name: 'regions-routes' })
