@@ -5,7 +5,9 @@ import { httpErrors } from './plugins/http-errors'
 import { docs } from './plugins/docs'
 import { pageLimit } from './plugins/page-limit'
 import { auth } from './plugins/auth'
+import { streamLimit } from './plugins/stream-limit'
 import { accessTokens } from './lib/access-tokens'
+import { fileUrlUnder } from './lib/file-urls'
 import { AccountsService, RevokedAccounts, accountsRoutes } from './modules/accounts'
 import { opsRoutes } from './modules/ops'
 import { edge } from './plugins/edge'
@@ -19,12 +21,21 @@ import { RegionsService, regionsRoutes } from './modules/regions'
 import { CatalogService, catalogRoutes, defaultProductTypes, regionHasProducts } from './modules/catalog'
 import { InventoryService, inventoryRoutes } from './modules/inventory'
 
+/** The contract's cap on open event streams per user. */
+const STREAMS_PER_USER = 10
+
 export function createApp(deps: AppDeps) {
   const { config, database, clock, logger, files, dataKeys, passwords, events } = deps
   const tokens = accessTokens(config.JWT_SECRET)
+  const fileUrl = fileUrlUnder(config.PUBLIC_URL)
   const revoked = new RevokedAccounts({ database, events, clock })
-  const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files, revoked, erasers: [eraseOrderPersonalData, clearCart] })
-  const authPlugin = auth({ tokens, currentRoles: (id) => accounts.users.currentRoles(id), isRevoked: (id) => revoked.has(id) })
+  const accounts = new AccountsService({ database, tokens, clock, passwords, dataKeys, files, fileUrl, revoked, erasers: [eraseOrderPersonalData, clearCart] })
+  const authPlugin = auth({
+    tokens,
+    currentRoles: (id) => accounts.users.currentRoles(id),
+    isRevoked: (id) => revoked.has(id),
+    streamLimit: streamLimit({ slots: deps.streamSlots, clock, logger, perUser: STREAMS_PER_USER }),
+  })
   const regions = new RegionsService({ database, clock, hasProducts: regionHasProducts })
   const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes(), cacheMs: config.CATALOG_CACHE_MS })
   const inventory = new InventoryService({ database, clock, onStockChanged: () => catalog.forget() })

@@ -16,6 +16,9 @@ import { redisEventBus } from './infra/events/redis'
 import type { Limiter } from './infra/limiter'
 import { memoryLimiter } from './infra/limiter/memory'
 import { redisLimiter } from './infra/limiter/redis'
+import type { StreamSlots } from './infra/stream-slots'
+import { memoryStreamSlots } from './infra/stream-slots/memory'
+import { redisStreamSlots } from './infra/stream-slots/redis'
 import { argon2id, type PasswordHashing } from './modules/accounts'
 import type { ProductTypes } from './modules/catalog'
 import type { FlashSaleQueue } from './modules/flash-sale/queue/port'
@@ -30,6 +33,8 @@ import type { Probe } from './modules/ops'
 export interface Adapters {
   events: EventBus
   limiter: Limiter
+  /** Open event streams per user. */
+  streamSlots: StreamSlots
   flashSaleQueue: FlashSaleQueue
   /** What `/ready` checks besides the database and the files: Redis, when there is one. */
   probes: Probe[]
@@ -63,7 +68,7 @@ export interface AppDeps extends Adapters {
  */
 export function adapters(logger: Logger, connect?: (name: string) => Redis): Adapters {
   const onEventError = (error: unknown) => logger.error('event listener failed', { error: String(error) })
-  if (!connect) return { events: memoryEventBus(onEventError), limiter: memoryLimiter(), flashSaleQueue: memoryQueue(), probes: [], async whenReady() {} }
+  if (!connect) return { events: memoryEventBus(onEventError), limiter: memoryLimiter(), streamSlots: memoryStreamSlots(), flashSaleQueue: memoryQueue(), probes: [], async whenReady() {} }
   const events = redisEventBus(connect('events-publisher'), connect('events-subscriber'), onEventError)
   const edge = connect('edge')
   let lastErrorLog = 0
@@ -78,6 +83,7 @@ export function adapters(logger: Logger, connect?: (name: string) => Redis): Ada
   return {
     events,
     limiter: redisLimiter(edge),
+    streamSlots: redisStreamSlots(edge),
     flashSaleQueue: redisQueue(...queueConnections),
     probes: [{ name: 'redis', check: async () => void (await edge.ping()) }],
     async whenReady() {

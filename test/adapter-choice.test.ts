@@ -17,7 +17,7 @@ const imports = sources.map((file) => {
 })
 
 /** The in-process and Redis (or disk and S3) adapters of a port. */
-const ADAPTER = /^src\/(infra\/(events|limiter|storage)|modules\/flash-sale\/queue)\/(memory|redis|local|s3)(\.ts)?$/
+const ADAPTER = /^src\/(infra\/(events|limiter|storage|stream-slots)|modules\/flash-sale\/queue)\/(memory|redis|local|s3)(\.ts)?$/
 
 test('adapters are chosen in src/deps.ts only (their own folder aside)', () => {
   const offenders = imports.flatMap(({ file, targets }) =>

@@ -41,6 +41,12 @@ describe('configuration', () => {
     expect(message).toContain('RATE_LIMIT')
   })
 
+  test('PUBLIC_URL is unset by default and must be an http(s) URL without query or fragment', () => {
+    expect(loadConfig({ ...secrets }, tmp()).PUBLIC_URL).toBeUndefined()
+    expect(loadConfig({ ...secrets, PUBLIC_URL: 'https://api.shop.example' }, tmp()).PUBLIC_URL).toBe('https://api.shop.example')
+    for (const bad of ['api.shop.example', 'ftp://x', 'https://x/?a=1']) expect(() => loadConfig({ ...secrets, PUBLIC_URL: bad }, tmp())).toThrow(/PUBLIC_URL/)
+  })
+
   test('the watchdog limit defaults to 10 s (0 turns it off); METRICS_PORT is unset unless given, and must be a port', () => {
     const defaults = loadConfig({ ...secrets }, tmp())
     expect(defaults.WATCHDOG_STALL_MS).toBe(10_000)

@@ -115,6 +115,21 @@ describe('photo', () => {
   })
 })
 
+test('with PUBLIC_URL set, photo_url is an absolute URL under it, in every answer that shows it', async () => {
+  const shop = await startShop({ env: { PUBLIC_URL: 'https://api.shop.example/' } })
+  try {
+    const u = await shop.register()
+    const put = await shop.request('PUT', '/v1/me/photo', { token: u.token, raw: photoForm(await pngBytes()) })
+    expect(put.body.photo_url).toMatch(/^https:\/\/api\.shop\.example\/v1\/photos\/[0-9a-f-]{36}\.webp$/)
+    expect((await shop.request('GET', '/v1/me', { token: u.token })).body.photo_url).toBe(put.body.photo_url)
+    expect((await shop.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password } })).body.user.photo_url).toBe(put.body.photo_url)
+    const path = new URL(put.body.photo_url).pathname
+    expect((await fetch(shop.url + path)).headers.get('content-type')).toBe('image/webp')
+  } finally {
+    await shop.close()
+  }
+})
+
 describe('password and account deletion', () => {
   test('changing the password ends other sessions and keeps this one', async () => {
     const u = await s.register()

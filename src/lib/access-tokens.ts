@@ -5,6 +5,8 @@ export const ROLES = ['customer', 'admin'] as const
 export type Role = (typeof ROLES)[number]
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60
+/** A stream ticket sits in a URL (EventSource cannot send headers): short-lived, and good for event streams only. */
+export const STREAM_TICKET_TTL_SECONDS = 5 * 60
 const ISSUER = 'shop'
 const AUDIENCE = 'shop-api'
 
@@ -15,14 +17,21 @@ export interface Principal {
   sid?: string
 }
 
-/** Signs and verifies access tokens: HS256 only, `iss`/`aud`/`sub`/`exp`/`iat` required, `typ: access`. */
+/**
+ * Signs and verifies access tokens and stream tickets: HS256 only, `iss`/`aud`/`sub`/`exp`/`iat`
+ * required, `typ` `access` or `stream`, so neither is ever taken for the other.
+ */
 export interface AccessTokens {
   sign(principal: Principal): Promise<string>
   /** Synchronous: it runs on every authenticated request, the flash-sale entry included. */
   verify(token: string): Principal | null
+  /** A ticket for `?ticket=` on event streams (`STREAM_TICKET_TTL_SECONDS`). */
+  signTicket(principal: Principal): Promise<string>
+  verifyTicket(ticket: string): Principal | null
 }
 
-const MAX_TOKEN_AGE_SECONDS = ACCESS_TOKEN_TTL_SECONDS + 60
+type TokenType = 'access' | 'stream'
+const LIFETIME_SECONDS: Record<TokenType, number> = { access: ACCESS_TOKEN_TTL_SECONDS, stream: STREAM_TICKET_TTL_SECONDS }
 const CLOCK_SKEW_SECONDS = 60
 const KNOWN_ROLES: readonly unknown[] = ROLES
 
@@ -62,17 +71,21 @@ const hasAudience = (aud: unknown) => aud === AUDIENCE || (Array.isArray(aud) &&
 export function accessTokens(secret: string): AccessTokens {
   const signer = jwt({ name: 'jwt', secret, alg: 'HS256', iss: ISSUER, aud: AUDIENCE }).decorator.jwt
   const verifiedClaims = claimsVerifier(secret)
+  const signAs = (type: TokenType, { id, roles, sid }: Principal) => signer.sign({ sub: id, roles, sid, typ: type, exp: `${LIFETIME_SECONDS[type]}s` })
+  const verifyAs = (type: TokenType, token: string): Principal | null => {
+    const claims = verifiedClaims(token)
+    if (!claims) return null
+    const { iss, aud, sub, exp, iat, typ, roles, sid } = claims
+    const now = Date.now() / 1000
+    if (iss !== ISSUER || !hasAudience(aud) || typ !== type || typeof sub !== 'string' || !sub) return null
+    if (typeof exp !== 'number' || exp <= now || typeof iat !== 'number' || iat > now + CLOCK_SKEW_SECONDS || now - iat > LIFETIME_SECONDS[type] + 60) return null
+    if (!Array.isArray(roles) || !roles.every((role) => KNOWN_ROLES.includes(role))) return null
+    return { id: sub, roles: roles as Role[], sid: typeof sid === 'string' ? sid : undefined }
+  }
   return {
-    sign: ({ id, roles, sid }) => signer.sign({ sub: id, roles, sid, typ: 'access', exp: `${ACCESS_TOKEN_TTL_SECONDS}s` }),
-    verify(token) {
-      const claims = verifiedClaims(token)
-      if (!claims) return null
-      const { iss, aud, sub, exp, iat, typ, roles, sid } = claims
-      const now = Date.now() / 1000
-      if (iss !== ISSUER || !hasAudience(aud) || typ !== 'access' || typeof sub !== 'string' || !sub) return null
-      if (typeof exp !== 'number' || exp <= now || typeof iat !== 'number' || iat > now + CLOCK_SKEW_SECONDS || now - iat > MAX_TOKEN_AGE_SECONDS) return null
-      if (!Array.isArray(roles) || !roles.every((role) => KNOWN_ROLES.includes(role))) return null
-      return { id: sub, roles: roles as Role[], sid: typeof sid === 'string' ? sid : undefined }
-    },
+    sign: (principal) => signAs('access', principal),
+    verify: (token) => verifyAs('access', token),
+    signTicket: (principal) => signAs('stream', principal),
+    verifyTicket: (ticket) => verifyAs('stream', ticket),
   }
 }

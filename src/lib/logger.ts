@@ -25,6 +25,8 @@ export interface Logger {
 const SECRET_KEY = /pass|token|secret|authorization|cookie|card|cvc|signature/i
 const JWT = /\beyJ[\w-]+\.[\w-]+\.[\w-]+/g
 const CARD_NUMBER = /\b(?:\d[ -]?){12,18}\d\b/g
+/** A credential in a URL's query: an event stream's ticket (EventSource cannot send headers). */
+const URL_CREDENTIAL = /([?&](?:ticket|access_token|token)=)[^&\s"#]+/gi
 
 /**
  * A last line of defence: fields named like secrets, and values shaped like a JWT or a
@@ -33,7 +35,7 @@ const CARD_NUMBER = /\b(?:\d[ -]?){12,18}\d\b/g
 function redact(value: unknown, key = ''): unknown {
   if (value === null || value === undefined) return value
   if (SECRET_KEY.test(key)) return '[redacted]'
-  if (typeof value === 'string') return value.replace(JWT, '[redacted jwt]').replace(CARD_NUMBER, '[redacted number]')
+  if (typeof value === 'string') return value.replace(JWT, '[redacted jwt]').replace(CARD_NUMBER, '[redacted number]').replace(URL_CREDENTIAL, '$1[redacted]')
   if (Array.isArray(value)) return value.map((v) => redact(v))
   if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]))
   return value

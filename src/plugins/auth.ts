@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import type { AccessTokens, Principal, Role } from '../lib/access-tokens'
 import { forbidden, unauthorized } from '../lib/errors'
 import { arrive, stateOf } from './request-state'
+import type { StreamLimit } from './stream-limit'
 
 const BEARER = /^Bearer\s+(\S+)$/i
 
@@ -20,6 +21,8 @@ export function bearerOf(request: Request, tokens: AccessTokens): Principal | nu
 
 /** Who may call a route: any signed-in user, a customer, or an admin (re-checked in the database). */
 export type Audience = 'user' | 'customer' | 'admin'
+/** Who may open an event stream (admins are re-checked by the service that serves it). */
+export type StreamAudience = Exclude<Audience, 'admin'>
 
 export interface AuthOptions {
   tokens: AccessTokens
@@ -27,6 +30,8 @@ export interface AuthOptions {
   currentRoles(userId: string): Promise<Role[] | null>
   /** True for an account erased within a token's lifetime (checked in memory, no SQL). */
   isRevoked?(userId: string): boolean
+  /** Holds one of the user's stream slots while an event stream is open (429 when none is free). */
+  streamLimit?: StreamLimit
 }
 
 /** Who this request is authenticated as, once the auth macro has run (logs read it). */
@@ -38,9 +43,8 @@ export const principalOf = (request: Request) => stateOf(request)?.principal
  * routes wait (for the roles in the database); the others are checked synchronously, with
  * the header read off the request (asking for `headers` makes the framework copy them all).
  */
-export const auth = ({ tokens, currentRoles, isRevoked }: AuthOptions) => {
-  const identify = (request: Request, audience: Audience): Principal => {
-    const principal = bearerOf(request, tokens)
+export const auth = ({ tokens, currentRoles, isRevoked, streamLimit }: AuthOptions) => {
+  const identify = (request: Request, audience: Audience, principal = bearerOf(request, tokens)): Principal => {
     if (principal === undefined) throw unauthorized()
     if (!principal) throw unauthorized('The access token is invalid or expired')
     if (isRevoked?.(principal.id)) throw unauthorized('The account no longer exists')
@@ -59,6 +63,13 @@ export const auth = ({ tokens, currentRoles, isRevoked }: AuthOptions) => {
     principal.roles = roles
     authenticated(request, principal)
   }
+  /** A stream ticket stands in for the bearer token (EventSource cannot send headers), on event streams only. */
+  const streamPrincipal = (request: Request, ticket: unknown) => {
+    if (typeof ticket !== 'string') return bearerOf(request, tokens)
+    const principal = tokens.verifyTicket(ticket)
+    if (!principal) throw unauthorized('The stream ticket is invalid or expired: get a new one (POST /v1/auth/stream-ticket)')
+    return principal
+  }
   return new Elysia({ name: 'auth' }).macro({
     auth: (audience: Audience) => ({
       detail: { security: [{ bearerAuth: [] }] },
@@ -67,6 +78,13 @@ export const auth = ({ tokens, currentRoles, isRevoked }: AuthOptions) => {
           ? ({ request }: { request: Request }) => asAdmin(request)
           : ({ request }: { request: Request }) => authenticated(request, identify(request, audience)),
       resolve: ({ request }) => ({ user: principalOf(request)! }),
+    }),
+    /** An event stream: the bearer token or `?ticket=` (POST /v1/auth/stream-ticket), and a slot of the user's while it is open. */
+    stream: (audience: StreamAudience) => ({
+      detail: { security: [{ bearerAuth: [] }, { streamTicket: [] }] },
+      transform: ({ request, query }: { request: Request; query: Record<string, unknown> }) => authenticated(request, identify(request, audience, streamPrincipal(request, query.ticket))),
+      resolve: ({ request }) => ({ user: principalOf(request)! }),
+      afterHandle: ({ request, responseValue }) => streamLimit?.hold(principalOf(request)!.id, responseValue),
     }),
   })
 }

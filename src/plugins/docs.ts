@@ -53,7 +53,13 @@ export function docs(path: string) {
         swagger: { version: '5.35.0' },
         documentation: {
           info: { title: 'Shop API', version: '1.0.0', description: 'Bun-native e-commerce API. Errors are RFC 9457 problem+json with a stable `code`.' },
-          components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+          components: {
+            securitySchemes: {
+              bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+              // EventSource cannot send headers: event streams also take a ticket in the URL.
+              streamTicket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'From POST /v1/auth/stream-ticket; accepted by `…/events` routes only' },
+            },
+          },
         },
       }),
     )

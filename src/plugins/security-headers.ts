@@ -22,7 +22,8 @@ const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE'
 const REFUSED_METHODS = new Set(['TRACE', 'TRACK'])
 const CORS_PREFLIGHT = {
   'access-control-allow-methods': ALLOWED_METHODS,
-  'access-control-allow-headers': 'Authorization, Content-Type, Idempotency-Key',
+  // Last-Event-ID: a browser resuming an event stream (EventSource sends it on reconnect).
+  'access-control-allow-headers': 'Authorization, Content-Type, Idempotency-Key, Last-Event-ID',
   'access-control-max-age': '600',
 }
 const CORS_EXPOSED = 'RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id, Location'

@@ -4,10 +4,14 @@ export interface SseEvent {
   data?: any
 }
 
-/** An SSE client over fetch (headers allowed, unlike EventSource): collects events and comment lines. */
-export async function openEvents(url: string, token: string, lastEventId?: string) {
+/**
+ * An SSE client over fetch (headers allowed, unlike EventSource): collects events and comment
+ * lines. A null token sends no Authorization header (a ticket in the URL, or nothing).
+ */
+export async function openEvents(url: string, token: string | null, lastEventId?: string, more: Record<string, string> = {}) {
   const abort = new AbortController()
-  const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'text/event-stream' }
+  const headers: Record<string, string> = { accept: 'text/event-stream', ...more }
+  if (token !== null) headers.authorization = `Bearer ${token}`
   if (lastEventId !== undefined) headers['last-event-id'] = lastEventId
   const response = await fetch(url, { headers, signal: abort.signal })
   const events: SseEvent[] = []

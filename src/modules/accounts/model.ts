@@ -34,6 +34,14 @@ export const AuthResult = t.Object({
   expires_in: Int(),
 })
 
+export const StreamTicket = t.Object(
+  {
+    ticket: t.String({ description: 'Append as `?ticket=` to an `…/events` URL; good for no other route' }),
+    expires_in: Int({ description: 'Seconds the ticket stays valid (reconnects within that time work); 300' }),
+  },
+  { description: 'A short-lived credential for EventSource, which cannot send an Authorization header' },
+)
+
 export const RegisterBody = strictObject({ email: Email, name: Name, password: Password })
 export const LoginBody = strictObject({ email: t.String({ minLength: 1, maxLength: 254 }), password: t.String({ minLength: 1, maxLength: 128 }) })
 export const RefreshBody = strictObject({ refresh_token: t.String({ minLength: 1, maxLength: 512 }) })

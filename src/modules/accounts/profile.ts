@@ -4,7 +4,7 @@ import { notFound } from '../../lib/errors'
 import { checkAddress, sealAddress } from './address'
 import type { AddressInput } from './model'
 import { checkPassword } from './passwords'
-import { liveUser, photoUrl, toProfile, type UserRow } from './records'
+import { liveUser, photoPath, toProfile, type UserRow } from './records'
 import { sessions, users } from './schema'
 import type { AccountsDeps } from './service'
 
@@ -13,7 +13,7 @@ export class Profiles {
   constructor(private readonly deps: AccountsDeps) {}
 
   async me(userId: string) {
-    return toProfile(await liveUser(this.deps.database.db, userId), this.deps.dataKeys)
+    return toProfile(await liveUser(this.deps.database.db, userId), this.deps)
   }
 
   async updateMe(userId: string, patch: { name?: string; address?: AddressInput }) {
@@ -24,7 +24,7 @@ export class Profiles {
       tx.update(users).set(set).where(and(eq(users.id, userId), isNull(users.deletedAt))).returning().get(),
     )
     if (!user) throw notFound('User')
-    return toProfile(user, this.deps.dataKeys)
+    return toProfile(user, this.deps)
   }
 
   /** Erases personal data and ends every session; orders stay, without the personal data. */
@@ -50,7 +50,7 @@ export class Profiles {
     const previous = await liveUser(this.deps.database.db, userId)
     await this.deps.database.write((tx) => tx.update(users).set({ photoKey: key, updatedAt: this.deps.clock.iso() }).where(eq(users.id, userId)))
     if (previous.photoKey) await this.deps.files.delete(previous.photoKey)
-    return { photo_url: photoUrl(key) }
+    return { photo_url: this.deps.fileUrl(photoPath(key)) }
   }
 
   async deletePhoto(userId: string) {

@@ -1,6 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import { prepared, type Queryable } from '../../db/client'
 import type { DataKey } from '../../lib/crypto'
+import type { FileUrl } from '../../lib/file-urls'
 import { notFound } from '../../lib/errors'
 import { openAddress } from './address'
 import type { ProfileDto } from './model'
@@ -14,7 +15,7 @@ export const liveUserById = prepared((q) => q.select().from(users).where(live).p
 export const liveContact = prepared((q) => q.select({ name: users.name, addressSealed: users.addressSealed }).from(users).where(live).prepare())
 export const liveRoles = prepared((q) => q.select({ roles: users.roles }).from(users).where(live).prepare())
 
-export const photoUrl = (key: string) => `/v1/photos/${key}`
+export const photoPath = (key: string) => `/v1/photos/${key}`
 
 export async function liveUser(q: Queryable, id: string) {
   const user = await liveUserById(q).get({ id })
@@ -22,12 +23,12 @@ export async function liveUser(q: Queryable, id: string) {
   return user
 }
 
-export const toProfile = (user: UserRow, dataKeys: DataKey[]): ProfileDto => ({
+export const toProfile = (user: UserRow, { dataKeys, fileUrl }: { dataKeys: DataKey[]; fileUrl: FileUrl }): ProfileDto => ({
   id: user.id,
   email: user.email,
   name: user.name,
   roles: user.roles,
   address: user.addressSealed ? openAddress(user.addressSealed, dataKeys) : null,
-  photo_url: user.photoKey ? photoUrl(user.photoKey) : null,
+  photo_url: user.photoKey ? fileUrl(photoPath(user.photoKey)) : null,
   created_at: user.createdAt,
 })

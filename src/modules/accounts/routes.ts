@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { AccountsService } from './service'
 import {
   AuthResult, DeleteMeBody, PhotoBytes, LoginBody, PasswordBody, PatchMeBody, PhotoBody, PhotoParams, PhotoResult, Problem, Profile,
-  RefreshBody, RegisterBody, RolesBody, UserPage, UserParams, UsersQuery,
+  RefreshBody, RegisterBody, RolesBody, StreamTicket, UserPage, UserParams, UsersQuery,
 } from './model'
 import type { AuthPlugin } from '../../plugins/auth'
 import { NoContent, Unavailable } from '../../lib/models'
@@ -35,6 +35,15 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
           body: RefreshBody,
           response: { 204: NoContent, 401: Problem, 422: Problem },
           detail: { summary: 'End the session of a refresh token' },
+        })
+        .post('/stream-ticket', async ({ user, status }) => status(201, await sessions.streamTicket(user)), {
+          auth: 'user',
+          response: { 201: StreamTicket, 401: Problem, 429: Problem },
+          detail: {
+            summary: 'Get a ticket for event streams (EventSource)',
+            description:
+              "A browser's EventSource cannot send an Authorization header: open `…/events?ticket=<ticket>` instead. The ticket opens the caller's own streams only, for `expires_in` seconds (300), reconnects included, and no other route accepts it. When a stream answers 401, get a new ticket and open it again.",
+          },
         }),
     )
     .group('/v1/me', { detail: { tags: ['me'] } }, (app) =>

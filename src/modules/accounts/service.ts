@@ -3,6 +3,7 @@ import type { FileStore } from '../../infra/storage'
 import type { AccessTokens } from '../../lib/access-tokens'
 import type { Clock } from '../../lib/clock'
 import type { DataKey } from '../../lib/crypto'
+import type { FileUrl } from '../../lib/file-urls'
 import type { PasswordHashing } from './passwords'
 import { Profiles } from './profile'
 import { Sessions } from './sessions'
@@ -18,6 +19,8 @@ export interface AccountsDeps {
   passwords: PasswordHashing
   dataKeys: DataKey[]
   files: FileStore
+  /** Photo URLs as clients see them (absolute under PUBLIC_URL when set). */
+  fileUrl: FileUrl
   /** Where an erased account's still-unexpired access tokens are refused. */
   revoked?: { revoke(userId: string): Promise<void> }
   erasers?: Eraser[]

@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm'
 import type { Tx } from '../../db/client'
 import { isUniqueViolation } from '../../db/errors'
-import { ACCESS_TOKEN_TTL_SECONDS, type Role } from '../../lib/access-tokens'
+import { ACCESS_TOKEN_TTL_SECONDS, STREAM_TICKET_TTL_SECONDS, type Principal, type Role } from '../../lib/access-tokens'
 import { randomToken, sha256Hex } from '../../lib/crypto'
 import { AppError, unauthorized } from '../../lib/errors'
 import { newId } from '../../lib/ids'
@@ -38,7 +38,7 @@ export class Sessions {
 
   private async authResult(user: UserRow, sessionId: string, refreshToken: string) {
     return {
-      user: toProfile(user, this.deps.dataKeys),
+      user: toProfile(user, this.deps),
       access_token: await this.deps.tokens.sign({ id: user.id, roles: user.roles, sid: sessionId }),
       refresh_token: refreshToken,
       token_type: 'Bearer' as const,
@@ -106,6 +106,11 @@ export class Sessions {
     })
     if (!outcome) throw unauthorized('The refresh token is invalid, expired or already used')
     return this.authResult(outcome.user, outcome.sessionId, outcome.refreshToken)
+  }
+
+  /** A ticket for the caller's event streams: EventSource carries it in the URL, so it is short-lived and opens nothing else. */
+  async streamTicket({ id, roles }: Principal) {
+    return { ticket: await this.deps.tokens.signTicket({ id, roles }), expires_in: STREAM_TICKET_TTL_SECONDS }
   }
 
   /** Ends the session of `presented` if it belongs to `userId`; says nothing either way. */

@@ -37,7 +37,7 @@ export class Users {
       .where(and(isNull(users.deletedAt), after ? gt(users.id, after) : undefined))
       .orderBy(asc(users.id))
       .limit(limit + 1)
-    return pageOf(rows, limit, (u) => u.id, (u) => toProfile(u, this.deps.dataKeys))
+    return pageOf(rows, limit, (u) => u.id, (u) => toProfile(u, this.deps))
   }
 
   /** Sets roles; the last admin cannot drop `admin`, or nobody could manage the shop any more. */
@@ -52,7 +52,7 @@ export class Users {
       return tx.update(users).set({ roles, updatedAt: this.deps.clock.iso() }).where(eq(users.id, userId)).returning().get()
     })
     if (!user) throw notFound('User')
-    return toProfile(user, this.deps.dataKeys)
+    return toProfile(user, this.deps)
   }
 
   /** Start-up: make sure the configured admin exists and holds both roles (its password is only set on creation). */

@@ -66,9 +66,9 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, entryEvents: Entry
             return sseResponse(await entryEvents.open(user.id, params.drop_id))
           },
           {
-            auth: 'customer',
+            stream: 'customer',
             params: DropParams,
-            response: { 200: t.String({ description: 'text/event-stream: `event: entry`, `data` as GET …/entries/me; ends after `lost` or `expired`' }), ...customerErrors },
+              response: { 200: t.String({ description: 'text/event-stream: `event: entry`, `data` as GET …/entries/me; ends after `lost` or `expired`' }), ...customerErrors },
             detail: { summary: 'My entry in a drop, live (Server-Sent Events): at once, then each change' },
           },
         )

@@ -53,7 +53,7 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
           return eventStream(await orders.track(user, params.id, headers['last-event-id']))
         },
         {
-          auth: 'user',
+          stream: 'user',
           params: OrderParams,
           headers: EventsHeaders,
           response: { 200: t.String({ description: 'text/event-stream: `event: status`, `data: { status, at }`, `id` the timeline entry' }), 204: t.Void({ description: 'The order reached a final status the client has seen' }), ...errors },
