@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Elysia } from 'elysia'
+import { Elysia, type AnyElysia } from 'elysia'
 import { startShop, type TestShop } from './support/harness'
 import { testRedis } from './support/redis'
 import { eventually } from './support/eventually'
 import { ManualClock } from '../src/lib/clock'
 import { httpErrors } from '../src/plugins/http-errors'
-import { rateLimit } from '../src/plugins/rate-limit'
+import { rateLimit, rateLimitClasses } from '../src/plugins/rate-limit'
 import { auth } from '../src/plugins/auth'
 import { accessTokens } from '../src/lib/access-tokens'
 import { memoryLimiter } from '../src/infra/limiter/memory'
@@ -247,7 +247,7 @@ test('flash-sale entries are counted per user in their own bucket; each request\
   const clock = new ManualClock()
   const logger = createLogger('silent')
   const rate = (limit: number) => ({ limit, windowMs: 60_000 })
-  const app = new Elysia({ normalize: false })
+  const app: AnyElysia = new Elysia({ normalize: false })
     .use(httpErrors({ logger, multipartRoutes: [] }))
     .use(
       rateLimit({
@@ -257,12 +257,13 @@ test('flash-sale entries are counted per user in their own bucket; each request\
         trustedProxies: trustedProxies(undefined),
         clientIpHeader: 'x-forwarded-for',
         tokens,
-        routes: routeIndex(() => [{ method: 'POST', path: entries }, { method: 'GET', path: '/v1/me' }]),
+        routes: routeIndex(() => app.routes),
         rates: { anonymous: rate(100), user: rate(100), authIp: rate(100), authEmail: rate(100), flashSaleEntry: rate(2) },
       }),
     )
     .use(auth({ tokens, currentRoles: async () => ['customer'] }))
-    .post(entries, ({ user }) => ({ user: user.id }), { auth: 'customer' })
+    .use(rateLimitClasses)
+    .post(entries, ({ user }) => ({ user: user.id }), { auth: 'customer', rateLimit: 'flash-sale-entry' })
     .get('/v1/me', ({ user }) => ({ user: user.id }), { auth: 'customer' })
     .listen({ hostname: '127.0.0.1', port: 0 })
   try {

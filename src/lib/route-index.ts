@@ -3,11 +3,15 @@ import { Memoirist } from 'memoirist'
 export interface RouteLike {
   method: string
   path: string
+  /** The route's options as declared (`rateLimit`, `auth`, …). */
+  hooks?: object
 }
 
 /** Which route a path names, asked before (or instead of) the framework's own routing. */
 export interface RouteIndex {
-  /** The template `path` matches for `method` (HEAD as GET), or undefined. */
+  /** The route `path` matches for `method` (HEAD as GET), or undefined. */
+  routeOf(method: string, path: string): RouteLike | undefined
+  /** Its template. */
   templateOf(method: string, path: string): string | undefined
   /** Every method some route answers at `path` (HEAD wherever GET is); empty for an unknown path. */
   methodsAt(path: string): string[]
@@ -30,16 +34,18 @@ const loose = (path: string) => (path.length > 1 && path.endsWith('/') ? path.sl
  * length of the path, whatever the number of routes.
  */
 export function routeIndex(routes: () => readonly RouteLike[]): RouteIndex {
-  let built: { tree: Memoirist<string>; methods: string[] } | undefined
+  let built: { tree: Memoirist<RouteLike>; methods: string[] } | undefined
   const index = () => {
     if (built) return built
-    const tree = new Memoirist<string>()
-    for (const { method, path } of routes()) tree.add(method, path, path, { ignoreError: true })
+    const tree = new Memoirist<RouteLike>()
+    for (const route of routes()) tree.add(route.method, route.path, route, { ignoreError: true })
     built = { tree, methods: [...new Set(routes().map((r) => r.method))] }
     return built
   }
-  const templateOf = (method: string, path: string) => index().tree.find(method === 'HEAD' ? 'GET' : method, loose(path))?.store
+  const routeOf = (method: string, path: string) => index().tree.find(method === 'HEAD' ? 'GET' : method, loose(path))?.store
+  const templateOf = (method: string, path: string) => routeOf(method, path)?.path
   return {
+    routeOf,
     templateOf,
     methodsAt(path) {
       const found = index().methods.filter((method) => templateOf(method, path) !== undefined)

@@ -36,12 +36,16 @@ export interface RateLimitOptions {
   routes: RouteIndex
 }
 
-/** Probes and scrapes come from the platform, not from clients. */
-// The payment webhook is authenticated by its HMAC and comes from a gateway's few addresses
-// (the fake gateway's from none): an IP bucket would refuse payments under load.
-const EXEMPT = new Set(['/health', '/ready', '/metrics', '/v1/payments/webhook'])
-const CREDENTIAL_ROUTES = new Set(['/v1/auth/login', '/v1/auth/register'])
-const FLASH_SALE_ENTRY = /^\/v1\/flash-sales\/drops\/:[^/]+\/entries$/
+/**
+ * What a route is charged against, declared by the route (`rateLimit`); without one, the
+ * anonymous budget per address or the user's, by the request's token. `exempt`: not charged;
+ * `credentials`: login and register (per address, then per email); `flash-sale-entry`: its
+ * own per-user bucket.
+ */
+export type RateLimitClass = 'exempt' | 'credentials' | 'flash-sale-entry'
+
+/** The `rateLimit` route option. It adds no hook: the limiter reads it from the route index before routing. */
+export const rateLimitClasses = new Elysia({ name: 'rate-limit-classes' }).macro({ rateLimit: (_: RateLimitClass) => ({}) })
 
 interface Rule {
   checks: LimitCheck[]
@@ -75,13 +79,12 @@ export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clien
   let lastOutageLog = 0
   const onArrival = new WeakMap<Request, LimitDecision>()
 
-  const ruleFor = (request: Request, route: string | undefined, ip: string): Rule => {
-    const method = request.method
-    if (method === 'POST' && route && CREDENTIAL_ROUTES.has(route)) return { checks: [bucket(`auth-ip:${ip}`, rates.authIp)], credential: true }
+  const ruleFor = (request: Request, kind: RateLimitClass | undefined, ip: string): Rule => {
+    if (kind === 'credentials') return { checks: [bucket(`auth-ip:${ip}`, rates.authIp)], credential: true }
     // Auth's own check, made once for the request (auth finds it done): a forged token counts against the address.
     const user = bearerOf(request, tokens)?.id
     if (!user) return { checks: [bucket(`ip:${ip}`, rates.anonymous)], credential: false }
-    if (method === 'POST' && route && FLASH_SALE_ENTRY.test(route)) return { checks: [bucket(`entry:${user}`, rates.flashSaleEntry)], credential: false }
+    if (kind === 'flash-sale-entry') return { checks: [bucket(`entry:${user}`, rates.flashSaleEntry)], credential: false }
     return { checks: [bucket(`user:${user}`, rates.user)], credential: false }
   }
 
@@ -108,21 +111,22 @@ export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clien
 
   return new Elysia({ name: 'rate-limit' })
     .onRequest(async ({ request, server, set }) => {
-      const route = routes.templateOf(request.method, pathOf(request.url))
-      if (route && EXEMPT.has(route)) return
+      const kind = (routes.routeOf(request.method, pathOf(request.url))?.hooks as { rateLimit?: RateLimitClass } | undefined)?.rateLimit
+      if (kind === 'exempt') return
       const ip = clientIp(server?.requestIP(request)?.address, request.headers, trustedProxies, clientIpHeader)
-      const rule = ruleFor(request, route, ip)
+      const rule = ruleFor(request, kind, ip)
       const decision = await charge(rule)
       if (!decision) return
       Object.assign(set.headers, headersOf(decision))
       if (rule.credential) onArrival.set(request, decision)
     })
-    .onBeforeHandle({ as: 'global' }, async ({ request, route, body, set }) => {
-      if (request.method !== 'POST' || !CREDENTIAL_ROUTES.has(route)) return
+    .onBeforeHandle({ as: 'global' }, async ({ request, body, set }) => {
+      // Only a credentials route has an arrival charge kept (it fails closed: there always is one).
+      const arrival = request.method === 'POST' && onArrival.get(request)
+      if (!arrival) return
       const email = (body as { email?: unknown } | undefined)?.email
       if (typeof email !== 'string') return
       const decision = await charge({ checks: [bucket(`auth-email:${sha256Hex(email.trim().toLowerCase())}`, rates.authEmail)], credential: true })
-      const arrival = onArrival.get(request)
-      if (decision) Object.assign(set.headers, headersOf(arrival ? tightest(arrival, decision) : decision))
+      if (decision) Object.assign(set.headers, headersOf(tightest(arrival, decision)))
     })
 }

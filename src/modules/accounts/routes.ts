@@ -5,6 +5,7 @@ import {
   RefreshBody, RegisterBody, RolesBody, StreamTicket, UserPage, UserParams, UsersQuery,
 } from './model'
 import type { AuthPlugin } from '../../plugins/auth'
+import { rateLimitClasses } from '../../plugins/rate-limit'
 import { NoContent, Unavailable } from '../../lib/models'
 
 const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
@@ -12,15 +13,18 @@ const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Pr
 export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, auth: AuthPlugin) =>
   new Elysia({ name: 'accounts-routes' })
     .use(auth)
+    .use(rateLimitClasses)
     .group('/v1/auth', { detail: { tags: ['auth'] } }, (app) =>
       app
         .post('/register', async ({ body, status }) => status(201, await sessions.register(body)), {
+          rateLimit: 'credentials',
           body: RegisterBody,
           // 503: the rate limiter cannot be asked (Redis down) and sign-up fails closed.
           response: { 201: AuthResult, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Problem },
           detail: { summary: 'Create a customer account' },
         })
         .post('/login', ({ body }) => sessions.login(body), {
+          rateLimit: 'credentials',
           body: LoginBody,
           response: { 200: AuthResult, 401: Problem, 422: Problem, 429: Problem, 503: Problem },
           detail: { summary: 'Sign in' },

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { Unavailable } from '../../lib/models'
 import type { AuthPlugin } from '../../plugins/auth'
+import { rateLimitClasses } from '../../plugins/rate-limit'
 import { sseResponse } from '../../lib/sse'
 import { HEARTBEAT_MS, type EntryEvents } from './events'
 import type { EntryOutcome, FlashSaleService } from './service'
@@ -28,6 +29,7 @@ const customerErrors = { 401: Problem, 403: Problem, 404: Problem, 422: Problem,
 export const flashSaleRoutes = (flashSales: FlashSaleService, entryEvents: EntryEvents, auth: AuthPlugin) =>
   new Elysia({ name: 'flash-sale-routes' })
     .use(auth)
+    .use(rateLimitClasses)
     .group('/v1/flash-sales', { detail: { tags: ['flash-sales'] } }, (app) =>
       app
         .post('', async ({ body, user, status }) => status(201, await flashSales.createCampaign(user.id, body)), {
@@ -48,6 +50,7 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, entryEvents: Entry
         })
         .post('/drops/:drop_id/entries', async ({ params, user, set, request }) => entryAnswer(await flashSales.enter(user.id, params.drop_id), set, requestIdOf(request)), {
           auth: 'customer',
+          rateLimit: 'flash-sale-entry',
           params: DropParams,
           response: { 200: EntryAccepted, 202: EntryAccepted, 409: Problem, ...customerErrors },
           detail: { summary: 'Enter a drop: 202 queued with its seq; a repeat answers 200 with the same entry' },

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client'
 import { Problem } from '../../lib/models'
 import { notFound, unauthorized } from '../../lib/errors'
 import { safeEqual } from '../../lib/crypto'
+import { rateLimitClasses } from '../../plugins/rate-limit'
 
 export interface Probe {
   name: string
@@ -24,11 +25,13 @@ const MetricsText = t.String({ description: 'Prometheus text exposition format' 
 
 /**
  * `/health` says the process serves; `/ready` says its dependencies answer (load balancers
- * route on it); `/metrics` is for Prometheus.
+ * route on it); `/metrics` is for Prometheus. Rate limits exempt them all: probes and
+ * scrapes come from the platform, not from clients.
  */
 export const opsRoutes = ({ probes, metrics, metricsToken, metricsNeedToken = false }: OpsOptions) =>
   new Elysia({ name: 'ops-routes', detail: { tags: ['ops'] } })
-    .get('/health', () => ({ status: 'ok' }), { response: { 200: Health }, detail: { tags: ['ops'], summary: 'Liveness' } })
+    .use(rateLimitClasses)
+    .get('/health', () => ({ status: 'ok' }), { rateLimit: 'exempt', response: { 200: Health }, detail: { tags: ['ops'], summary: 'Liveness' } })
     .get(
       '/ready',
       async ({ status }) => {
@@ -39,7 +42,7 @@ export const opsRoutes = ({ probes, metrics, metricsToken, metricsNeedToken = fa
         const ok = results.every(([, r]) => r === 'ok')
         return status(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks })
       },
-      { response: { 200: Readiness, 503: Readiness }, detail: { tags: ['ops'], summary: 'Readiness of the database (and Redis)' } },
+      { rateLimit: 'exempt', response: { 200: Readiness, 503: Readiness }, detail: { tags: ['ops'], summary: 'Readiness of the database (and Redis)' } },
     )
     .get(
       '/metrics',
@@ -48,5 +51,5 @@ export const opsRoutes = ({ probes, metrics, metricsToken, metricsNeedToken = fa
         if (metricsToken && !safeEqual(headers.authorization ?? '', `Bearer ${metricsToken}`)) throw unauthorized('This scrape needs the metrics token')
         return new Response(await metrics.metrics(), { headers: { 'content-type': metrics.contentType } })
       },
-      { response: { 200: MetricsText, 401: Problem, 404: Problem }, detail: { tags: ['ops'], summary: 'Prometheus metrics (request counts and latencies by route, queues, allocations)' } },
+      { rateLimit: 'exempt', response: { 200: MetricsText, 401: Problem, 404: Problem }, detail: { tags: ['ops'], summary: 'Prometheus metrics (request counts and latencies by route, queues, allocations)' } },
     )
