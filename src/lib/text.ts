@@ -1,10 +1,27 @@
-import { t } from 'elysia'
+import { Type } from '@sinclair/typebox'
 
-// SQLite stores a NUL inside text, but its text functions and the libSQL driver read the
-// string only up to it: a title "a\u0000b" would come back as "a". So NUL is refused (422).
-const NO_NUL = '^[^\\u0000]*$'
-const NO_NUL_NOT_BLANK = '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$'
+// Control characters (C0, DEL, C1) have no place in a name or a title: a NUL truncates the
+// string in SQLite's text functions and the libSQL driver (a title "a\u0000b" came back as
+// "a"), and the rest hide in logs, CSV exports and e-mails. Multi-line text keeps newline and tab.
+const SINGLE_LINE = '\\u0000-\\u001f\\u007f-\\u009f'
+const MULTI_LINE = '\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f'
+// A lookahead, not `[^X]*[^\sX][^X]*`: that backtracks quadratically on a long run of spaces.
+const NOT_BLANK = '(?!\\s*$)'
 
-/** A request string the database gives back whole; `blank: false` also wants a non-space character. */
-export const Text = ({ blank = true, ...options }: { blank?: boolean; minLength?: number; maxLength: number; description?: string }) =>
-  t.String({ ...options, pattern: blank ? NO_NUL : NO_NUL_NOT_BLANK })
+export interface TextOptions {
+  /** `false`: also wants a character that is not white space. */
+  blank?: boolean
+  /** Newlines and tabs allowed (descriptions); every other control character is still refused. */
+  multiline?: boolean
+  minLength?: number
+  maxLength: number
+  description?: string
+}
+
+/**
+ * Every text field a client writes (names, titles, addresses, descriptions): one pattern,
+ * checked by the schema (422 `validation_failed` naming the field), so the database gives
+ * back exactly what it was given.
+ */
+export const Text = ({ blank = true, multiline = false, ...options }: TextOptions) =>
+  Type.String({ ...options, pattern: `^${blank ? '' : NOT_BLANK}[^${multiline ? MULTI_LINE : SINGLE_LINE}]*$` })

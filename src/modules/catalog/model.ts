@@ -5,7 +5,7 @@ import { Text } from '../../lib/text'
 const MAX_MINOR_UNITS = 1_000_000_000_000
 const Title = Text({ blank: false, maxLength: 200 })
 const Sku = t.String({ minLength: 1, maxLength: 64, pattern: '^[^\\s\\u0000-\\u001f\\u007f]+$', description: 'No spaces; unique in the region' })
-const Description = Text({ maxLength: 5000 })
+const Description = Text({ multiline: true, maxLength: 5000 })
 const ImageUrl = t.String({ format: 'uri', pattern: '^https://', maxLength: 2048, description: 'https only; the server never fetches it' })
 const Price = Int({ minimum: 0, maximum: MAX_MINOR_UNITS, description: "Minor units of the region's currency" })
 const CategoryIds = t.Array(Id, { maxItems: 20, uniqueItems: true })

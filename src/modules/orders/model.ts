@@ -1,5 +1,6 @@
 import { t } from 'elysia'
 import { Id, Int, Page, PageQuery, Problem, ProblemOf, query, strictObject, Timestamp } from '../../lib/models'
+import { Text } from '../../lib/text'
 import { Address } from '../accounts'
 import { ORDER_STATUSES } from './schema'
 
@@ -37,7 +38,7 @@ export const Order = t.Object({
 
 export const CheckoutBody = strictObject({
   shipping_address: t.Optional(Address),
-  customer_name: t.Optional(t.String({ minLength: 1, maxLength: 100, pattern: '\\S' })),
+  customer_name: t.Optional(Text({ blank: false, minLength: 1, maxLength: 100 })),
 })
 
 export const PatchOrderBody = strictObject(

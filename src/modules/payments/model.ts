@@ -1,5 +1,6 @@
 import { t } from 'elysia'
 import { Id, Int, Problem, ProblemOf, strictObject, Timestamp } from '../../lib/models'
+import { Text } from '../../lib/text'
 
 export const PaymentStatusName = t.UnionEnum(['pending', 'paid', 'failed', 'expired'], { default: undefined })
 export const PaymentMethodName = t.UnionEnum(['card', 'pix'], { default: undefined })
@@ -22,7 +23,7 @@ const Card = strictObject({
   exp_month: Int({ minimum: 1, maximum: 12 }),
   exp_year: Int({ minimum: 2000, maximum: 2100 }),
   cvc: t.String({ pattern: '^\\d{3,4}$' }),
-  holder: t.String({ minLength: 1, maxLength: 100 }),
+  holder: Text({ blank: false, minLength: 1, maxLength: 100 }),
 })
 
 export const PayBody = strictObject(
