@@ -101,6 +101,7 @@ export function createApp(deps: AppDeps) {
     services: { idempotencySweeper, accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, cart, orders, payments, gateway, flashSale },
     /** Start-up work that needs the database: the configured admin. */
     async start() {
+      await accounts.sessions.prepare()
       if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
       for (const worker of workers) await worker.start()
     },

@@ -13,7 +13,7 @@ const sign = (claims: Record<string, unknown>, secret: string, alg = 'HS256', ex
 
 describe('register', () => {
   test('201 with a user and a token pair', async () => {
-    const res = await s.request('POST', '/v1/auth/register', { body: { email: 'Maria@Example.com', name: 'Maria', password: 'password123' } })
+    const res = await s.request('POST', '/v1/auth/register', { body: { email: 'Maria@Example.com', name: 'Maria', password: 'a fine passphrase' } })
     expect(res.status).toBe(201)
     expect(res.body.user).toMatchObject({ email: 'maria@example.com', name: 'Maria', roles: ['customer'], address: null, photo_url: null })
     expect(res.body.token_type).toBe('Bearer')
@@ -22,26 +22,26 @@ describe('register', () => {
   })
 
   test('the same email in another case answers 409 email_taken', async () => {
-    const res = await s.request('POST', '/v1/auth/register', { body: { email: 'MARIA@example.COM', name: 'M', password: 'password123' } })
+    const res = await s.request('POST', '/v1/auth/register', { body: { email: 'MARIA@example.COM', name: 'M', password: 'a fine passphrase' } })
     expect(res.status).toBe(409)
     expect(res.body.code).toBe('email_taken')
     expect(res.headers.get('content-type')).toContain('application/problem+json')
   })
 
   test('roles cannot be mass-assigned', async () => {
-    const res = await s.request('POST', '/v1/auth/register', { body: { email: 'mass@example.com', name: 'M', password: 'password123', roles: ['admin'] } })
+    const res = await s.request('POST', '/v1/auth/register', { body: { email: 'mass@example.com', name: 'M', password: 'a fine passphrase', roles: ['admin'] } })
     expect(res.status).toBe(422)
     expect(res.body.code).toBe('validation_failed')
     expect(res.body.errors).toContainEqual(expect.objectContaining({ field: 'roles' }))
   })
 
   test.each([
-    ['a bad email', { email: 'not-an-email', name: 'A', password: 'password123' }, 'email'],
-    ['an empty name', { email: 'e1@example.com', name: '', password: 'password123' }, 'name'],
-    ['a blank name', { email: 'e2@example.com', name: '   ', password: 'password123' }, 'name'],
+    ['a bad email', { email: 'not-an-email', name: 'A', password: 'a fine passphrase' }, 'email'],
+    ['an empty name', { email: 'e1@example.com', name: '', password: 'a fine passphrase' }, 'name'],
+    ['a blank name', { email: 'e2@example.com', name: '   ', password: 'a fine passphrase' }, 'name'],
     ['a short password', { email: 'e3@example.com', name: 'A', password: 'short' }, 'password'],
     ['a long password', { email: 'e4@example.com', name: 'A', password: 'x'.repeat(129) }, 'password'],
-    ['a missing field', { email: 'e5@example.com', password: 'password123' }, 'name'],
+    ['a missing field', { email: 'e5@example.com', password: 'a fine passphrase' }, 'name'],
   ])('422 for %s', async (_, body, field) => {
     const res = await s.request('POST', '/v1/auth/register', { body })
     expect(res.status).toBe(422)
@@ -49,7 +49,7 @@ describe('register', () => {
   })
 
   test('16 parallel registrations of one email: exactly one 201', async () => {
-    const body = { email: 'race@example.com', name: 'Racer', password: 'password123' }
+    const body = { email: 'race@example.com', name: 'Racer', password: 'a fine passphrase' }
     const results = await Promise.all(Array.from({ length: 16 }, () => s.request('POST', '/v1/auth/register', { body })))
     const statuses = results.map((r) => r.status).sort()
     expect(statuses.filter((x) => x === 201)).toHaveLength(1)

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'payment_declined'
   | 'order_too_large'
   | 'address_required'
+  | 'weak_password'
   | 'service_unavailable'
   | 'internal'
 

@@ -1,10 +1,11 @@
 import { t } from 'elysia'
-import { Id, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
+import { Id, Int, Page, PageQuery, Problem, ProblemOf, query, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 
 export const RoleName = t.Union([t.Literal('customer'), t.Literal('admin')])
 const Email = t.String({ format: 'email', maxLength: 254 })
-const Password = t.String({ minLength: 8, maxLength: 128 })
+// Length in code points, common passwords and the email are the policy's (422 weak_password).
+const Password = t.String({ minLength: 1, maxLength: 128, description: 'At least 8 characters; not only spaces, not the email or its local part, not one of the 10,000 most common passwords' })
 const Name = Text({ blank: false, minLength: 1, maxLength: 100 })
 
 export const Address = strictObject({
@@ -48,6 +49,7 @@ export const RefreshBody = strictObject({ refresh_token: t.String({ minLength: 1
 export const PatchMeBody = strictObject({ name: t.Optional(Name), address: t.Optional(Address) })
 export const PasswordBody = strictObject({ current_password: t.String({ minLength: 1, maxLength: 128 }), new_password: Password })
 export const DeleteMeBody = strictObject({ password: t.String({ minLength: 1, maxLength: 128 }) })
+export const PasswordInvalid = ProblemOf('`validation_failed`; `weak_password`: under 8 characters, only spaces, the email or its local part, or one of the 10,000 most common passwords')
 export const PhotoBody = t.Object({ photo: t.File() })
 export const PhotoResult = t.Object({ photo_url: t.String() })
 export const PhotoBytes = t.Unknown({ description: 'The image bytes (image/webp)' })

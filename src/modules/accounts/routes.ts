@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
 import type { AccountsService } from './service'
 import {
-  AuthResult, DeleteMeBody, PhotoBytes, LoginBody, PasswordBody, PatchMeBody, PhotoBody, PhotoParams, PhotoResult, Problem, Profile,
+  AuthResult, DeleteMeBody, PasswordInvalid, PhotoBytes, LoginBody, PasswordBody, PatchMeBody, PhotoBody, PhotoParams, PhotoResult, Problem, Profile,
   RefreshBody, RegisterBody, RolesBody, StreamTicket, UserPage, UserParams, UsersQuery,
 } from './model'
 import type { AuthPlugin } from '../../plugins/auth'
@@ -20,7 +20,7 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
           rateLimit: 'credentials',
           body: RegisterBody,
           // 503: the rate limiter cannot be asked (Redis down) and sign-up fails closed.
-          response: { 201: AuthResult, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Problem },
+          response: { 201: AuthResult, 409: Problem, 415: Problem, 422: PasswordInvalid, 429: Problem, 503: Problem },
           detail: { summary: 'Create a customer account' },
         })
         .post('/login', ({ body }) => sessions.login(body), {
@@ -68,7 +68,7 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
         .put('/password', async ({ user, body, status }) => status(204, await sessions.changePassword(user.id, user.sid, body.current_password, body.new_password)), {
           auth: 'user',
           body: PasswordBody,
-          response: { 204: NoContent, ...errors },
+          response: { 204: NoContent, ...errors, 422: PasswordInvalid },
           detail: { summary: 'Change my password; other sessions end' },
         })
         .put('/photo', ({ user, body }) => profiles.setPhoto(user.id, body.photo), {

@@ -6,6 +6,7 @@ import { randomToken, sha256Hex } from '../../lib/crypto'
 import { AppError, unauthorized } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { checkPassword, invalidCredentials } from './passwords'
+import { checkPasswordPolicy } from './password-policy'
 import { liveUserById, toProfile, type UserRow } from './records'
 import { refreshTokens, sessions, users } from './schema'
 import type { AccountsDeps } from './service'
@@ -14,9 +15,20 @@ const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000
 
 /** Signing up and in: sessions, refresh-token rotation, password changes. */
 export class Sessions {
-  private dummyHash?: Promise<string>
+  /**
+   * What an unknown email's password is verified against, so timing does not reveal accounts.
+   * Made when the service starts: made on first use, the first such login took a hash longer.
+   */
+  private readonly dummyHash: Promise<string>
 
-  constructor(private readonly deps: AccountsDeps) {}
+  constructor(private readonly deps: AccountsDeps) {
+    this.dummyHash = deps.passwords.hash(randomToken(16))
+  }
+
+  /** Start-up step: the dummy hash is ready before the first login. */
+  async prepare() {
+    await this.dummyHash
+  }
 
   private async issueSession(tx: Tx, userId: string) {
     const sessionId = newId()
@@ -47,6 +59,7 @@ export class Sessions {
   }
 
   async register(input: { email: string; name: string; password: string }, roles: Role[] = ['customer']) {
+    checkPasswordPolicy(input.password, input.email, 'password')
     const passwordHash = await this.deps.passwords.hash(input.password)
     const now = this.deps.clock.iso()
     const user: UserRow = {
@@ -75,8 +88,6 @@ export class Sessions {
 
   async login(input: { email: string; password: string }) {
     const user = await this.deps.database.db.select().from(users).where(and(eq(users.email, input.email.trim().toLowerCase()), isNull(users.deletedAt))).get()
-    // An unknown email still costs one hash verification, so timing does not reveal accounts.
-    this.dummyHash ??= this.deps.passwords.hash(randomToken(16))
     const ok = await this.deps.passwords.verify(input.password, user?.passwordHash ?? (await this.dummyHash))
     if (!user?.passwordHash || !ok) throw invalidCredentials()
     const { sessionId, refreshToken } = await this.deps.database.write((tx) => this.issueSession(tx, user.id))
@@ -129,7 +140,8 @@ export class Sessions {
 
   /** Changes the password and ends every other session (the caller's stays signed in). */
   async changePassword(userId: string, currentSessionId: string | undefined, current: string, next: string) {
-    await checkPassword(this.deps, userId, current)
+    const user = await checkPassword(this.deps, userId, current)
+    checkPasswordPolicy(next, user.email ?? '', 'new_password')
     const passwordHash = await this.deps.passwords.hash(next)
     const now = this.deps.clock.iso()
     await this.deps.database.write(async (tx) => {

@@ -3,6 +3,8 @@ import type { Queryable } from '../../db/client'
 import type { Role } from '../../lib/access-tokens'
 import { conflict, notFound } from '../../lib/errors'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
+import { StartupError } from '../../lib/startup-error'
+import { passwordWeakness } from './password-policy'
 import { liveContact, liveRoles, toProfile } from './records'
 import { users } from './schema'
 import type { AccountsDeps } from './service'
@@ -59,6 +61,8 @@ export class Users {
   async ensureAdmin(email: string, password: string) {
     const existing = await this.deps.database.db.select().from(users).where(and(eq(users.email, email.toLowerCase()), isNull(users.deletedAt))).get()
     if (!existing) {
+      const weakness = passwordWeakness(password, email)
+      if (weakness) throw new StartupError([{ setting: 'ADMIN_PASSWORD', problem: `${weakness} (the password policy applies to the admin too)` }])
       await this.sessions.register({ email, name: 'Admin', password }, ['admin', 'customer'])
       return
     }
