@@ -212,6 +212,22 @@ describe('admin users', () => {
     }
   })
 
+  test('the last admin cannot erase itself (409); with another admin it can', async () => {
+    const lonely = await startShop({ env: { ADMIN_EMAIL: 'only@example.com', ADMIN_PASSWORD: 'the only admin here' } })
+    try {
+      const login = await lonely.request('POST', '/v1/auth/login', { body: { email: 'only@example.com', password: 'the only admin here' } })
+      const token = login.body.access_token
+      const res = await lonely.request('DELETE', '/v1/me', { token, body: { password: 'the only admin here' } })
+      expect(res.status).toBe(409)
+      expect(res.body.code).toBe('conflict')
+      expect((await lonely.request('GET', '/v1/me', { token })).body.email).toBe('only@example.com')
+      await lonely.admin()
+      expect((await lonely.request('DELETE', '/v1/me', { token, body: { password: 'the only admin here' } })).status).toBe(204)
+    } finally {
+      await lonely.close()
+    }
+  })
+
   test('a demoted admin loses access at once, with the same token', async () => {
     const boss = await s.admin()
     const other = await s.admin()

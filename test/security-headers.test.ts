@@ -103,6 +103,19 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-origin')).toBeNull()
   })
 
+  test('answers to unlisted origins, or to none, say Vary: Origin too: a cache must not reuse them for a listed one', async () => {
+    const u = await s.register()
+    const { photo_url } = (await s.request('PUT', '/v1/me/photo', { token: u.token, raw: photoForm(await pngBytes(32, 32)) })).body
+    for (const headers of [{ origin: 'https://evil.example' }, {} as Record<string, string>]) {
+      for (const path of ['/health', photo_url, '/no/such/path']) {
+        const res = await s.request('GET', path, { headers })
+        expect({ path, vary: res.headers.get('vary') }).toEqual({ path, vary: 'Origin' })
+      }
+    }
+    const refused = await fetch(s.url + '/v1/me', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'PATCH' } })
+    expect(refused.headers.get('vary')).toBe('Origin')
+  })
+
   test('preflight: 204 with methods and headers for a listed origin only', async () => {
     const preflight = (origin: string) =>
       fetch(s.url + '/v1/me', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization, content-type' } })

@@ -38,12 +38,14 @@ const CORS_EXPOSED = 'RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Ret
  */
 export const securityHeaders = ({ corsOrigins }: SecurityHeadersOptions) => {
   const allowed = new Set(corsOrigins)
+  // With CORS on, every answer depends on the Origin: a cache (a CDN in front of the public
+  // photos) must not hand an answer made for one origin, or none, to another.
   return new Elysia({ name: 'security-headers' })
-    .headers(BASELINE)
+    .headers(allowed.size ? { ...BASELINE, vary: 'Origin' } : BASELINE)
     .onRequest(({ request, set }) => {
       if (allowed.size) {
         const origin = request.headers.get('origin')
-        if (origin !== null && allowed.has(origin)) Object.assign(set.headers, { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': CORS_EXPOSED })
+        if (origin !== null && allowed.has(origin)) Object.assign(set.headers, { 'access-control-allow-origin': origin, 'access-control-expose-headers': CORS_EXPOSED })
       }
       const method = request.method
       if (REFUSED_METHODS.has(method)) {

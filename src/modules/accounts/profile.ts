@@ -4,7 +4,7 @@ import { notFound } from '../../lib/errors'
 import { checkAddress, sealAddress } from './address'
 import type { AddressInput } from './model'
 import { checkPassword } from './passwords'
-import { liveUser, photoPath, toProfile, type UserRow } from './records'
+import { keepAnAdmin, liveUser, photoPath, toProfile, type UserRow } from './records'
 import { sessions, users } from './schema'
 import type { AccountsDeps } from './service'
 
@@ -32,6 +32,7 @@ export class Profiles {
     const user = await checkPassword(this.deps, userId, password)
     const now = this.deps.clock.iso()
     await this.deps.database.write(async (tx) => {
+      await keepAnAdmin(tx, user, 'erase their own account')
       await tx
         .update(users)
         .set({ email: null, name: '', passwordHash: null, addressSealed: null, photoKey: null, deletedAt: now, updatedAt: now })

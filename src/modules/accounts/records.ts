@@ -2,7 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import { prepared, type Queryable } from '../../db/client'
 import type { DataKey } from '../../lib/crypto'
 import type { FileUrl } from '../../lib/file-urls'
-import { notFound } from '../../lib/errors'
+import { conflict, notFound } from '../../lib/errors'
 import { openAddress } from './address'
 import type { ProfileDto } from './model'
 import { users } from './schema'
@@ -14,6 +14,24 @@ const live = and(eq(users.id, sql.placeholder('id')), isNull(users.deletedAt))
 export const liveUserById = prepared((q) => q.select().from(users).where(live).prepare())
 export const liveContact = prepared((q) => q.select({ name: users.name, addressSealed: users.addressSealed }).from(users).where(live).prepare())
 export const liveRoles = prepared((q) => q.select({ roles: users.roles }).from(users).where(live).prepare())
+
+const admins = prepared((q) =>
+  q
+    .select({ id: users.id })
+    .from(users)
+    .where(and(isNull(users.deletedAt), sql`EXISTS (SELECT 1 FROM json_each(${users.roles}) WHERE value = 'admin')`))
+    .limit(2)
+    .prepare(),
+)
+
+/**
+ * 409 when `user` is the one live admin and the change would leave none (nobody could manage
+ * the shop any more). Run in the writing transaction, so two admins cannot each leave at once.
+ */
+export async function keepAnAdmin(q: Queryable, user: Pick<UserRow, 'roles'>, action: string) {
+  if (!user.roles.includes('admin')) return
+  if ((await admins(q).all()).length < 2) throw conflict(`The last admin cannot ${action}; make another user an admin first`)
+}
 
 export const photoPath = (key: string) => `/v1/photos/${key}`
 

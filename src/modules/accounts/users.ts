@@ -1,11 +1,11 @@
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull } from 'drizzle-orm'
 import type { Queryable } from '../../db/client'
 import type { Role } from '../../lib/access-tokens'
-import { conflict, notFound } from '../../lib/errors'
+import { notFound } from '../../lib/errors'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
 import { StartupError } from '../../lib/startup-error'
 import { passwordWeakness } from './password-policy'
-import { liveContact, liveRoles, toProfile } from './records'
+import { keepAnAdmin, liveContact, liveRoles, toProfile } from './records'
 import { users } from './schema'
 import type { AccountsDeps } from './service'
 import type { Sessions } from './sessions'
@@ -47,10 +47,7 @@ export class Users {
     const user = await this.deps.database.write(async (tx) => {
       const current = await tx.select({ roles: users.roles }).from(users).where(and(eq(users.id, userId), isNull(users.deletedAt))).get()
       if (!current) return undefined
-      if (current.roles.includes('admin') && !roles.includes('admin')) {
-        const admins = await tx.select({ id: users.id }).from(users).where(and(isNull(users.deletedAt), sql`EXISTS (SELECT 1 FROM json_each(${users.roles}) WHERE value = 'admin')`)).limit(2)
-        if (admins.length < 2) throw conflict('The last admin cannot give up the admin role')
-      }
+      if (!roles.includes('admin')) await keepAnAdmin(tx, current, 'give up the admin role')
       return tx.update(users).set({ roles, updatedAt: this.deps.clock.iso() }).where(eq(users.id, userId)).returning().get()
     })
     if (!user) throw notFound('User')
