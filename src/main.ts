@@ -1,7 +1,7 @@
 import { loadConfig } from './config'
 import { createDeps } from './deps'
 import { createApp } from './app'
-import { SERVER_BODY_CAP_BYTES } from './plugins/body-parsing'
+import { SERVER_LIMITS } from './plugins/body-parsing'
 import { createLogger } from './lib/logger'
 import { startWatchdog } from './infra/watchdog'
 import { serveMetrics } from './infra/metrics-listener'
@@ -16,7 +16,7 @@ async function start() {
   const shop = createApp(deps)
   await shop.start()
   try {
-    shop.app.listen({ hostname: config.HOST, port: config.PORT, maxRequestBodySize: SERVER_BODY_CAP_BYTES })
+    shop.app.listen({ hostname: config.HOST, port: config.PORT, ...SERVER_LIMITS })
   } catch (error) {
     throw addressInUse('PORT', `${config.HOST}:${config.PORT}`, error)
   }

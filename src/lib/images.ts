@@ -4,6 +4,11 @@ import { AppError } from './errors'
 export const MAX_PHOTO_BYTES = 5 * 1024 * 1024
 /** 25 MP: any real phone photo fits; a decompression bomb (16000×16000) does not. */
 const MAX_INPUT_PIXELS = 25_000_000
+/**
+ * No real photo is wider or taller. A 1 × 25,000,000 PNG (48 KB) is within the pixel count
+ * but cost ~6.5 s of CPU to shrink: the resize works along the long edge.
+ */
+const MAX_EDGE = 8192
 const PHOTO_EDGE = 512
 
 // Only these decoders may run on uploads: SVG (librsvg), TIFF, HEIF, PDF… stay off.
@@ -24,7 +29,10 @@ export async function processPhoto(bytes: Uint8Array): Promise<Uint8Array> {
   try {
     const meta = await sharp(bytes, options).metadata()
     format = meta.format
-    if ((meta.width ?? 0) * (meta.height ?? 0) > MAX_INPUT_PIXELS) throw new AppError(415, 'unsupported_media_type', 'The photo has too many pixels (25 MP at most)')
+    const width = meta.width ?? 0
+    const height = meta.height ?? 0
+    if (width > MAX_EDGE || height > MAX_EDGE) throw new AppError(415, 'unsupported_media_type', `The photo is wider or taller than ${MAX_EDGE} px`)
+    if (width * height > MAX_INPUT_PIXELS) throw new AppError(415, 'unsupported_media_type', 'The photo has too many pixels (25 MP at most)')
   } catch (error) {
     if (error instanceof AppError) throw error
     throw notAnImage()

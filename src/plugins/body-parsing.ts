@@ -3,44 +3,66 @@ import { AppError } from '../lib/errors'
 const JSON_BODY_LIMIT = 64 * 1024
 /** The largest body any route takes: a 5 MB photo plus its multipart framing. */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024
-/**
- * Bun's own cap, far above ours: past it Bun answers a bare 413 before any hook runs, so
- * ours must trip first (declared lengths at once, streamed bodies as they arrive).
- */
-export const SERVER_BODY_CAP_BYTES = 64 * 1024 * 1024
 
 /**
- * The body's bytes, refused past `JSON_BODY_LIMIT`: a declared length is checked before
- * reading (then the body is read natively in one go), a chunked body as it arrives.
+ * What `Bun.serve` is given (src/main.ts, the test harness). `maxRequestBodySize`: Bun's own
+ * cap, far above ours: past it Bun answers a bare 413 before any hook runs, so ours must trip
+ * first (declared lengths at once, streamed bodies as they arrive). `idleTimeout`: a
+ * connection that sends nothing for this long is closed, so a body that stops making progress
+ * does not hold it (Elysia's default is 30 s; Bun's timer ticks every 4 s, so 8 s closes it
+ * within 10). Event streams raise their own connection's timeout (`server.timeout`).
  */
-async function readLimited(request: Request): Promise<Uint8Array> {
+export const SERVER_LIMITS = { maxRequestBodySize: 64 * 1024 * 1024, idleTimeout: 8 }
+
+const bodyTooLarge = (limit: number) => new AppError(413, 'payload_too_large', `This body is limited to ${limit / 1024 >= 1024 ? `${limit / 1024 / 1024} MiB` : `${limit / 1024} KiB`}`)
+
+/**
+ * The body's bytes, refused past `limit`: a declared length is checked before reading (then
+ * the body is read natively in one go), a chunked body as it arrives, so no more than `limit`
+ * is ever held.
+ */
+async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length')
   if (declared !== null) {
-    if (Number(declared) > JSON_BODY_LIMIT) throw bodyTooLarge()
+    if (Number(declared) > limit) throw bodyTooLarge(limit)
     return new Uint8Array(await request.arrayBuffer())
   }
   const chunks: Uint8Array[] = []
   let size = 0
   for await (const chunk of request.body ?? []) {
     size += chunk.byteLength
-    if (size > JSON_BODY_LIMIT) throw bodyTooLarge()
+    if (size > limit) throw bodyTooLarge(limit)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)
 }
 
-const bodyTooLarge = () => new AppError(413, 'payload_too_large', `This body is limited to ${JSON_BODY_LIMIT / 1024} KiB`)
-
 const decoder = new TextDecoder()
 
 async function readJson(request: Request): Promise<unknown> {
-  const text = decoder.decode(await readLimited(request))
+  const text = decoder.decode(await readLimited(request, JSON_BODY_LIMIT))
   if (text.length === 0) return undefined
   try {
     return JSON.parse(text)
   } catch {
     throw new AppError(400, 'malformed_json', 'The body is not valid JSON')
   }
+}
+
+/**
+ * A multipart body read within `MAX_BODY_BYTES` first (the framework's own parser would read
+ * a chunked one up to the server's cap), then parsed as the framework does: a field sent once
+ * is a value, sent several times an array.
+ */
+async function readMultipart(request: Request, contentType: string): Promise<Record<string, unknown>> {
+  const bytes = await readLimited(request, MAX_BODY_BYTES)
+  const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData()
+  const body: Record<string, unknown> = {}
+  for (const key of new Set(form.keys())) {
+    const values = form.getAll(key)
+    body[key] = values.length === 1 ? values[0] : values
+  }
+  return body
 }
 
 /**
@@ -52,11 +74,11 @@ export function bodyParser(multipartRoutes: string[], rawBodyRoutes: string[]) {
   const multipart = new Set(multipartRoutes)
   const raw = new Set(rawBodyRoutes)
   return ({ request, contentType, route }: { request: Request; contentType?: string; route: string }) => {
-    if (raw.has(route)) return readLimited(request)
+    if (raw.has(route)) return readLimited(request, JSON_BODY_LIMIT)
     const length = request.headers.get('content-length')
     if (length === '0' || (length === null && !request.headers.has('transfer-encoding'))) return
     const type = contentType?.split(';')[0]?.trim().toLowerCase()
-    if (type === 'multipart/form-data' && multipart.has(route)) return
+    if (type === 'multipart/form-data' && multipart.has(route)) return readMultipart(request, request.headers.get('content-type')!)
     if (multipart.has(route)) throw new AppError(415, 'unsupported_media_type', 'Send this as multipart/form-data')
     if (type !== 'application/json' && !type?.endsWith('+json')) {
       throw new AppError(415, 'unsupported_media_type', 'Send a JSON body with Content-Type: application/json')

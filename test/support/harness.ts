@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
 import { adapters, type AppDeps } from '../../src/deps'
-import { SERVER_BODY_CAP_BYTES } from '../../src/plugins/body-parsing'
+import { SERVER_LIMITS } from '../../src/plugins/body-parsing'
 import { loadConfig, type Config } from '../../src/config'
 import { openDatabase } from '../../src/db/client'
 import { systemClock, type Clock } from '../../src/lib/clock'
@@ -90,7 +90,7 @@ export async function startShop(options: StartOptions = {}) {
   }
   const shop = createApp(deps)
   await shop.start()
-  shop.app.listen({ hostname: '127.0.0.1', port: 0, maxRequestBodySize: SERVER_BODY_CAP_BYTES })
+  shop.app.listen({ hostname: '127.0.0.1', port: 0, ...SERVER_LIMITS })
   const url = `http://127.0.0.1:${shop.app.server!.port}`
 
   async function request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {

@@ -19,14 +19,17 @@ function chunk(type: string, data: Uint8Array) {
   return out
 }
 
-/** A few hundred bytes that claim to be a 16000×16000 PNG: a decompression bomb's header. */
-export function pixelBombPng(width = 16000, height = 16000) {
+/**
+ * A few hundred bytes that claim to be a 16000×16000 PNG: a decompression bomb's header.
+ * `decodable`: with every scanline really there (black), so a decoder goes all the way.
+ */
+export function pixelBombPng(width = 16000, height = 16000, { decodable = false } = {}) {
   const ihdr = new Uint8Array(13)
   const view = new DataView(ihdr.buffer)
   view.setUint32(0, width)
   view.setUint32(4, height)
   ihdr.set([8, 2, 0, 0, 0], 8)
-  const idat = Bun.deflateSync(new Uint8Array(height + 1))
+  const idat = Bun.deflateSync(new Uint8Array(decodable ? height * (1 + width * 3) : height + 1), { level: 9 })
   const signature = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
   return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array())])
 }
