@@ -1,77 +1,54 @@
-import type { Metric, Registry } from 'prom-client'
+import { Counter, Histogram, type Registry } from 'prom-client'
 
 export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-interface Series {
-  labels: { method: string; route: string; status: string }
-  count: number
-  /** Seconds. */
-  sum: number
-  /** Observations per bucket (not cumulative); the last slot is +Inf. */
-  buckets: number[]
+const LABELS = ['method', 'route', 'status'] as const
+
+interface Children {
+  requests: { inc(): void }
+  duration: { observe(seconds: number): void }
 }
 
 /**
- * `http_requests_total` and `http_request_duration_seconds`, kept as plain numbers per series
- * and read by prom-client's registry when scraped (the metric objects follow its `get()`
- * format). prom-client's own counter and histogram build a string key from the labels on
- * every observation: ~2.3 µs a request here, which the hot routes could not afford.
+ * `http_requests_total` and `http_request_duration_seconds` as prom-client's counter and
+ * histogram, with one pair of label children per method, route template and status, kept in
+ * nested Maps: route templates and method names are the same strings request after request,
+ * so no key is built per request (prom-client still hashes the labels inside each call).
+ * Measured against hand-kept numbers read at scrape time: 0.55 against 0.02 µs an
+ * observation in a loop, and in 14 interleaved pairs of `bun bench/cpu.ts` +0.9 (health),
+ * +1.7 (product list) and +2.2 (flash-sale entry) µs of server CPU a request, medians of the
+ * pairs' differences: under the 3 µs that would justify code of our own.
  */
 export function requestMetrics(registry: Registry) {
-  // Route templates and method names are the same strings request after request: lookups by
-  // them are cheap, unlike a key built per request.
-  const byRoute = new Map<string, Map<string, Map<number, Series>>>()
-  const series: Series[] = []
+  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered', labelNames: LABELS, registers: [registry] })
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from receiving a request to handing its answer to the socket',
+    labelNames: LABELS,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  })
+  const byRoute = new Map<string, Map<string, Map<number, Children>>>()
 
-  const seriesOf = (method: string, route: string, status: number) => {
+  const childrenOf = (method: string, route: string, status: number) => {
     let byMethod = byRoute.get(route)
     if (!byMethod) byRoute.set(route, (byMethod = new Map()))
     let byStatus = byMethod.get(method)
     if (!byStatus) byMethod.set(method, (byStatus = new Map()))
     let found = byStatus.get(status)
     if (!found) {
-      found = { labels: { method, route, status: String(status) }, count: 0, sum: 0, buckets: new Array(DURATION_BUCKETS.length + 1).fill(0) }
+      const labels = { method, route, status: String(status) }
+      found = { requests: requests.labels(labels), duration: duration.labels(labels) }
       byStatus.set(status, found)
-      series.push(found)
     }
     return found
   }
 
-  const exposed = (name: string, help: string, type: 'counter' | 'histogram', values: () => object[]) =>
-    ({
-      name,
-      help,
-      type,
-      aggregator: 'sum',
-      get: async () => ({ name, help, type, aggregator: 'sum', values: values() }),
-      reset() {
-        for (const s of series) Object.assign(s, { count: 0, sum: 0, buckets: s.buckets.fill(0) })
-      },
-    }) as unknown as Metric
-
-  registry.registerMetric(exposed('http_requests_total', 'HTTP requests answered', 'counter', () => series.map((s) => ({ labels: s.labels, value: s.count }))))
-  registry.registerMetric(
-    exposed('http_request_duration_seconds', 'Time from receiving a request to handing its answer to the socket', 'histogram', () =>
-      series.flatMap((s) => {
-        let cumulative = 0
-        const buckets = [...DURATION_BUCKETS, '+Inf' as const].map((le, i) => ({
-          labels: { le, ...s.labels },
-          value: (cumulative += s.buckets[i]!),
-          metricName: 'http_request_duration_seconds_bucket',
-        }))
-        return [...buckets, { labels: s.labels, value: s.sum, metricName: 'http_request_duration_seconds_sum' }, { labels: s.labels, value: s.count, metricName: 'http_request_duration_seconds_count' }]
-      }),
-    ),
-  )
-
   return {
     observe(method: string, route: string, status: number, seconds: number) {
-      const s = seriesOf(method, route, status)
-      s.count++
-      s.sum += seconds
-      let bucket = 0
-      while (bucket < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[bucket]!) bucket++
-      s.buckets[bucket]!++
+      const children = childrenOf(method, route, status)
+      children.requests.inc()
+      children.duration.observe(seconds)
     },
   }
 }
