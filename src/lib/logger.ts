@@ -74,7 +74,13 @@ function isoClock() {
   }
 }
 
-/** One JSON object per line (stdout by default): what log shippers expect. */
+/**
+ * One JSON object per line (stdout by default): what log shippers expect.
+ * Hand-made rather than pino because it is measurably cheaper: in 14 interleaved pairs of
+ * `bun bench/cpu.ts`, pino 10.4 (redact paths, async sonic-boom destination, the same line)
+ * cost 4.0 (health), 5.5 (product list) and 3.8 (flash-sale entry) µs more server CPU a
+ * request, medians of the pairs' differences; in a loop, 3.0 µs a line against 0.7.
+ */
 export function createLogger(level: LogLevel, write?: (line: string) => void): Logger {
   const out = write ? { write, flush: async () => {} } : bufferedStdout()
   const time = isoClock()
