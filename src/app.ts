@@ -37,7 +37,7 @@ export function createApp(deps: AppDeps) {
     streamLimit: streamLimit({ slots: deps.streamSlots, clock, logger, perUser: STREAMS_PER_USER }),
   })
   const regions = new RegionsService({ database, clock, hasProducts: regionHasProducts })
-  const catalog = new CatalogService({ database, clock, types: deps.productTypes ?? defaultProductTypes(), cacheMs: config.CATALOG_CACHE_MS })
+  const catalog = new CatalogService({ database, clock, files, fileUrl, types: deps.productTypes ?? defaultProductTypes(), cacheMs: config.CATALOG_CACHE_MS })
   const inventory = new InventoryService({ database, clock, onStockChanged: () => catalog.forget() })
 
   const workers: Worker[] = [{ start: () => deps.whenReady(), stop() {} }]
@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps) {
 
   const app = new Elysia({ normalize: false })
     .use(front.routing)
-    .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo'], rawBodyRoutes: [WEBHOOK_PATH] }))
+    .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo', '/v1/products/:id/image'], rawBodyRoutes: [WEBHOOK_PATH] }))
     .use(pageLimit)
     .use(front.plugins)
     .use(docs('/swagger'))

@@ -5,8 +5,11 @@ import { Kind, Type, TypeRegistry } from '@sinclair/typebox'
 export const strictObject = <P extends Parameters<typeof t.Object>[0]>(properties: P, options: Parameters<typeof t.Object>[1] = {}) =>
   t.Object(properties, { ...options, additionalProperties: false })
 
-/** Query strings may carry extra parameters (cache busters, tracking); only the known ones are read. */
-export const query = <P extends Parameters<typeof t.Object>[0]>(properties: P) => t.Object(properties, { additionalProperties: true })
+/**
+ * A list's query string: a parameter the list does not know answers 422, so a misspelt filter
+ * (`?stauts=paid`) is an error rather than a silently unfiltered list.
+ */
+export const query = <P extends Parameters<typeof t.Object>[0]>(properties: P) => t.Object(properties, { additionalProperties: false })
 
 export const Problem = t.Object(
   {

@@ -7,6 +7,7 @@ import {
 import type { AuthPlugin } from '../../plugins/auth'
 import { rateLimitClasses } from '../../plugins/rate-limit'
 import { NoContent, Unavailable } from '../../lib/models'
+import { storedImageResponse } from '../../lib/images'
 
 const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
 
@@ -83,7 +84,7 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
           detail: { summary: 'Remove my photo' },
         }),
     )
-    .get('/v1/photos/:key', async ({ params }) => photoResponse(await profiles.photo(params.key)), {
+    .get('/v1/photos/:key', async ({ params }) => storedImageResponse(await profiles.photo(params.key)), {
       params: PhotoParams,
       response: { 200: PhotoBytes, 404: Problem, 422: Problem },
       detail: { tags: ['me'], summary: 'A profile photo (WebP)' },
@@ -104,9 +105,3 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
           detail: { summary: "Set a user's roles" },
         }),
     )
-
-/** Fixed type and nosniff: the bytes were re-encoded by us, but browsers must never guess. */
-const photoResponse = (bytes: Uint8Array) =>
-  new Response(bytes, {
-    headers: { 'content-type': 'image/webp', 'x-content-type-options': 'nosniff', 'cache-control': 'public, max-age=31536000, immutable' },
-  })

@@ -17,7 +17,7 @@ export const Product = t.Object({
   sku: t.String(),
   title: t.String(),
   description: t.String(),
-  image_url: t.Union([t.String(), t.Null()]),
+  image_url: t.Union([t.String(), t.Null()], { description: 'The image stored by PUT …/image (a path on this server, absolute under PUBLIC_URL), or an https URL set by PATCH' }),
   price: Int(),
   currency: t.String(),
   region_id: t.String(),
@@ -51,11 +51,17 @@ export const PatchProductBody = strictObject({
   attributes: t.Optional(Attributes),
 })
 
+// Read from the query string as digits and made numbers by the service: a transforming schema would cost every list request a decode.
+const MinorUnits = (description: string) => t.String({ pattern: '^\\d{1,13}$', description })
+
 export const ProductsQuery = query({
   region_id: t.Optional(Id),
   type: t.Optional(t.String({ maxLength: 40 })),
   category_id: t.Optional(Id),
   q: t.Optional(t.String({ maxLength: 200, description: 'Words of the title, author, sku or ISBN (prefixes match)' })),
+  min_price: t.Optional(MinorUnits('Lowest price, in minor units (inclusive)')),
+  max_price: t.Optional(MinorUnits('Highest price, in minor units (inclusive)')),
+  in_stock: t.Optional(t.UnionEnum(['true', 'false'], { default: undefined, description: '`true`: only products with stock; `false`: only sold-out ones' })),
   ...PageQuery,
 })
 export const ProductPage = Page(Product)
@@ -63,6 +69,10 @@ export const ProductParams = t.Object({ id: Id })
 
 export const Category = t.Object({ id: t.String(), name: t.String(), created_at: Timestamp })
 export const CreateCategoryBody = strictObject({ name: Text({ blank: false, maxLength: 100 }) })
+export const CategoryParams = t.Object({ id: Id })
+export const ImageBody = t.Object({ image: t.File({ description: 'JPEG, PNG or WebP, at most 5 MB; stored re-encoded as WebP without metadata' }) })
+export const ImageParams = t.Object({ key: t.String({ pattern: '^[0-9a-f-]{36}\\.webp$' }) })
+export const ImageBytes = t.Unknown({ description: 'The image bytes (image/webp)' })
 export const CategoriesQuery = query({ ...PageQuery })
 export const CategoryPage = Page(Category)
 

@@ -1,10 +1,11 @@
 import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
 import { NoContent, preserialized, Unavailable } from '../../lib/models'
+import { storedImageResponse } from '../../lib/images'
 import type { CatalogService } from './service'
 import {
-  CategoriesQuery, Category, CategoryPage, CreateCategoryBody, CreateProductBody, PatchProductBody, Problem, Product, ProductPage,
-  ProductParams, ProductsQuery,
+  CategoriesQuery, Category, CategoryPage, CategoryParams, CreateCategoryBody, CreateProductBody, ImageBody, ImageBytes, ImageParams, PatchProductBody, Problem,
+  Product, ProductPage, ProductParams, ProductsQuery,
 } from './model'
 
 const adminErrors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 503: Unavailable }
@@ -17,7 +18,10 @@ export const catalogRoutes = (catalog: CatalogService, auth: AuthPlugin) =>
         .get('', async ({ query, set }) => preserialized(set, await catalog.pageJson(query)), {
           query: ProductsQuery,
           response: { 200: ProductPage, 422: Problem },
-          detail: { summary: 'List products (filters: region_id, type, category_id, q)' },
+          detail: {
+            summary: 'List products (filters: region_id, type, category_id, q, min_price, max_price, in_stock)',
+            description: 'Live products in id order, with their stock. Filters combine; a query parameter this list does not know answers 422.',
+          },
         })
         .get('/:id', async ({ params, set }) => preserialized(set, await catalog.productJson(params.id)), {
           params: ProductParams,
@@ -42,8 +46,30 @@ export const catalogRoutes = (catalog: CatalogService, auth: AuthPlugin) =>
           params: ProductParams,
           response: { 204: NoContent, ...adminErrors },
           detail: { summary: 'Delete a product (soft: past orders still show it)' },
+        })
+        .put('/:id/image', ({ params, body }) => catalog.setImage(params.id, body.image), {
+          auth: 'admin',
+          params: ProductParams,
+          body: ImageBody,
+          response: { 200: Product, ...adminErrors, 413: Problem },
+          detail: {
+            summary: "Upload the product's image (JPEG, PNG or WebP, at most 5 MB)",
+            description:
+              'Multipart field `image`, with the rules of profile photos: the bytes must decode as JPEG, PNG or WebP (415 otherwise, whatever the declared type), at most 5 MB (413). Stored re-encoded as WebP without metadata; `image_url` of the answer points to it and replaces any previous image.',
+          },
+        })
+        .delete('/:id/image', ({ params }) => catalog.removeImage(params.id), {
+          auth: 'admin',
+          params: ProductParams,
+          response: { 200: Product, ...adminErrors },
+          detail: { summary: "Remove the product's image", description: 'The stored file is deleted and `image_url` becomes null (a linked https image is unlinked too).' },
         }),
     )
+    .get('/v1/images/:key', async ({ params }) => storedImageResponse(await catalog.image(params.key)), {
+      params: ImageParams,
+      response: { 200: ImageBytes, 404: Problem, 422: Problem },
+      detail: { tags: ['catalog'], summary: 'A product image (WebP)', description: 'Public and immutable: a new upload gets a new URL.' },
+    })
     .group('/v1/categories', { detail: { tags: ['catalog'] } }, (app) =>
       app
         .get('', ({ query }) => catalog.listCategories(query.limit, query.cursor), {
@@ -56,5 +82,18 @@ export const catalogRoutes = (catalog: CatalogService, auth: AuthPlugin) =>
           body: CreateCategoryBody,
           response: { 201: Category, ...adminErrors },
           detail: { summary: 'Create a category' },
+        })
+        .patch('/:id', ({ params, body }) => catalog.updateCategory(params.id, body.name), {
+          auth: 'admin',
+          params: CategoryParams,
+          body: CreateCategoryBody,
+          response: { 200: Category, ...adminErrors },
+          detail: { summary: 'Rename a category', description: '409 `conflict` when another category has that name (names compare case-insensitively).' },
+        })
+        .delete('/:id', async ({ params, status }) => status(204, await catalog.deleteCategory(params.id)), {
+          auth: 'admin',
+          params: CategoryParams,
+          response: { 204: NoContent, ...adminErrors },
+          detail: { summary: 'Delete a category', description: 'Products in it lose it and stay in their other categories.' },
         }),
     )

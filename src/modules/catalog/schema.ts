@@ -25,7 +25,10 @@ export const products = sqliteTable(
     sku: text('sku').notNull(),
     title: text('title').notNull(),
     description: text('description').notNull().default(''),
+    /** An image somewhere else (https), set by PATCH; `imageKey` wins when both are set. */
     imageUrl: text('image_url'),
+    /** The image this server stores (PUT …/image): a file-store key, served at /v1/images/<key>. */
+    imageKey: text('image_key'),
     /** Minor units of the region's currency. */
     price: integer('price').notNull(),
     /** Changed only through moveStock (ledger.ts), which writes the ledger row with it. */

@@ -1,7 +1,10 @@
-import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, inArray, isNull, lte, ne, sql } from 'drizzle-orm'
 import type { Database, Queryable, Tx } from '../../db/client'
 import { isUniqueViolation } from '../../db/errors'
 import type { Clock } from '../../lib/clock'
+import type { FileStore } from '../../infra/storage'
+import type { FileUrl } from '../../lib/file-urls'
+import { processPhoto } from '../../lib/images'
 import { conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
@@ -19,13 +22,18 @@ type CategoryRow = typeof categories.$inferSelect
 /** The ledger's `ref` of the stock a product is created with. */
 export const INITIAL_STOCK_REF = 'initial stock'
 
-const toProduct = (row: ProductRow, currency: string, categoryIds: string[]): ProductDto => ({
+/** Product images are larger than avatars: a storefront shows them full width. */
+const PRODUCT_IMAGE_EDGE = 1200
+
+export const imagePath = (key: string) => `/v1/images/${key}`
+
+const toProduct = (row: ProductRow, currency: string, categoryIds: string[], fileUrl: FileUrl): ProductDto => ({
   id: row.id,
   type: row.type,
   sku: row.sku,
   title: row.title,
   description: row.description,
-  image_url: row.imageUrl,
+  image_url: row.imageKey ? fileUrl(imagePath(row.imageKey)) : row.imageUrl,
   price: row.price,
   currency,
   region_id: row.regionId,
@@ -47,12 +55,14 @@ const productView = {
   categoryIds: sql<string>`(SELECT json_group_array(category_id) FROM (SELECT category_id FROM product_categories WHERE product_id = ${products.id} ORDER BY category_id))`,
 }
 type ProductViewRow = { product: ProductRow; currency: string; categoryIds: string }
-const fromView = (row: ProductViewRow) => toProduct(row.product, row.currency, JSON.parse(row.categoryIds) as string[])
 
 export interface CatalogDeps {
   database: Database
   clock: Clock
   types: ProductTypes
+  /** Where product images are kept, and their URLs as clients see them (absolute under PUBLIC_URL when set). */
+  files: FileStore
+  fileUrl: FileUrl
   /**
    * How long a public page or product may be served from memory (0: never). Browsing is the
    * bulk of Black Friday traffic and each libSQL read costs far more than an HTTP answer;
@@ -85,10 +95,12 @@ export class CatalogService {
     return result
   }
 
+  private readonly fromView = (row: ProductViewRow) => toProduct(row.product, row.currency, JSON.parse(row.categoryIds) as string[], this.deps.fileUrl)
+
   /** A public page of products as JSON text (`ProductPage`), served from the cache when fresh. */
   pageJson(filter: ProductsFilter) {
-    const { region_id, type, category_id, q, limit, cursor } = filter
-    return this.pages.get(JSON.stringify([region_id, type, category_id, q, limit, cursor]), async () => JSON.stringify(await this.loadPage(filter)))
+    const { region_id, type, category_id, q, min_price, max_price, in_stock, limit, cursor } = filter
+    return this.pages.get(JSON.stringify([region_id, type, category_id, q, min_price, max_price, in_stock, limit, cursor]), async () => JSON.stringify(await this.loadPage(filter)))
   }
 
   private async loadPage(filter: ProductsFilter): Promise<ProductsPage> {
@@ -109,12 +121,15 @@ export class CatalogService {
             ? sql`${products.id} IN (SELECT product_id FROM product_categories WHERE category_id = ${filter.category_id})`
             : undefined,
           match ? sql`${products.id} IN (SELECT product_id FROM products_fts WHERE products_fts MATCH ${match})` : undefined,
+          filter.min_price !== undefined ? gte(products.price, Number(filter.min_price)) : undefined,
+          filter.max_price !== undefined ? lte(products.price, Number(filter.max_price)) : undefined,
+          filter.in_stock === undefined ? undefined : filter.in_stock === 'true' ? gt(products.stock, 0) : eq(products.stock, 0),
           after ? gt(products.id, after) : undefined,
         ),
       )
       .orderBy(asc(products.id))
       .limit(limit + 1)
-    return pageOf(rows, limit, (r) => r.product.id, fromView)
+    return pageOf(rows, limit, (r) => r.product.id, this.fromView)
   }
 
   /** A live product as JSON text (`Product`), served from the cache when fresh. */
@@ -141,7 +156,7 @@ export class CatalogService {
       .innerJoin(regionTerms, eq(regionTerms.id, products.regionId))
       .where(and(eq(products.id, id), isNull(products.deletedAt)))
       .get()
-    return row && fromView(row)
+    return row && this.fromView(row)
   }
 
   /** Creates a product; its initial stock enters through the ledger (reason `adjustment`, ref "initial stock"). */
@@ -160,6 +175,7 @@ export class CatalogService {
       title: input.title.trim(),
       description: input.description ?? '',
       imageUrl: input.image_url ?? null,
+      imageKey: null,
       price: input.price,
       stock: 0,
       attributes,
@@ -178,14 +194,15 @@ export class CatalogService {
       await linkCategories(tx, row.id, categoryIds)
       const initial = input.stock ? { productId: row.id, delta: input.stock, reason: 'adjustment' as const, ref: INITIAL_STOCK_REF, actorId } : undefined
       const stock = initial ? ((await moveStock(tx, initial, now)) ?? 0) : 0
-      return toProduct({ ...row, stock }, region.currency, [...categoryIds].sort())
+      return toProduct({ ...row, stock }, region.currency, [...categoryIds].sort(), this.deps.fileUrl)
     })
   }
 
   /** Changes what the admin sent; `type`, `region_id` and `stock` are not patchable. */
   async update(id: string, patch: PatchProductInput) {
     const { types } = this.deps
-    return this.write(async (tx) => {
+    let replacedImage: string | null = null
+    const product = await this.write(async (tx) => {
       const current = await tx.select().from(products).where(and(eq(products.id, id), isNull(products.deletedAt))).get()
       if (!current) throw notFound('Product')
       const type = types.get(current.type)
@@ -196,6 +213,8 @@ export class CatalogService {
         title: patch.title?.trim() ?? current.title,
         description: patch.description ?? current.description,
         imageUrl: patch.image_url === undefined ? current.imageUrl : patch.image_url,
+        // An image_url sent by the admin replaces a stored image (whose file goes after the commit).
+        imageKey: patch.image_url === undefined ? current.imageKey : null,
         price: patch.price ?? current.price,
         attributes,
         searchTerms: searchTermsOf(type, attributes),
@@ -208,8 +227,48 @@ export class CatalogService {
         await linkCategories(tx, id, patch.category_ids)
       }
       await tx.update(products).set(changes).where(eq(products.id, id))
+      if (changes.imageKey !== current.imageKey) replacedImage = current.imageKey
       return (await this.liveProduct(tx, id))!
     })
+    if (replacedImage) await this.deps.files.delete(replacedImage)
+    return product
+  }
+
+  /** Stores an upload (the profile photo's rules: JPEG, PNG or WebP, at most 5 MB, re-encoded) as the product's image. */
+  async setImage(id: string, upload: File) {
+    await this.productJson(id)
+    const bytes = await processPhoto(new Uint8Array(await upload.arrayBuffer()), PRODUCT_IMAGE_EDGE)
+    const key = `${crypto.randomUUID()}.webp`
+    await this.deps.files.put(key, bytes, 'image/webp')
+    try {
+      return await this.replaceImage(id, key)
+    } catch (error) {
+      await this.deps.files.delete(key)
+      throw error
+    }
+  }
+
+  /** Removes the product's image, stored or linked: `image_url` becomes null. */
+  removeImage(id: string) {
+    return this.replaceImage(id, null)
+  }
+
+  private async replaceImage(id: string, key: string | null) {
+    const { previous, product } = await this.write(async (tx) => {
+      const current = await tx.select({ imageKey: products.imageKey }).from(products).where(and(eq(products.id, id), isNull(products.deletedAt))).get()
+      if (!current) throw notFound('Product')
+      await tx.update(products).set({ imageKey: key, imageUrl: null, updatedAt: this.deps.clock.iso() }).where(eq(products.id, id))
+      return { previous: current.imageKey, product: (await this.liveProduct(tx, id))! }
+    })
+    if (previous) await this.deps.files.delete(previous)
+    return product
+  }
+
+  /** A stored product image's bytes. */
+  async image(key: string) {
+    const bytes = await this.deps.files.get(key)
+    if (!bytes) throw notFound('Image')
+    return bytes
   }
 
   /** Soft delete: gone from the catalog, still referenced by past orders and the ledger. */
@@ -246,6 +305,27 @@ export class CatalogService {
       throw error
     }
     return toCategory(row)
+  }
+
+  async updateCategory(id: string, name: string) {
+    const trimmed = name.trim()
+    try {
+      const row = await this.write((tx) => tx.update(categories).set({ name: trimmed }).where(eq(categories.id, id)).returning().get())
+      if (!row) throw notFound('Category')
+      return toCategory(row)
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`A category named "${trimmed}" already exists`)
+      throw error
+    }
+  }
+
+  /** Deletes a category; the products in it lose it (they stay in their other categories). */
+  async deleteCategory(id: string) {
+    const deleted = await this.write(async (tx) => {
+      await tx.delete(productCategories).where(eq(productCategories.categoryId, id))
+      return tx.delete(categories).where(eq(categories.id, id)).returning({ id: categories.id }).get()
+    })
+    if (!deleted) throw notFound('Category')
   }
 
   /** A category by name, case-insensitively (the seed finds what it made before this way). */
