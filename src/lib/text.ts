@@ -25,3 +25,6 @@ export interface TextOptions {
  */
 export const Text = ({ blank = true, multiline = false, ...options }: TextOptions) =>
   Type.String({ ...options, pattern: `^${blank ? '' : NOT_BLANK}[^${multiline ? MULTI_LINE : SINGLE_LINE}]*$` })
+
+/** A LIKE pattern matching text that contains `fragment` literally (its `%`, `_` and `\` escaped): use with `ESCAPE '\'`. */
+export const containsPattern = (fragment: string) => `%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%`

@@ -2,6 +2,7 @@ import { t } from 'elysia'
 import { Id, Int, Page, PageQuery, Problem, ProblemOf, query, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 import { Address } from '../accounts'
+import { Text } from '../../lib/text'
 import { ORDER_STATUSES } from './schema'
 
 // UnionEnum defaults to its first member unless told otherwise: an omitted status must stay omitted.
@@ -51,9 +52,15 @@ export const IdempotencyHeaders = t.Object(
   { additionalProperties: true },
 )
 
+const CreatedAt = (description: string) => t.String({ format: 'date-time', maxLength: 64, description })
+
 export const OrdersQuery = query({
   ...PageQuery,
   status: t.Optional(OrderStatusName),
+  source: t.Optional(t.UnionEnum(['cart', 'flash_sale'], { default: undefined, description: 'Where the order came from' })),
+  from: t.Optional(CreatedAt('Orders created at or after this instant (RFC 3339)')),
+  to: t.Optional(CreatedAt('Orders created before this instant (RFC 3339)')),
+  q: t.Optional(Text({ blank: false, maxLength: 100, description: "Part of the customer's name or email, case-insensitive (an erased customer has neither)" })),
   user_id: t.Optional(t.String({ maxLength: 64, description: 'Admins only: one customer’s orders' })),
 })
 export const OrderPage = Page(Order)

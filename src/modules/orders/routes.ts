@@ -24,7 +24,11 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
         auth: 'user',
         query: OrdersQuery,
         response: { 200: OrderPage, ...errors },
-        detail: { summary: 'My orders, newest first (admins: every order, filters user_id and status)' },
+        detail: {
+          summary: 'My orders, newest first (admins: every order, and search)',
+          description:
+            'Filters combine: `status`, `source`, `from`/`to` (created_at, from inclusive, to exclusive) and `q` (part of the customer name on the order or of their email, case-insensitive). Admins see every order and may filter by `user_id`; a customer sees their own. A query parameter this list does not know answers 422.',
+        },
       })
       .get('/:id', ({ user, params }) => orders.get(user, params.id), {
         auth: 'user',

@@ -1,12 +1,14 @@
-import { and, asc, desc, eq, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm'
 import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
 import { isoAt, type Clock } from '../../lib/clock'
 import type { DataKey } from '../../lib/crypto'
-import { AppError, conflict, forbidden, notFound } from '../../lib/errors'
+import { AppError, conflict, forbidden, invalid, notFound } from '../../lib/errors'
+import { parseDateTime } from '../../lib/date-time'
+import { containsPattern } from '../../lib/text'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
 import type { Principal, Role } from '../../lib/access-tokens'
-import { checkAddress, openAddress, sealAddress, type AddressInput } from '../accounts'
+import { accountIdsByEmail, checkAddress, openAddress, sealAddress, type AddressInput } from '../accounts'
 import { checkout } from './checkout'
 import type { Idempotency } from '../idempotency'
 import { AWAITING_DELIVERY, type OrderItemRow, type OrderLifecycle, type OrderRow, type PlacedOrder } from './lifecycle'
@@ -57,6 +59,24 @@ export async function eraseOrderPersonalData(tx: Tx, userId: string) {
     .where(and(eq(orders.userId, userId), notInArray(orders.status, [...AWAITING_DELIVERY])))
 }
 
+/** A query's date-time as stored (`created_at` is ISO 8601 in UTC, so text order is time order). */
+function instant(text: string, field: string) {
+  const at = parseDateTime(text)
+  if (at === null) throw invalid([{ field, message: 'Must be an RFC 3339 date-time, like 2030-01-02T10:00:00Z' }])
+  return isoAt(at)
+}
+
+/**
+ * The customer's name on the order or their account's email contains `q`. SQLite's LIKE folds
+ * ASCII letters only, so the name is matched against `q` in lower and in upper case: "JOSÉ"
+ * finds "José" and "josé" finds "JOSÉ". Emails are stored lower-cased.
+ */
+function customerMatches(q: string) {
+  const fragment = q.trim()
+  const name = (variant: string) => sql`${orders.customerName} LIKE ${containsPattern(variant)} ESCAPE '\\'`
+  return or(name(fragment.toLowerCase()), name(fragment.toUpperCase()), inArray(orders.userId, accountIdsByEmail(fragment)))
+}
+
 export class OrdersService {
   constructor(private readonly deps: OrdersDeps) {}
 
@@ -102,7 +122,15 @@ export class OrdersService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE
     const after = cursorAfter(query.cursor, isStringKey)
     const userId = viewer.admin ? query.user_id : viewer.id
-    const filters = [userId && eq(orders.userId, userId), query.status && eq(orders.status, query.status), after && lt(orders.id, after)].filter(Boolean) as SQL[]
+    const filters = [
+      userId && eq(orders.userId, userId),
+      query.status && eq(orders.status, query.status),
+      query.source && eq(orders.source, query.source),
+      query.from && gte(orders.createdAt, instant(query.from, 'from')),
+      query.to && lt(orders.createdAt, instant(query.to, 'to')),
+      query.q && customerMatches(query.q),
+      after && lt(orders.id, after),
+    ].filter(Boolean) as SQL[]
     const { db } = this.deps.database
     const rows = await db.select().from(orders).where(and(...filters)).orderBy(desc(orders.id)).limit(limit + 1)
     const dtos = await this.dtos(db, rows.slice(0, limit))
