@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'order_too_large'
   | 'address_required'
   | 'weak_password'
+  | 'account_disabled'
   | 'service_unavailable'
   | 'internal'
 

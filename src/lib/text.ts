@@ -26,5 +26,15 @@ export interface TextOptions {
 export const Text = ({ blank = true, multiline = false, ...options }: TextOptions) =>
   Type.String({ ...options, pattern: `^${blank ? '' : NOT_BLANK}[^${multiline ? MULTI_LINE : SINGLE_LINE}]*$` })
 
-/** A LIKE pattern matching text that contains `fragment` literally (its `%`, `_` and `\` escaped): use with `ESCAPE '\'`. */
-export const containsPattern = (fragment: string) => `%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+/**
+ * A GLOB pattern for text that contains `fragment`, in any letter case and any script: each
+ * letter becomes the set of its cases (`[Ññ]`), since SQLite's LIKE and lower() fold ASCII only.
+ * GLOB's own special characters stand for themselves.
+ */
+export function containsIgnoringCase(fragment: string) {
+  const chars = [...fragment].map((c) => {
+    const cases = new Set([c, c.toLowerCase(), c.toUpperCase()].filter((variant) => [...variant].length === 1))
+    return cases.size === 1 && !'*?[]'.includes(c) ? c : `[${[...cases].join('')}]`
+  })
+  return `*${chars.join('')}*`
+}

@@ -47,7 +47,7 @@ export const auth = ({ tokens, currentRoles, isRevoked, streamLimit }: AuthOptio
   const identify = (request: Request, audience: Audience, principal = bearerOf(request, tokens)): Principal => {
     if (principal === undefined) throw unauthorized()
     if (!principal) throw unauthorized('The access token is invalid or expired')
-    if (isRevoked?.(principal.id)) throw unauthorized('The account no longer exists')
+    if (isRevoked?.(principal.id)) throw unauthorized('The account is disabled or no longer exists')
     if (audience === 'customer' && !principal.roles.includes('customer')) throw forbidden()
     return principal
   }

@@ -1,5 +1,5 @@
 import { isNotNull, sql } from 'drizzle-orm'
-import { containsPattern } from '../../lib/text'
+import { containsIgnoringCase } from '../../lib/text'
 import { QueryBuilder } from 'drizzle-orm/sqlite-core'
 import { prepared, type Queryable } from '../../db/client'
 import { users } from './schema'
@@ -23,9 +23,9 @@ export const contactsOf = (q: Queryable, userIds: string[]) => contactsIn(q).all
 /** The ids of erased accounts (DELETE /v1/me), for another module's statement to test against (`inArray`). */
 export const erasedAccountIds = new QueryBuilder().select({ id: users.id }).from(users).where(isNotNull(users.deletedAt))
 
-/** Accounts whose email contains `fragment`, case-insensitively (emails are stored lower-cased; erased ones have none): for another module's statement (`inArray`). */
+/** Accounts whose email contains `fragment`, case-insensitively (erased ones have none): for another module's statement (`inArray`). */
 export const accountIdsByEmail = (fragment: string) =>
   new QueryBuilder()
     .select({ id: users.id })
     .from(users)
-    .where(sql`${users.email} LIKE ${containsPattern(fragment.toLowerCase())} ESCAPE '\\'`)
+    .where(sql`${users.email} GLOB ${containsIgnoringCase(fragment.trim())}`)

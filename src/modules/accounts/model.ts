@@ -55,11 +55,26 @@ export const PhotoResult = t.Object({ photo_url: t.String() })
 export const PhotoBytes = t.Unknown({ description: 'The image bytes (image/webp)' })
 export const PhotoParams = t.Object({ key: t.String({ pattern: '^[0-9a-f-]{36}\\.webp$' }) })
 
-export const UsersQuery = query({ ...PageQuery })
-export const UserPage = Page(Profile)
-export const RolesBody = strictObject({ roles: t.Array(RoleName, { minItems: 1, maxItems: 2, uniqueItems: true }) })
+export const AdminUser = t.Composite([Profile, t.Object({ disabled: t.Boolean({ description: 'Cannot sign in; its tokens are refused' }) })])
+
+export const UsersQuery = query({
+  ...PageQuery,
+  q: t.Optional(Text({ blank: false, maxLength: 100, description: 'Part of the name or email, case-insensitive' })),
+  role: t.Optional(t.UnionEnum(['customer', 'admin'], { default: undefined, description: 'Only users holding this role' })),
+})
+export const UserPage = Page(AdminUser)
+export const PatchUserBody = strictObject(
+  {
+    roles: t.Optional(t.Array(RoleName, { minItems: 1, maxItems: 2, uniqueItems: true })),
+    disabled: t.Optional(t.Boolean({ description: "true: the account cannot sign in and its tokens are refused at once, on every instance (its sessions end); false: it can sign in again" })),
+  },
+  { minProperties: 1 },
+)
 export const UserParams = t.Object({ id: Id })
 
 export { Problem }
 export type AddressInput = typeof Address.static
 export type ProfileDto = typeof Profile.static
+export type AdminUserDto = typeof AdminUser.static
+export type UsersQueryInput = typeof UsersQuery.static
+export type PatchUserInput = typeof PatchUserBody.static

@@ -27,7 +27,7 @@ export class Profiles {
     return toProfile(user, this.deps)
   }
 
-  /** Erases personal data and ends every session; orders stay, without the personal data. */
+  /** Erases personal data and ends every session; orders stay, without the personal data. The last enabled admin cannot (409). */
   async deleteMe(userId: string, password: string) {
     const user = await checkPassword(this.deps, userId, password)
     const now = this.deps.clock.iso()

@@ -4,7 +4,7 @@ import type { DataKey } from '../../lib/crypto'
 import type { FileUrl } from '../../lib/file-urls'
 import { conflict, notFound } from '../../lib/errors'
 import { openAddress } from './address'
-import type { ProfileDto } from './model'
+import type { AdminUserDto, ProfileDto } from './model'
 import { users } from './schema'
 
 // Reads of the users table shared by sessions, profiles and the user list.
@@ -19,17 +19,18 @@ const admins = prepared((q) =>
   q
     .select({ id: users.id })
     .from(users)
-    .where(and(isNull(users.deletedAt), sql`EXISTS (SELECT 1 FROM json_each(${users.roles}) WHERE value = 'admin')`))
+    .where(and(isNull(users.deletedAt), isNull(users.disabledAt), sql`EXISTS (SELECT 1 FROM json_each(${users.roles}) WHERE value = 'admin')`))
     .limit(2)
     .prepare(),
 )
 
 /**
- * 409 when `user` is the one live admin and the change would leave none (nobody could manage
- * the shop any more). Run in the writing transaction, so two admins cannot each leave at once.
+ * 409 when `user` is the one enabled admin and the change (roles without admin, disabled,
+ * erased) would leave none: nobody could manage the shop any more (a disabled admin cannot).
+ * Run in the writing transaction, so two admins cannot each leave at once.
  */
-export async function keepAnAdmin(q: Queryable, user: Pick<UserRow, 'roles'>, action: string) {
-  if (!user.roles.includes('admin')) return
+export async function keepAnAdmin(q: Queryable, user: Pick<UserRow, 'roles' | 'disabledAt'>, action: string) {
+  if (!user.roles.includes('admin') || user.disabledAt) return
   if ((await admins(q).all()).length < 2) throw conflict(`The last admin cannot ${action}; make another user an admin first`)
 }
 
@@ -50,3 +51,6 @@ export const toProfile = (user: UserRow, { dataKeys, fileUrl }: { dataKeys: Data
   photo_url: user.photoKey ? fileUrl(photoPath(user.photoKey)) : null,
   created_at: user.createdAt,
 })
+
+/** The account as an admin sees it: the profile, and whether it is disabled. */
+export const toAdminUser = (user: UserRow, deps: { dataKeys: DataKey[]; fileUrl: FileUrl }): AdminUserDto => ({ ...toProfile(user, deps), disabled: user.disabledAt !== null })

@@ -1,4 +1,4 @@
-import { and, gt, isNotNull } from 'drizzle-orm'
+import { gt, or } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import type { EventBus } from '../../infra/events'
 import type { Clock } from '../../lib/clock'
@@ -10,11 +10,18 @@ const CHANNEL = 'accounts.revoked'
 /** An access token outlives its account by at most its own lifetime, plus clock skew. */
 const REMEMBER_MS = (ACCESS_TOKEN_TTL_SECONDS + 60) * 1000
 
+/** What the bus carries: an account whose tokens are refused from `at`, or (`restored`) no longer. */
+interface Revocation {
+  user_id: string
+  at: number
+  restored?: boolean
+}
+
 /**
- * Accounts erased in the last token lifetime. Customer routes trust a verified token
- * without SQL (the flash-sale entry must stay off the database), so an erased account's
- * tokens are refused from this in-memory list instead; every instance learns of an erasure
- * over the event bus, and a restarting one reloads recent erasures from the database.
+ * Accounts erased or disabled in the last token lifetime. Customer routes trust a verified
+ * token without SQL (the flash-sale entry must stay off the database), so such an account's
+ * tokens are refused from this in-memory list instead; every instance learns of it over the
+ * event bus, and a restarting one reloads recent erasures and disables from the database.
  */
 export class RevokedAccounts {
   private readonly until = new Map<string, number>()
@@ -36,21 +43,32 @@ export class RevokedAccounts {
 
   /** Refuses `userId`'s access tokens here now and on every other instance as soon as the bus delivers. */
   async revoke(userId: string) {
-    this.remember(userId, this.deps.clock.now())
-    await this.deps.events.publish(CHANNEL, { user_id: userId, at: this.deps.clock.now() })
+    await this.announce({ user_id: userId, at: this.deps.clock.now() })
+  }
+
+  /** Accepts `userId`'s tokens again (a disabled account enabled again), everywhere. */
+  async restore(userId: string) {
+    await this.announce({ user_id: userId, at: this.deps.clock.now(), restored: true })
+  }
+
+  private async announce(revocation: Revocation) {
+    this.apply(revocation)
+    await this.deps.events.publish(CHANNEL, revocation)
+  }
+
+  private apply({ user_id, at, restored }: Revocation) {
+    if (restored) this.until.delete(user_id)
+    else this.remember(user_id, at)
   }
 
   async start() {
-    this.unsubscribe = await this.deps.events.subscribe(CHANNEL, (message) => {
-      const { user_id, at } = message as { user_id: string; at: number }
-      this.remember(user_id, at)
-    })
+    this.unsubscribe = await this.deps.events.subscribe(CHANNEL, (message) => this.apply(message as Revocation))
     const since = isoAt(this.deps.clock.now() - REMEMBER_MS)
     const recent = await this.deps.database.db
-      .select({ id: users.id, deletedAt: users.deletedAt })
+      .select({ id: users.id, deletedAt: users.deletedAt, disabledAt: users.disabledAt })
       .from(users)
-      .where(and(isNotNull(users.deletedAt), gt(users.deletedAt, since)))
-    for (const { id, deletedAt } of recent) this.remember(id, Date.parse(deletedAt!))
+      .where(or(gt(users.deletedAt, since), gt(users.disabledAt, since)))
+    for (const { id, deletedAt, disabledAt } of recent) this.remember(id, Date.parse((deletedAt ?? disabledAt)!))
   }
 
   async stop() {

@@ -1,8 +1,8 @@
 import { Elysia } from 'elysia'
 import type { AccountsService } from './service'
 import {
-  AuthResult, DeleteMeBody, PasswordInvalid, PhotoBytes, LoginBody, PasswordBody, PatchMeBody, PhotoBody, PhotoParams, PhotoResult, Problem, Profile,
-  RefreshBody, RegisterBody, RolesBody, StreamTicket, UserPage, UserParams, UsersQuery,
+  AdminUser, AuthResult, DeleteMeBody, PasswordInvalid, PatchUserBody, PhotoBytes, LoginBody, PasswordBody, PatchMeBody, PhotoBody, PhotoParams, PhotoResult, Problem,
+  Profile, RefreshBody, RegisterBody, StreamTicket, UserPage, UserParams, UsersQuery,
 } from './model'
 import type { AuthPlugin } from '../../plugins/auth'
 import { rateLimitClasses } from '../../plugins/rate-limit'
@@ -27,8 +27,8 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
         .post('/login', ({ body }) => sessions.login(body), {
           rateLimit: 'credentials',
           body: LoginBody,
-          response: { 200: AuthResult, 401: Problem, 422: Problem, 429: Problem, 503: Problem },
-          detail: { summary: 'Sign in' },
+          response: { 200: AuthResult, 401: Problem, 403: Problem, 422: Problem, 429: Problem, 503: Problem },
+          detail: { summary: 'Sign in', description: '401 `invalid_credentials` alike for an unknown email and a wrong password; 403 `account_disabled` for the right password of an account an admin disabled.' },
         })
         .post('/refresh', ({ body }) => sessions.refresh(body.refresh_token), {
           body: RefreshBody,
@@ -91,17 +91,24 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
     })
     .group('/v1/users', { detail: { tags: ['users'] } }, (app) =>
       app
-        .get('', ({ query }) => users.listUsers(query.limit, query.cursor), {
+        .get('', ({ query }) => users.listUsers(query), {
           auth: 'admin',
           query: UsersQuery,
           response: { 200: UserPage, ...errors },
-          detail: { summary: 'List users' },
+          detail: {
+            summary: 'List and search users',
+            description: 'Live accounts, oldest first. `q`: part of the name or email, case-insensitive; `role`: holders of that role. A query parameter this list does not know answers 422.',
+          },
         })
-        .patch('/:id', ({ params, body }) => users.setRoles(params.id, body.roles), {
+        .patch('/:id', ({ params, body }) => users.update(params.id, body), {
           auth: 'admin',
           params: UserParams,
-          body: RolesBody,
-          response: { 200: Profile, ...errors },
-          detail: { summary: "Set a user's roles" },
+          body: PatchUserBody,
+          response: { 200: AdminUser, ...errors },
+          detail: {
+            summary: "Set a user's roles, or disable or enable the account",
+            description:
+              "`disabled: true` ends the account's sessions and refuses its access tokens at once on every instance; its login answers 403 `account_disabled`. The last enabled admin can neither lose `admin` nor be disabled (409 `conflict`).",
+          },
         }),
     )

@@ -16,6 +16,8 @@ export const users = sqliteTable(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     deletedAt: text('deleted_at'),
+    /** Set by an admin: the account cannot sign in and its tokens are refused until it is cleared. */
+    disabledAt: text('disabled_at'),
   },
   (t) => [uniqueIndex('users_email_unique').on(t.email)],
 )

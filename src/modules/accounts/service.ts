@@ -21,8 +21,8 @@ export interface AccountsDeps {
   files: FileStore
   /** Photo URLs as clients see them (absolute under PUBLIC_URL when set). */
   fileUrl: FileUrl
-  /** Where an erased account's still-unexpired access tokens are refused. */
-  revoked?: { revoke(userId: string): Promise<void> }
+  /** Where an erased or disabled account's still-unexpired access tokens are refused (and a re-enabled one's accepted again). */
+  revoked?: { revoke(userId: string): Promise<void>; restore(userId: string): Promise<void> }
   erasers?: Eraser[]
 }
 

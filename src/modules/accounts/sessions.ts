@@ -13,6 +13,8 @@ import type { AccountsDeps } from './service'
 
 const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000
 
+export const accountDisabled = () => new AppError(403, 'account_disabled', 'This account has been disabled by an administrator')
+
 /** Signing up and in: sessions, refresh-token rotation, password changes. */
 export class Sessions {
   /**
@@ -73,6 +75,7 @@ export class Sessions {
       createdAt: now,
       updatedAt: now,
       deletedAt: null,
+      disabledAt: null,
     }
     try {
       const { sessionId, refreshToken } = await this.deps.database.write(async (tx) => {
@@ -90,6 +93,8 @@ export class Sessions {
     const user = await this.deps.database.db.select().from(users).where(and(eq(users.email, input.email.trim().toLowerCase()), isNull(users.deletedAt))).get()
     const ok = await this.deps.passwords.verify(input.password, user?.passwordHash ?? (await this.dummyHash))
     if (!user?.passwordHash || !ok) throw invalidCredentials()
+    // Said only to whoever knows the password: the account exists, and an admin disabled it.
+    if (user.disabledAt) throw accountDisabled()
     const { sessionId, refreshToken } = await this.deps.database.write((tx) => this.issueSession(tx, user.id))
     return this.authResult(user, sessionId, refreshToken)
   }
@@ -112,7 +117,7 @@ export class Sessions {
       }
       await tx.update(refreshTokens).set({ usedAt: this.deps.clock.iso() }).where(eq(refreshTokens.id, row.token.id))
       const user = await liveUserById(tx).get({ id: row.session.userId })
-      if (!user) return null
+      if (!user || user.disabledAt) return null
       return { user, sessionId: row.session.id, refreshToken: await this.issueRefreshToken(tx, row.session.id) }
     })
     if (!outcome) throw unauthorized('The refresh token is invalid, expired or already used')

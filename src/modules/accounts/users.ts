@@ -1,14 +1,24 @@
-import { and, asc, eq, gt, isNull } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client'
 import type { Role } from '../../lib/access-tokens'
 import { notFound } from '../../lib/errors'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
 import { StartupError } from '../../lib/startup-error'
+import { containsIgnoringCase } from '../../lib/text'
+import type { PatchUserInput, UsersQueryInput } from './model'
 import { passwordWeakness } from './password-policy'
-import { keepAnAdmin, liveContact, liveRoles, toProfile } from './records'
-import { users } from './schema'
+import { keepAnAdmin, liveContact, liveRoles, toAdminUser } from './records'
+import { sessions, users } from './schema'
 import type { AccountsDeps } from './service'
 import type { Sessions } from './sessions'
+
+/** Name or email contains `q`, in any letter case. */
+function nameOrEmailContains(q: string) {
+  const pattern = containsIgnoringCase(q.trim())
+  return or(sql`${users.name} GLOB ${pattern}`, sql`${users.email} GLOB ${pattern}`)
+}
+
+const holdsRole = (role: Role) => sql`EXISTS (SELECT 1 FROM json_each(${users.roles}) WHERE value = ${role})`
 
 /** Accounts as the shop sees them: roles, contacts for orders, the admin's user list. */
 export class Users {
@@ -30,28 +40,39 @@ export class Users {
     return row?.roles ?? null
   }
 
-  /** Live accounts (erased ones are gone from the list), oldest first. */
-  async listUsers(limit = DEFAULT_PAGE_SIZE, cursor?: string) {
+  /** Live accounts (erased ones are gone from the list), oldest first; `q` searches name and email, `role` keeps holders of it. */
+  async listUsers({ limit = DEFAULT_PAGE_SIZE, cursor, q, role }: UsersQueryInput) {
     const after = cursorAfter(cursor, isStringKey)
     const rows = await this.deps.database.db
       .select()
       .from(users)
-      .where(and(isNull(users.deletedAt), after ? gt(users.id, after) : undefined))
+      .where(and(isNull(users.deletedAt), q ? nameOrEmailContains(q) : undefined, role ? holdsRole(role) : undefined, after ? gt(users.id, after) : undefined))
       .orderBy(asc(users.id))
       .limit(limit + 1)
-    return pageOf(rows, limit, (u) => u.id, (u) => toProfile(u, this.deps))
+    return pageOf(rows, limit, (u) => u.id, (u) => toAdminUser(u, this.deps))
   }
 
-  /** Sets roles; the last admin cannot drop `admin`, or nobody could manage the shop any more. */
-  async setRoles(userId: string, roles: Role[]) {
-    const user = await this.deps.database.write(async (tx) => {
-      const current = await tx.select({ roles: users.roles }).from(users).where(and(eq(users.id, userId), isNull(users.deletedAt))).get()
-      if (!current) return undefined
+  /**
+   * Sets roles and whether the account is disabled. The last enabled admin can neither drop
+   * `admin` nor be disabled (409). Disabling ends every session and refuses the account's access
+   * tokens on every instance at once; enabling lets it sign in again.
+   */
+  async update(userId: string, patch: PatchUserInput) {
+    const now = this.deps.clock.iso()
+    const { user, before } = await this.deps.database.write(async (tx) => {
+      const current = await tx.select().from(users).where(and(eq(users.id, userId), isNull(users.deletedAt))).get()
+      if (!current) throw notFound('User')
+      const roles = patch.roles ?? current.roles
+      const disabledAt = patch.disabled === undefined ? current.disabledAt : patch.disabled ? (current.disabledAt ?? now) : null
       if (!roles.includes('admin')) await keepAnAdmin(tx, current, 'give up the admin role')
-      return tx.update(users).set({ roles, updatedAt: this.deps.clock.iso() }).where(eq(users.id, userId)).returning().get()
+      if (disabledAt) await keepAnAdmin(tx, current, 'be disabled')
+      if (disabledAt && !current.disabledAt) await tx.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+      const user = await tx.update(users).set({ roles, disabledAt, updatedAt: now }).where(eq(users.id, userId)).returning().get()
+      return { user: user!, before: current }
     })
-    if (!user) throw notFound('User')
-    return toProfile(user, this.deps)
+    if (user.disabledAt && !before.disabledAt) await this.deps.revoked?.revoke(userId)
+    if (!user.disabledAt && before.disabledAt) await this.deps.revoked?.restore(userId)
+    return toAdminUser(user, this.deps)
   }
 
   /** Start-up: make sure the configured admin exists and holds both roles (its password is only set on creation). */
@@ -63,6 +84,6 @@ export class Users {
       await this.sessions.register({ email, name: 'Admin', password }, ['admin', 'customer'])
       return
     }
-    if (!existing.roles.includes('admin') || !existing.roles.includes('customer')) await this.setRoles(existing.id, ['admin', 'customer'])
+    if (!existing.roles.includes('admin') || !existing.roles.includes('customer')) await this.update(existing.id, { roles: ['admin', 'customer'] })
   }
 }

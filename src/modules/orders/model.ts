@@ -2,7 +2,6 @@ import { t } from 'elysia'
 import { Id, Int, Page, PageQuery, Problem, ProblemOf, query, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 import { Address } from '../accounts'
-import { Text } from '../../lib/text'
 import { ORDER_STATUSES } from './schema'
 
 // UnionEnum defaults to its first member unless told otherwise: an omitted status must stay omitted.

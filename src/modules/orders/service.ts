@@ -4,7 +4,7 @@ import { isoAt, type Clock } from '../../lib/clock'
 import type { DataKey } from '../../lib/crypto'
 import { AppError, conflict, forbidden, invalid, notFound } from '../../lib/errors'
 import { parseDateTime } from '../../lib/date-time'
-import { containsPattern } from '../../lib/text'
+import { containsIgnoringCase } from '../../lib/text'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
 import type { Principal, Role } from '../../lib/access-tokens'
@@ -66,15 +66,9 @@ function instant(text: string, field: string) {
   return isoAt(at)
 }
 
-/**
- * The customer's name on the order or their account's email contains `q`. SQLite's LIKE folds
- * ASCII letters only, so the name is matched against `q` in lower and in upper case: "JOSÉ"
- * finds "José" and "josé" finds "JOSÉ". Emails are stored lower-cased.
- */
+/** The customer's name on the order or their account's email contains `q`, in any letter case. */
 function customerMatches(q: string) {
-  const fragment = q.trim()
-  const name = (variant: string) => sql`${orders.customerName} LIKE ${containsPattern(variant)} ESCAPE '\\'`
-  return or(name(fragment.toLowerCase()), name(fragment.toUpperCase()), inArray(orders.userId, accountIdsByEmail(fragment)))
+  return or(sql`${orders.customerName} GLOB ${containsIgnoringCase(q.trim())}`, inArray(orders.userId, accountIdsByEmail(q)))
 }
 
 export class OrdersService {
