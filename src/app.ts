@@ -15,7 +15,7 @@ import { JobQueue } from './modules/jobs'
 import { CartService, cartRoutes, clearCart } from './modules/cart'
 import { OrderLifecycle, OrderTracking, OrdersService, PAYMENT_CHECK_JOB, eraseOrderPersonalData, ordersRoutes } from './modules/orders'
 import { Idempotency } from './modules/idempotency'
-import { FakeGateway, PaymentsService, WEBHOOK_PATH, paymentsRoutes } from './modules/payments'
+import { FakeGateway, PaymentsService, REFUND_JOB, VOID_JOB, WEBHOOK_DELIVERY_JOB, WEBHOOK_PATH, paymentsRoutes } from './modules/payments'
 import { createFlashSale, flashSaleRoutes } from './modules/flash-sale'
 import { RegionsService, regionsRoutes } from './modules/regions'
 import { CatalogService, catalogRoutes, defaultProductTypes, regionHasProducts } from './modules/catalog'
@@ -54,17 +54,26 @@ export function createApp(deps: AppDeps) {
     clock,
     dataKeys,
     lifecycle: orderLifecycle,
-    tracking: new OrderTracking({ database, events, logger }),
+    // A closed order's stream stays open until the gateway has confirmed its voids and refunds.
+    tracking: new OrderTracking({ database, events, logger, moneyInMotion: (id): Promise<boolean> => payments.moneyInMotion(id) }),
     idempotency,
     paymentCheckDelayMs: config.PAYMENT_CHECK_DELAY_MS,
     contact: (q, id) => accounts.users.contact(q, id),
     currentRoles: (id) => accounts.users.currentRoles(id),
   })
   const gateway = new FakeGateway({ database, webhookSecret: config.WEBHOOK_SECRET, clock, logger })
-  const payments = new PaymentsService({ database, clock, logger, lifecycle: orderLifecycle, orders, gateway, idempotency })
-  jobs.register(PAYMENT_CHECK_JOB, (payload) => payments.checkPayment(String(payload.order_id)))
-  // Started once the routes exist (it resends webhooks an earlier run owed); stopped before the jobs and the database: webhooks in flight land first.
-  workers.push(gateway)
+  const gatewayTimeoutMs = config.GATEWAY_TIMEOUT_MS
+  const payments = new PaymentsService({ database, clock, logger, lifecycle: orderLifecycle, orders, gateway, idempotency, jobs, gatewayTimeoutMs, inFlightMs: 2 * gatewayTimeoutMs })
+  orderLifecycle.onStatusChange(payments.onOrderStatus)
+  // Money owed to someone is never given up: these retry with backoff (up to 10 min apart) until done.
+  const owed = { maxAttempts: Number.POSITIVE_INFINITY }
+  jobs.register(PAYMENT_CHECK_JOB, (payload) => payments.checkPayment(String(payload.order_id)), owed)
+  jobs.register(VOID_JOB, (payload) => payments.voidPayment(String(payload.payment_id)), owed)
+  jobs.register(REFUND_JOB, (payload) => payments.refundCharge(String(payload.charge_ref), payload.payment_id as string | undefined), owed)
+  jobs.register(WEBHOOK_DELIVERY_JOB, (payload) => gateway.redeliver(String(payload.event_id)), owed)
+  const reconciler = payments.reconciler(deps.metrics, config.RECONCILE_EVERY_MS)
+  // Started once the routes exist (it sends webhooks still owed), then the reconciler; stopped before the jobs and the database: webhooks in flight land first.
+  workers.push(gateway, reconciler)
   const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, queue: deps.flashSaleQueue, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
   workers.push(...flashSale.workers)
 
@@ -98,7 +107,7 @@ export function createApp(deps: AppDeps) {
 
   return {
     app,
-    services: { idempotencySweeper, accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, cart, orders, payments, gateway, flashSale },
+    services: { idempotencySweeper, accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, cart, orders, payments, gateway, reconciler, flashSale },
     /** Start-up work that needs the database: the configured admin. */
     async start() {
       await accounts.sessions.prepare()

@@ -26,6 +26,9 @@ const schemaOfFile = (path: string) => {
 }
 const schemaOf = (database: Database) => database.db.all(sql.raw(SCHEMA))
 const namesOf = (schema: unknown[]) => (schema as { type: string; name: string }[]).map(({ type, name }) => `${type} ${name}`)
+/** Indexes later migrations replaced on purpose: payments 0001 moved owed webhooks to the fake gateway's outbox table. */
+const REPLACED = ['index fake_gateway_charges_undelivered_idx']
+const keptNamesOf = (schema: unknown[]) => namesOf(schema).filter((name) => !REPLACED.includes(name))
 /** What a database made today has: the fixture's tables as they were, plus whatever migrations written since add. */
 const freshSchema = async (name: string) => {
   const fresh = await openDatabase({ url: `file:${join(dir, name)}` })
@@ -48,10 +51,11 @@ describe('a database file made by main before idempotency keys had their own mig
     let after: unknown[] = []
     try {
       after = await schemaOf(s.database)
-      expect(namesOf(after)).toEqual(expect.arrayContaining(namesOf(before)))
+      expect(namesOf(after)).toEqual(expect.arrayContaining(keptNamesOf(before)))
       expect(after).toEqual(fresh)
       expect(await journalRows(s.database, 'idempotency')).toBe(1)
-      expect(await journalRows(s.database, 'orders')).toBe(1)
+      // orders' 0000 (as the fixture had it) and 0001 (money events on the timeline).
+      expect(await journalRows(s.database, 'orders')).toBe(2)
       expect((await s.database.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM products`))!.n).toBeGreaterThan(0)
 
       const product = (await s.database.db.get<{ id: string }>(sql`SELECT id FROM products WHERE type = 'generic' AND stock > 0 LIMIT 1`))!
@@ -77,7 +81,7 @@ describe('a database file made by main before idempotency keys had their own mig
 
   test('a fresh file gets every table of the old one, idempotency_keys from its own module once', async () => {
     const { schema, idempotencyJournal } = await freshSchema('fresh.db')
-    expect(namesOf(schema)).toEqual(expect.arrayContaining(namesOf(schemaOfFile(FIXTURE))))
+    expect(namesOf(schema)).toEqual(expect.arrayContaining(keptNamesOf(schemaOfFile(FIXTURE))))
     expect(idempotencyJournal).toBe(1)
     expect(namesOf(schema).filter((name) => name === 'table idempotency_keys')).toHaveLength(1)
   })

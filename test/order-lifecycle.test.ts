@@ -145,7 +145,7 @@ describe('transitions', () => {
       throw new Error('waitlist unavailable')
     })
     await expect(lifecycle.write((tx, transition) => transition(id, 'unpaid', at))).rejects.toThrow('waitlist unavailable')
-    expect(seen).toEqual([{ id, userId: expect.any(String), source: 'flash_sale', status: 'unpaid', items: [{ productId: product.id, quantity: 1 }] }])
+    expect(seen).toEqual([{ id, userId: expect.any(String), source: 'flash_sale', status: 'unpaid', from: 'pending_payment', items: [{ productId: product.id, quantity: 1 }] }])
     // The handler failed, so the status change rolled back with it.
     expect((await s.database.db.select().from(orders).where(eq(orders.id, id)).get())!.status).toBe('pending_payment')
   })

@@ -310,7 +310,7 @@ describe('webhook', () => {
 describe('the payment workflow', () => {
   test('a gateway that fails after the payment opened: 503, the payment is failed and the key given back, so a retry acts', async () => {
     const { u, order } = await placed()
-    const { orderLifecycle, orders, gateway } = s.shop.services
+    const { orderLifecycle, orders, gateway, jobs } = s.shop.services
     const broken = new PaymentsService({
       database: s.database,
       clock,
@@ -320,6 +320,9 @@ describe('the payment workflow', () => {
       // The fake gateway, except that charging fails as a network error would.
       gateway: Object.assign(Object.create(gateway), { createCharge: () => Promise.reject(new Error('ECONNRESET')) }),
       idempotency: new Idempotency(s.config.DATA_KEY),
+      jobs,
+      gatewayTimeoutMs: 1000,
+      inFlightMs: 2000,
     })
     const error = await broken.pay({ id: u.id, roles: ['customer'] }, order.id, { method: 'pix' }, 'flaky').catch((e) => e)
     expect(error).toMatchObject({ status: 503, code: 'service_unavailable' })

@@ -61,7 +61,7 @@ export const productCategories = sqliteTable(
   (t) => [primaryKey({ columns: [t.productId, t.categoryId] }), index('product_categories_category_idx').on(t.categoryId)],
 )
 
-export type StockReason = 'adjustment' | 'purchase' | 'sale' | 'cancellation' | 'flash_sale_reserve' | 'flash_sale_return'
+export type StockReason = 'adjustment' | 'purchase' | 'sale' | 'cancellation' | 'refund' | 'flash_sale_reserve' | 'flash_sale_return'
 
 /** The ledger: one row per change of a product's stock; the rows of a product sum to its stock. */
 export const stockMovements = sqliteTable(

@@ -33,9 +33,12 @@ export const pendingWinners = async (q: Queryable, dropId: string) =>
  * Release handler for `flash_sale` orders (unpaid or cancelled): the entry is `expired` and
  * its unit goes to the first waitlisted entry with a new order, after the close too (the
  * waitlist waits while a winner may still not pay). With nobody waiting, an open drop keeps
- * the unit (a later entry can win it); a closed one gives it back to stock now.
+ * the unit (a later entry can win it); a closed one gives it back to stock now. A refund
+ * hands the unit down the same way only before shipping and while someone waits for it;
+ * otherwise the unit is back in stock (ledger reason `refund`) and the entry stays `won`.
  */
 export async function releaseWinner(tx: Tx, deps: WinnerOrders, order: ReleasedOrder, at: string) {
+  if (order.status === 'refunded' && !(order.from === 'paid' && (await waitlistLive(tx, order.id)))) return restock(tx, order, at)
   const entry = await tx
     .update(flashSaleEntries)
     .set({ outcome: 'expired', updatedAt: at })
@@ -50,6 +53,23 @@ export async function releaseWinner(tx: Tx, deps: WinnerOrders, order: ReleasedO
     await tx.update(flashSaleEntries).set({ outcome: 'won', orderId: promoted!.orderId, payBy: promoted!.payBy, updatedAt: at }).where(eq(flashSaleEntries.id, next.id))
   }
   if (terms.status === 'closed') await settleClosedDrop(tx, entry.dropId, at)
+}
+
+/** Someone waits for a unit of the drop this order won (and the drop is not settled). */
+async function waitlistLive(tx: Tx, orderId: string) {
+  const entry = await tx
+    .select({ dropId: flashSaleEntries.dropId })
+    .from(flashSaleEntries)
+    .innerJoin(flashSaleDrops, eq(flashSaleDrops.id, flashSaleEntries.dropId))
+    .where(and(eq(flashSaleEntries.orderId, orderId), isNull(flashSaleDrops.settledAt)))
+    .get()
+  return entry !== undefined && (await firstWaitlisted(tx, entry.dropId)) !== undefined
+}
+
+async function restock(tx: Tx, order: ReleasedOrder, at: string) {
+  for (const item of order.items) {
+    if ((await moveStock(tx, { productId: item.productId, delta: item.quantity, reason: 'refund', ref: order.id }, at)) === null) throw new Error(`Cannot restock order ${order.id}`)
+  }
 }
 
 /**

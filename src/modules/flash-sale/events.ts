@@ -86,10 +86,10 @@ export class EntryEvents {
     const deliver = (change: EntryChange) => this.streams.deliver(change.drop_id, change, (error) => logger.warn('flash-sale stream failed', { error: String(error) }))
     this.subscriptions ??= Promise.all([
       events.subscribe(ENTRY_CHANNEL, (message) => deliver(message as EntryChange)),
-      // An unpaid or cancelled winner: someone in that drop may have been promoted.
+      // An unpaid, cancelled or refunded winner: someone in that drop may have been promoted.
       events.subscribe(ORDER_STATUS_CHANNEL, (message) => {
-        const { source, status, order_id } = message as OrderStatusEvent
-        if (source !== 'flash_sale' || (status !== 'unpaid' && status !== 'cancelled')) return
+        const { source, status, order_id, event } = message as OrderStatusEvent
+        if (source !== 'flash_sale' || event || (status !== 'unpaid' && status !== 'cancelled' && status !== 'refunded')) return
         void dropOfOrder(order_id).then((dropId) => dropId && deliver({ drop_id: dropId }), () => undefined)
       }),
     ]).catch((error) => {

@@ -1,4 +1,4 @@
-import { and, eq, gt, lte, sql } from 'drizzle-orm'
+import { and, eq, gt, isNull, lte, sql } from 'drizzle-orm'
 import { prepared, type Database, type Tx } from '../../db/client'
 import type { Clock } from '../../lib/clock'
 import type { Logger } from '../../lib/logger'
@@ -70,19 +70,32 @@ export class Idempotency {
     return row.response
   }
 
-  /** Claims the key before an effect that must call out (a payment), so concurrent retries wait their turn. */
-  reserve(tx: Tx, request: IdempotentRequest, nowMs: number) {
-    return this.store(tx, request, null, nowMs)
+  /**
+   * Claims the key before an effect that must call out (a payment), so concurrent retries
+   * wait their turn. The claim lapses after `holdMs` (as long as the request can take): a
+   * request that died (a crash) never holds its key for the whole day.
+   */
+  reserve(tx: Tx, request: IdempotentRequest, nowMs: number, holdMs = IDEMPOTENCY_TTL_MS) {
+    return this.store(tx, request, null, nowMs + holdMs)
   }
 
   save(tx: Tx, request: IdempotentRequest, response: StoredResponse, nowMs: number) {
-    return this.store(tx, request, response, nowMs)
+    return this.store(tx, request, response, nowMs + IDEMPOTENCY_TTL_MS)
   }
 
   /** Writes over the row `replay` found expired, or the one this request reserved. */
-  private async store(tx: Tx, request: IdempotentRequest, response: StoredResponse | null, nowMs: number) {
+  private async store(tx: Tx, request: IdempotentRequest, response: StoredResponse | null, expiresAt: number) {
     const responseJson = response === null ? null : JSON.stringify(response)
-    await storeKey(tx).run({ userId: request.userId, key: request.key, fingerprint: request.fingerprint, responseJson, expiresAt: nowMs + IDEMPOTENCY_TTL_MS })
+    await storeKey(tx).run({ userId: request.userId, key: request.key, fingerprint: request.fingerprint, responseJson, expiresAt })
+  }
+
+  /** Gives back a key whose request never finished (no response stored); true when there was one. */
+  async releaseUnfinished(tx: Tx, userId: string, key: string): Promise<boolean> {
+    const released = await tx
+      .delete(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.response)))
+      .returning({ key: idempotencyKeys.key })
+    return released.length > 0
   }
 
   /** Deletes expired keys, off the request path (each request used to delete its user's). */
@@ -103,8 +116,8 @@ export class Idempotency {
     }
   }
 
-  /** Gives a reserved key back when the effect it guarded did not happen, so a retry may act. */
+  /** Gives a reserved key back when the effect it guarded did not happen, so a retry may act (a key with its answer saved stays). */
   async release(tx: Tx, request: IdempotentRequest) {
-    await tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.userId, request.userId), eq(idempotencyKeys.key, request.key)))
+    await this.releaseUnfinished(tx, request.userId, request.key)
   }
 }

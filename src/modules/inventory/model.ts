@@ -17,7 +17,7 @@ export const StockResult = t.Object({ stock: Int() })
 export const Movement = t.Object({
   id: Int(),
   delta: Int(),
-  reason: t.String({ description: 'adjustment, purchase, sale, cancellation, flash_sale_reserve, flash_sale_return' }),
+  reason: t.String({ description: 'adjustment, purchase, sale, cancellation, refund, flash_sale_reserve, flash_sale_return' }),
   ref: t.Union([t.String(), t.Null()], { description: "What caused it: an order, purchase or drop id, or the admin's reason" }),
   supplier: t.Optional(t.String()),
   stock_after: Int(),

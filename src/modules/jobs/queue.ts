@@ -33,6 +33,19 @@ export async function scheduleJobs(tx: Tx, specs: JobSpec[], at: string): Promis
 /** Runs one job; it must be idempotent: a job whose lease ran out may run again elsewhere. */
 export type JobHandler = (payload: Record<string, unknown>) => Promise<void>
 
+export interface JobKindOptions {
+  /** Attempts before the job is set aside as failed; `Infinity` for work owed to someone (a webhook, a refund) that must never be given up. */
+  maxAttempts?: number
+}
+
+/**
+ * Marks the job under `dedupeKey` done in the caller's transaction: the effect it stood
+ * guard for happened another way (a webhook delivered at once, before its retry was due).
+ */
+export async function settleJob(tx: Tx, dedupeKey: string, at: string): Promise<void> {
+  await tx.update(jobs).set({ doneAt: at, leaseOwner: null, leaseUntil: null }).where(and(eq(jobs.dedupeKey, dedupeKey), isNull(jobs.doneAt)))
+}
+
 export interface JobQueueOptions {
   database: Database
   clock: Clock
@@ -57,7 +70,7 @@ const retryDelay = (attempts: number) => Math.min(1000 * 2 ** attempts, 10 * 60_
  * A job that was due while no server ran is simply due at the next poll.
  */
 export class JobQueue {
-  private readonly handlers = new Map<string, JobHandler>()
+  private readonly handlers = new Map<string, { run: JobHandler; maxAttempts?: number }>()
   private readonly owner: string
   private timer?: ReturnType<typeof setInterval>
   private pass: Promise<number> | null = null
@@ -67,8 +80,28 @@ export class JobQueue {
     if (options.metrics) this.registerBacklogGauge(options.metrics)
   }
 
-  register(kind: string, handler: JobHandler) {
-    this.handlers.set(kind, handler)
+  register(kind: string, handler: JobHandler, options: JobKindOptions = {}) {
+    this.handlers.set(kind, { run: handler, maxAttempts: options.maxAttempts })
+  }
+
+  /**
+   * Runs the job under `dedupeKey` now, if it is not done, running or set aside: for an
+   * answer that should carry the effect (a refund) while the job stays the durable record
+   * (a failure here leaves it scheduled, with its backoff). True when this call ran it.
+   */
+  async runNow(dedupeKey: string): Promise<boolean> {
+    const { database, clock, leaseMs = 60_000 } = this.options
+    const now = clock.now()
+    const [job] = await database.write((tx) =>
+      tx
+        .update(jobs)
+        .set({ leaseOwner: this.owner, leaseUntil: now + leaseMs, attempts: sql`${jobs.attempts} + 1` })
+        .where(and(eq(jobs.dedupeKey, dedupeKey), isNull(jobs.doneAt), isNull(jobs.failedAt), or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, now))))
+        .returning(),
+    )
+    if (!job) return false
+    await this.execute(job)
+    return true
   }
 
   /**
@@ -122,13 +155,14 @@ export class JobQueue {
   }
 
   private async execute(job: JobRow) {
-    const { database, clock, logger, maxAttempts = 10 } = this.options
+    const { database, clock, logger } = this.options
     // Only the lease holder may settle the job: if the lease ran out, another owner has it.
     const mine = and(eq(jobs.id, job.id), eq(jobs.leaseOwner, this.owner))
+    const handler = this.handlers.get(job.kind)
+    const maxAttempts = handler?.maxAttempts ?? this.options.maxAttempts ?? 10
     try {
-      const handler = this.handlers.get(job.kind)
       if (!handler) throw new Error(`No handler for job kind ${job.kind}`)
-      await handler(job.payload)
+      await handler.run(job.payload)
       await database.write((tx) => tx.update(jobs).set({ doneAt: clock.iso(), leaseOwner: null, leaseUntil: null }).where(mine))
     } catch (error) {
       const now = clock.now()

@@ -11,8 +11,15 @@
  *   moves an order of that `source` from `pending_payment` to `unpaid` or `cancelled`, and
  *   owns what happens to its units. `cart` is registered here (back to stock, ledger reason
  *   `cancellation`); the flash sale registers `flash_sale`.
- * - `write(fn)`: a write transaction whose `transition(orderId, to)` calls are published on
- *   the event bus (`ORDER_STATUS_CHANNEL`, an `OrderStatusEvent` each) once it commits.
+ *   A refund (`paid`, `shipped` or `delivered` → `refunded`) runs it too, with status
+ *   `refunded`, when the units come back: the order had not shipped, or `restock` was asked.
+ * - `onStatusChange(hook)`: `hook(tx, change, moves)` runs inside every transition's
+ *   transaction, after the status moved (payments close their open payments and void or
+ *   refund charges this way; orders know nothing of payments).
+ * - `write(fn)`: a write transaction; `fn(tx, transition, moves)` moves orders (`transition`), notes
+ *   money events on their timeline (`note`) and leaves work for after the commit
+ *   (`afterCommit`). Each entry is published on the event bus (`ORDER_STATUS_CHANNEL`, an
+ *   `OrderStatusEvent` each) once the transaction commits.
  */
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm'
 import { prepared, type Database, type Tx } from '../../db/client'
@@ -25,7 +32,7 @@ import { amountJson, lineTotal, MAX_ORDER_TOTAL, sumOf, totalsOf } from '../../l
 import { erasedAccountIds } from '../accounts'
 import { moveStock } from '../catalog'
 import { scheduleJobs } from '../jobs'
-import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus } from './schema'
+import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus, type TimelineEvent } from './schema'
 
 const insertOrders = rowInserter(orders, [
   'id', 'userId', 'status', 'source', 'regionId', 'currency', 'customerName', 'shippingAddressSealed', 'subtotal', 'tax', 'total', 'taxBps',
@@ -37,11 +44,12 @@ const insertTimeline = rowInserter(orderTimeline, ['orderId', 'status', 'at'])
 /** The state machine, in one place: where each status may go. */
 export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending_payment: ['paid', 'unpaid', 'cancelled'],
-  paid: ['shipped'],
-  shipped: ['delivered'],
-  delivered: [],
+  paid: ['shipped', 'refunded'],
+  shipped: ['delivered', 'refunded'],
+  delivered: ['refunded'],
   unpaid: [],
   cancelled: [],
+  refunded: [],
 }
 const sourcesOf = (to: OrderStatus) => ORDER_STATUSES.filter((status) => TRANSITIONS[status].includes(to))
 
@@ -80,6 +88,13 @@ const appendTimeline = prepared((q) =>
     .returning({ id: orderTimeline.id })
     .prepare(),
 )
+const currentOf = prepared((q) =>
+  q
+    .select({ status: orders.status, userId: orders.userId, source: orders.source })
+    .from(orders)
+    .where(eq(orders.id, sql.placeholder('orderId')))
+    .prepare(),
+)
 
 const orderTooLarge = (total: bigint) =>
   new AppError(422, 'order_too_large', `The order_total would be ${total} minor units, over the limit of ${MAX_ORDER_TOTAL}: nothing was ordered, the cart is kept`, {
@@ -92,13 +107,16 @@ const RELEASING: readonly OrderStatus[] = ['unpaid', 'cancelled']
 export const ORDER_STATUS_CHANNEL = 'order-status'
 export const PAYMENT_CHECK_JOB = 'orders.payment_check'
 
-/** Published after a transition commits; `event_id` is the timeline row id (the SSE id). */
+/** Published after a timeline entry commits; `event_id` is the timeline row id (the SSE id). */
 export interface OrderStatusEvent {
   event_id: number
   order_id: string
   user_id: string
   source: OrderSource
   status: OrderStatus
+  /** Set on a money event (the status is then the order's, unchanged). */
+  event?: TimelineEvent
+  payment_id?: string
   at: string
 }
 
@@ -143,13 +161,43 @@ export interface ReleasedOrder {
   id: string
   userId: string
   source: OrderSource
-  /** `unpaid` or `cancelled`. */
+  /** `unpaid` or `cancelled`; `refunded` when a refund gives the units back. */
   status: OrderStatus
+  /** The status it left (`paid` for a refund before shipping). */
+  from: OrderStatus
   items: { productId: string; quantity: number }[]
 }
 export type ReleaseHandler = (tx: Tx, order: ReleasedOrder, at: string) => Promise<void>
 
-export type Transition = (orderId: string, to: OrderStatus, at: string) => Promise<OrderStatusEvent>
+export interface TransitionOptions {
+  /** A refund of a shipped order: take the units back into stock all the same. */
+  restock?: boolean
+  /** Why (a refund's reason), for the hooks. */
+  reason?: string
+}
+
+/** A move that happened, as the status hooks see it (inside its transaction). */
+export interface OrderChange {
+  orderId: string
+  userId: string
+  source: OrderSource
+  from: OrderStatus
+  to: OrderStatus
+  at: string
+  reason?: string
+}
+
+/** What `write` gives its function besides the transaction. */
+export interface OrderMoves {
+  /** Moves the order (guarded by the state machine: 409 `invalid_transition` otherwise). */
+  transition(orderId: string, to: OrderStatus, at: string, options?: TransitionOptions): Promise<OrderStatusEvent>
+  /** A money event on the order's timeline; its status stays the order's. */
+  note(orderId: string, event: TimelineEvent, paymentId: string, at: string): Promise<OrderStatusEvent>
+  /** Runs once the transaction has committed (a failure there is logged: it must be backed by a durable job). */
+  afterCommit(work: () => Promise<unknown>): void
+}
+export type StatusHook = (tx: Tx, change: OrderChange, moves: OrderMoves) => Promise<void>
+export type Transition = OrderMoves['transition']
 
 export interface OrderLifecycleDeps {
   database: Database
@@ -159,11 +207,13 @@ export interface OrderLifecycleDeps {
 
 export class OrderLifecycle {
   private readonly releaseHandlers = new Map<OrderSource, ReleaseHandler>()
+  private readonly statusHooks: StatusHook[] = []
 
   constructor(private readonly deps: OrderLifecycleDeps) {
     this.onRelease('cart', async (tx, order, at) => {
+      const reason = order.status === 'refunded' ? 'refund' : 'cancellation'
       for (const item of order.items) {
-        const stock = await moveStock(tx, { productId: item.productId, delta: item.quantity, reason: 'cancellation', ref: order.id }, at)
+        const stock = await moveStock(tx, { productId: item.productId, delta: item.quantity, reason, ref: order.id }, at)
         if (stock === null) throw new Error(`Cannot return stock of product ${item.productId} for order ${order.id}`)
       }
     })
@@ -171,6 +221,10 @@ export class OrderLifecycle {
 
   onRelease(source: OrderSource, handler: ReleaseHandler) {
     this.releaseHandlers.set(source, handler)
+  }
+
+  onStatusChange(hook: StatusHook) {
+    this.statusHooks.push(hook)
   }
 
   /** The rows written are returned as stored, so a caller can answer without reading them back. */
@@ -217,22 +271,39 @@ export class OrderLifecycle {
     return { row, items, timeline: [{ status: 'pending_payment', at }] }
   }
 
-  /** A write transaction whose transitions are published once it has committed. */
-  async write<T>(fn: (tx: Tx, transition: Transition) => Promise<T>): Promise<T> {
+  /** A write transaction whose timeline entries are published, and `afterCommit` work run, once it has committed. */
+  async write<T>(fn: (tx: Tx, transition: Transition, moves: OrderMoves) => Promise<T>): Promise<T> {
     const changes: OrderStatusEvent[] = []
-    const result = await this.deps.database.write((tx) =>
-      fn(tx, async (orderId, to, at) => {
-        const change = await this.transition(tx, orderId, to, at)
+    const after: (() => Promise<unknown>)[] = []
+    const result = await this.deps.database.write((tx) => {
+      const record = (change: OrderStatusEvent) => {
         changes.push(change)
         return change
-      }),
-    )
+      }
+      const moves: OrderMoves = {
+        transition: (orderId, to, at, options) => this.transition(tx, moves, record, orderId, to, at, options),
+        note: async (orderId, event, paymentId, at) => record(await this.note(tx, orderId, event, paymentId, at)),
+        afterCommit: (work) => void after.push(work),
+      }
+      return fn(tx, moves.transition, moves)
+    })
     for (const change of changes) await this.publish(change)
+    for (const work of after) await work().catch((error) => this.deps.logger.warn('after-commit work failed; its durable job retries it', { error: String(error) }))
     return result
   }
 
   /** Guarded by the table: the UPDATE only matches an order in a status that may move to `to`. */
-  private async transition(tx: Tx, orderId: string, to: OrderStatus, at: string): Promise<OrderStatusEvent> {
+  private async transition(
+    tx: Tx,
+    moves: OrderMoves,
+    record: (change: OrderStatusEvent) => OrderStatusEvent,
+    orderId: string,
+    to: OrderStatus,
+    at: string,
+    options: TransitionOptions = {},
+  ): Promise<OrderStatusEvent> {
+    // Only a refund has more than one status it may come from, and what it gives back depends on which.
+    const before = to === 'refunded' ? await currentOf(tx).get({ orderId }) : undefined
     const order = await moveTo[to](tx).get({ orderId, at })
     if (!order) {
       const current = await tx.select({ status: orders.status, shippingAddressSealed: orders.shippingAddressSealed }).from(orders).where(eq(orders.id, orderId)).get()
@@ -240,10 +311,21 @@ export class OrderLifecycle {
       if (sourcesOf(to).includes(current.status) && NEEDS_ADDRESS.includes(to) && !current.shippingAddressSealed) throw new AppError(409, 'address_required', `An order without a shipping address cannot become ${to}`)
       throw new AppError(409, 'invalid_transition', `An order in ${current.status} cannot become ${to}`)
     }
+    const from = before?.status ?? sourcesOf(to)[0]!
     const entry = (await appendTimeline(tx).get({ orderId, status: to, at }))!
     if (ENDS_DELIVERY.includes(to)) await dropErasedAddress(tx).run({ orderId })
-    if (RELEASING.includes(to)) await this.release(tx, orderId, { ...order, status: to }, at)
-    return { event_id: entry.id, order_id: orderId, user_id: order.userId, source: order.source, status: to, at }
+    // Recorded before the hooks run: the money events they note come after the status on the stream too.
+    const change = record({ event_id: entry.id, order_id: orderId, user_id: order.userId, source: order.source, status: to, at })
+    if (RELEASING.includes(to) || (to === 'refunded' && (from === 'paid' || options.restock))) await this.release(tx, orderId, { ...order, status: to, from }, at)
+    for (const hook of this.statusHooks) await hook(tx, { orderId, ...order, from, to, at, reason: options.reason }, moves)
+    return change
+  }
+
+  private async note(tx: Tx, orderId: string, event: TimelineEvent, paymentId: string, at: string): Promise<OrderStatusEvent> {
+    const order = await currentOf(tx).get({ orderId })
+    if (!order) throw notFound('Order')
+    const entry = await tx.insert(orderTimeline).values({ orderId, status: order.status, event, paymentId, at }).returning({ id: orderTimeline.id }).get()
+    return { event_id: entry.id, order_id: orderId, user_id: order.userId, source: order.source, status: order.status, event, payment_id: paymentId, at }
   }
 
   private async release(tx: Tx, id: string, order: Omit<ReleasedOrder, 'id' | 'items'>, at: string) {

@@ -2,7 +2,7 @@ import { t } from 'elysia'
 import { Id, Int, Page, PageQuery, Problem, ProblemOf, query, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 import { Address } from '../accounts'
-import { ORDER_STATUSES } from './schema'
+import { ORDER_STATUSES, TIMELINE_EVENTS } from './schema'
 
 // UnionEnum defaults to its first member unless told otherwise: an omitted status must stay omitted.
 export const OrderStatusName = t.UnionEnum(ORDER_STATUSES, { default: undefined })
@@ -16,7 +16,12 @@ export const OrderItem = t.Object({
   line_total: Int(),
 })
 
-export const TimelineEntry = t.Object({ status: OrderStatusName, at: Timestamp })
+export const TimelineEntry = t.Object({
+  status: OrderStatusName,
+  at: Timestamp,
+  event: t.Optional(t.UnionEnum(TIMELINE_EVENTS, { default: undefined, description: 'A money event: the status beside it is the order’s, unchanged' })),
+  payment_id: t.Optional(t.String({ description: 'The payment the event is about' })),
+})
 
 export const Order = t.Object({
   id: t.String(),
@@ -46,6 +51,14 @@ export const PatchOrderBody = strictObject(
   { minProperties: 1, description: 'The owner changes `shipping_address` while the order awaits payment; an admin sets `status`' },
 )
 
+export const RefundBody = strictObject(
+  {
+    reason: t.String({ minLength: 1, maxLength: 500, pattern: '\\S', description: 'Why, for the records (kept with the payment)' }),
+    restock: t.Optional(t.Boolean({ description: 'Take a shipped order’s units back into stock (an unshipped one’s always come back)' })),
+  },
+  { description: 'Refunds the order’s paid payment through the gateway' },
+)
+
 export const IdempotencyHeaders = t.Object(
   { 'idempotency-key': t.Optional(t.String({ minLength: 1, maxLength: 255, description: 'Retries with the same key and body act once' })) },
   { additionalProperties: true },
@@ -68,10 +81,13 @@ export const OrderParams = t.Object({ id: Id })
 export const EventsHeaders = t.Object({ 'last-event-id': t.Optional(t.String({ pattern: '^\\d{1,15}$' })) }, { additionalProperties: true })
 
 export const CheckoutInvalid = ProblemOf('`validation_failed` (an empty cart, no shipping address); `order_too_large`: the order_total would exceed 10^13 minor units (nothing is taken, the cart is kept)')
+export const CancelConflict = ProblemOf('`invalid_transition`: only an order awaiting payment is cancelled; its owner may also take back a paid order that has not shipped (refunded); an admin refunds with POST …/refund')
+export const RefundConflict = ProblemOf('`invalid_transition`: only a paid, shipped or delivered order is refunded (once)')
 export const PatchConflict = ProblemOf('`conflict`: the address changes only while the order awaits payment; `invalid_transition`; `address_required`: an order without a shipping address cannot ship')
 
 export { Problem }
 export type OrderDto = typeof Order.static
 export type CheckoutInput = typeof CheckoutBody.static
 export type PatchOrderInput = typeof PatchOrderBody.static
+export type RefundInput = typeof RefundBody.static
 export type OrdersQueryInput = typeof OrdersQuery.static

@@ -4,7 +4,7 @@ import { HEARTBEAT_MS } from './tracking'
 import { sseResponse } from '../../lib/sse'
 import { Unavailable } from '../../lib/models'
 import type { OrdersService } from './service'
-import { CheckoutBody, CheckoutInvalid, EventsHeaders, IdempotencyHeaders, Order, OrderPage, OrderParams, OrdersQuery, PatchConflict, PatchOrderBody, Problem } from './model'
+import { CancelConflict, CheckoutBody, CheckoutInvalid, EventsHeaders, IdempotencyHeaders, Order, OrderPage, OrderParams, OrdersQuery, PatchConflict, PatchOrderBody, Problem, RefundBody, RefundConflict } from './model'
 
 const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
 
@@ -46,8 +46,15 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
       .delete('/:id', ({ user, params }) => orders.cancel(user, params.id), {
         auth: 'user',
         params: OrderParams,
-        response: { 200: Order, ...errors },
-        detail: { summary: 'Cancel an order awaiting payment (stock returned)' },
+        response: { 200: Order, ...errors, 409: CancelConflict },
+        detail: { summary: 'Cancel an order awaiting payment (stock returned); the owner of a paid, unshipped order gets it refunded (admins refund with POST …/refund)' },
+      })
+      .post('/:id/refund', ({ user, params, body }) => orders.refund(user, params.id, body), {
+        auth: 'admin',
+        params: OrderParams,
+        body: RefundBody,
+        response: { 200: Order, ...errors, 409: RefundConflict },
+        detail: { summary: 'Refund a paid, shipped or delivered order: its payment back through the gateway, its stock back when unshipped or restock is true' },
       })
       .get(
         '/:id/events',
@@ -60,7 +67,7 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
           stream: 'user',
           params: OrderParams,
           headers: EventsHeaders,
-          response: { 200: t.String({ description: 'text/event-stream: `event: status`, `data: { status, at }`, `id` the timeline entry' }), 204: t.Void({ description: 'The order reached a final status the client has seen' }), ...errors },
+          response: { 200: t.String({ description: 'text/event-stream: `event: status`, `data: { status, at, event?, payment_id? }` (`event` on a money event: payment_voided, payment_refunded), `id` the timeline entry' }), 204: t.Void({ description: 'The order reached a final status the client has seen' }), ...errors },
           detail: { summary: 'Live status of an order (Server-Sent Events; Last-Event-ID replays what was missed)' },
         },
       ),

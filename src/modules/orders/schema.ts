@@ -3,8 +3,11 @@ import { users } from '../accounts/schema'
 import { regions } from '../regions/schema'
 import { products } from '../catalog/schema'
 
-export const ORDER_STATUSES = ['pending_payment', 'paid', 'shipped', 'delivered', 'unpaid', 'cancelled'] as const
+export const ORDER_STATUSES = ['pending_payment', 'paid', 'shipped', 'delivered', 'unpaid', 'cancelled', 'refunded'] as const
 export type OrderStatus = (typeof ORDER_STATUSES)[number]
+/** What a timeline entry says happened to the order's money, beside its status (which stays the order's). */
+export const TIMELINE_EVENTS = ['payment_voided', 'payment_refunded'] as const
+export type TimelineEvent = (typeof TIMELINE_EVENTS)[number]
 export type OrderSource = 'cart' | 'flash_sale'
 
 export const orders = sqliteTable(
@@ -57,7 +60,11 @@ export const orderItems = sqliteTable(
   (t) => [primaryKey({ columns: [t.orderId, t.productId] })],
 )
 
-/** One row per status an order entered; the row id is the SSE event id (Last-Event-ID replays from it). */
+/**
+ * One row per status an order entered, and one per money event (`event`, `payment_id`; then
+ * `status` is the order's status at the time). The row id is the SSE event id (Last-Event-ID
+ * replays from it).
+ */
 export const orderTimeline = sqliteTable(
   'order_timeline',
   {
@@ -66,6 +73,8 @@ export const orderTimeline = sqliteTable(
       .notNull()
       .references(() => orders.id),
     status: text('status').$type<OrderStatus>().notNull(),
+    event: text('event').$type<TimelineEvent>(),
+    paymentId: text('payment_id'),
     at: text('at').notNull(),
   },
   (t) => [index('order_timeline_order_idx').on(t.orderId, t.id)],

@@ -11,9 +11,9 @@ import type { Principal, Role } from '../../lib/access-tokens'
 import { accountIdsByEmail, checkAddress, openAddress, sealAddress, type AddressInput } from '../accounts'
 import { checkout } from './checkout'
 import type { Idempotency } from '../idempotency'
-import { AWAITING_DELIVERY, type OrderItemRow, type OrderLifecycle, type OrderRow, type PlacedOrder } from './lifecycle'
+import { AWAITING_DELIVERY, type OrderItemRow, type OrderLifecycle, type OrderRow } from './lifecycle'
 import type { OrderTracking } from './tracking'
-import type { CheckoutInput, OrderDto, OrdersQueryInput, PatchOrderInput } from './model'
+import type { CheckoutInput, OrderDto, OrdersQueryInput, PatchOrderInput, RefundInput } from './model'
 import { orderItems, orders, orderTimeline, type OrderStatus } from './schema'
 
 /** Statuses an admin may set by hand; `paid` only ever comes from a verified gateway event, `unpaid` from the payment check. */
@@ -26,6 +26,9 @@ const orderById = prepared((q) =>
     .where(eq(orders.id, sql.placeholder('id')))
     .prepare(),
 )
+
+type TimelineRow = Pick<typeof orderTimeline.$inferSelect, 'status' | 'at'> & Partial<Pick<typeof orderTimeline.$inferSelect, 'event' | 'paymentId'>>
+const timelineEntry = ({ status, at, event, paymentId }: TimelineRow) => (event ? { status, at, event, payment_id: paymentId ?? undefined } : { status, at })
 
 /** Who is asking: the owner sees their orders, an admin (roles re-read from the database) sees all. */
 export interface Viewer {
@@ -149,7 +152,7 @@ export class OrdersService {
     if (patch.status !== undefined && !viewer.admin) throw forbidden('Only an admin sets the status of an order')
     if (patch.shipping_address && order.userId !== viewer.id) throw forbidden('Only the customer changes the shipping address')
     if (patch.status !== undefined && !ADMIN_SETTABLE.includes(patch.status)) {
-      throw new AppError(409, 'invalid_transition', `An admin cannot set ${patch.status}: it comes from payments`)
+      throw new AppError(409, 'invalid_transition', `An admin cannot set ${patch.status}: it comes from payments (POST /v1/orders/{id}/refund refunds)`)
     }
     const at = this.deps.clock.iso()
     await this.deps.lifecycle.write(async (tx, transition) => {
@@ -159,10 +162,30 @@ export class OrdersService {
     return this.get(user, id)
   }
 
-  /** Cancels an order awaiting payment; its units are released (back to stock, or the flash sale's). */
+  /**
+   * Cancels an order awaiting payment; its units are released (back to stock, or the flash
+   * sale's). The owner may also take back a paid order that has not shipped: it is refunded.
+   * Decided on the status read in the transaction, so an order shipped meanwhile is not refunded.
+   */
   async cancel(user: Principal, id: string) {
-    await this.visible(await this.viewer(user), id)
-    await this.deps.lifecycle.write((tx, transition) => transition(id, 'cancelled', this.deps.clock.iso()))
+    const viewer = await this.viewer(user)
+    const order = await this.visible(viewer, id)
+    const at = this.deps.clock.iso()
+    await this.deps.lifecycle.write(async (tx, transition) => {
+      const current = await orderById(tx).get({ id })
+      if (current?.status === 'paid' && order.userId === viewer.id) await transition(id, 'refunded', at, { reason: 'cancelled by the customer before shipping' })
+      else await transition(id, 'cancelled', at)
+    })
+    return this.get(user, id)
+  }
+
+  /** An admin's refund of a paid, shipped or delivered order: the payment back through the gateway, the units back when unshipped or asked for. */
+  async refund(user: Principal, id: string, input: RefundInput) {
+    const viewer = await this.viewer(user)
+    if (!viewer.admin) throw forbidden('Only an admin refunds an order')
+    await this.visible(viewer, id)
+    const at = this.deps.clock.iso()
+    await this.deps.lifecycle.write((_tx, transition) => transition(id, 'refunded', at, { restock: input.restock ?? false, reason: input.reason }))
     return this.get(user, id)
   }
 
@@ -204,7 +227,7 @@ export class OrdersService {
   }
 
   private toDto(
-    { row, items, timeline }: { row: OrderRow; items: OrderItemRow[]; timeline: PlacedOrder['timeline'] },
+    { row, items, timeline }: { row: OrderRow; items: OrderItemRow[]; timeline: TimelineRow[] },
     shippingAddress = row.shippingAddressSealed ? openAddress(row.shippingAddressSealed, this.deps.dataKeys) : null,
   ): OrderDto {
     return {
@@ -222,7 +245,7 @@ export class OrdersService {
       created_at: row.createdAt,
       paid_at: row.paidAt,
       payment_due_at: row.paymentDueAt,
-      timeline: timeline.map((entry) => ({ status: entry.status, at: entry.at })),
+      timeline: timeline.map(timelineEntry),
     }
   }
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/logger'
 import { LocalListeners } from '../../infra/events/local-listeners'
 import { sseFrame, sseHeartbeat } from '../../lib/sse'
 import { ORDER_STATUS_CHANNEL, TRANSITIONS, type OrderStatusEvent } from './lifecycle'
-import { orderTimeline, type OrderStatus } from './schema'
+import { orderTimeline, type OrderStatus, type TimelineEvent } from './schema'
 
 export const HEARTBEAT_MS = 15_000
 
@@ -13,9 +13,11 @@ interface StatusEntry {
   id: number
   status: OrderStatus
   at: string
+  event?: TimelineEvent | null
+  paymentId?: string | null
 }
 
-const frame = (entry: StatusEntry) => sseFrame('status', { status: entry.status, at: entry.at }, entry.id)
+const frame = ({ id, status, at, event, paymentId }: StatusEntry) => sseFrame('status', event ? { status, at, event, payment_id: paymentId } : { status, at }, id)
 const isFinal = (status: OrderStatus) => TRANSITIONS[status].length === 0
 
 export interface OrderTrackingDeps {
@@ -23,6 +25,8 @@ export interface OrderTrackingDeps {
   events: EventBus
   logger: Logger
   heartbeatMs?: number
+  /** True while money of the order may still move (a void or refund not yet confirmed): its stream waits for what follows a final status. */
+  moneyInMotion?: (orderId: string) => Promise<boolean>
 }
 
 /**
@@ -39,13 +43,13 @@ export class OrderTracking {
   /**
    * The stream of one order: what the client missed after `lastEventId` (timeline row ids are
    * the event ids), or the current status, then every change live. Null when the order has
-   * reached a final status and the client has seen it: nothing more will come (SSE clients
-   * stop reconnecting on a 204).
+   * reached a final status and the client has seen it, money included: nothing more will
+   * come (SSE clients stop reconnecting on a 204).
    */
   async open(orderId: string, lastEventId?: number): Promise<ReadableStream<Uint8Array> | null> {
-    const { logger, heartbeatMs = HEARTBEAT_MS } = this.deps
+    const { logger, heartbeatMs = HEARTBEAT_MS, moneyInMotion = async () => false } = this.deps
     const latest = await this.latest(orderId)
-    if (!latest || (lastEventId !== undefined && lastEventId >= latest.id && isFinal(latest.status))) return null
+    if (!latest || (lastEventId !== undefined && lastEventId >= latest.id && isFinal(latest.status) && !(await moneyInMotion(orderId)))) return null
     await this.subscribe()
     let close = () => {}
     return new ReadableStream<Uint8Array>({
@@ -53,20 +57,42 @@ export class OrderTracking {
         let closed = false
         let lastSent = 0
         let pending: StatusEntry[] | null = []
+        let ending = false
+        let recheck = false
         const send = (entry: StatusEntry) => {
           if (closed || entry.id <= lastSent) return
           lastSent = entry.id
           controller.enqueue(frame(entry))
-          // Nothing follows a final status: end the stream (a reconnect then gets a 204).
-          if (isFinal(entry.status)) {
+          if (!isFinal(entry.status)) return
+          if (ending) recheck = true
+          else void end()
+        }
+        // Nothing follows a final status but its money events: once none is awaited, what
+        // committed meanwhile is sent and the stream ends (a reconnect then gets a 204).
+        const end = async () => {
+          ending = true
+          try {
+            if (await moneyInMotion(orderId)) return
+            for (const entry of await this.after(orderId, lastSent)) send(entry)
+            if (closed) return
             close()
             controller.close()
+          } catch (error) {
+            logger.warn('order stream not ended', { order_id: orderId, error: String(error) })
+          } finally {
+            ending = false
+          }
+          // An entry came while this looked: it may be the one that was awaited.
+          if (recheck && !closed) {
+            recheck = false
+            void end()
           }
         }
         const listener = (message: unknown) => {
-          const { event_id: id, status, at } = message as OrderStatusEvent
-          if (pending) pending.push({ id, status, at })
-          else send({ id, status, at })
+          const { event_id: id, status, at, event, payment_id: paymentId } = message as OrderStatusEvent
+          const entry = { id, status, at, event, paymentId }
+          if (pending) pending.push(entry)
+          else send(entry)
         }
         const timer = setInterval(() => controller.enqueue(sseHeartbeat), heartbeatMs)
         close = () => {
@@ -99,7 +125,8 @@ export class OrderTracking {
   }
 
   private entries(where: SQL | undefined, order: SQL) {
-    return this.deps.database.db.select({ id: orderTimeline.id, status: orderTimeline.status, at: orderTimeline.at }).from(orderTimeline).where(where).orderBy(order)
+    const { id, status, at, event, paymentId } = orderTimeline
+    return this.deps.database.db.select({ id, status, at, event, paymentId }).from(orderTimeline).where(where).orderBy(order)
   }
 
   private after(orderId: string, lastEventId: number): Promise<StatusEntry[]> {

@@ -1,18 +1,22 @@
-import { and, eq, isNotNull, sql } from 'drizzle-orm'
-import { prepared, type Database } from '../../db/client'
+import { and, asc, eq, gt, gte, isNull, or, sql, type SQL } from 'drizzle-orm'
+import { prepared, type Database, type Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
 import type { Clock } from '../../lib/clock'
-import { AppError, conflict, notFound } from '../../lib/errors'
+import { AppError, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
 import { pixCode } from '../../lib/pix'
-import type { Charge, ChargeRequest, ChargeStatus, GatewayEvent, PaymentGateway, SimulatedBank } from './gateway'
-import { fakeGatewayCharges } from './schema'
+import { scheduleJobs, settleJob } from '../jobs'
+import type { Charge, ChargeQuery, ChargeRecord, ChargeRequest, ChargeStatus, GatewayEvent, GatewayEventType, PaymentGateway, SimulatedBank } from './gateway'
+import { fakeGatewayCharges, fakeGatewayEvents } from './schema'
 import { signWebhook, verifyWebhookSignature } from './signature'
 
 /** The test card the contract declines; every other number passing Luhn is approved. */
 export const DECLINED_CARD = '4000000000000002'
-const DELIVERY_ATTEMPTS = 3
+/** The job that sends a webhook the shop has not acknowledged, with backoff, until it does. */
+export const WEBHOOK_DELIVERY_JOB = 'fake_gateway.webhook'
+/** The first retry of a webhook whose immediate delivery failed; the job queue doubles it from there (up to 10 min). */
+const FIRST_RETRY_MS = 2000
 
 type StoredCharge = typeof fakeGatewayCharges.$inferSelect
 
@@ -20,7 +24,7 @@ type StoredCharge = typeof fakeGatewayCharges.$inferSelect
 export type WebhookDelivery = (rawBody: string, signature: string) => Promise<Response>
 
 export interface FakeGatewayOptions {
-  /** Where the fake keeps its charges (its own table), so they outlive a restart. */
+  /** Where the fake keeps its charges and owed webhooks (its own tables), so they outlive a restart. */
   database: Database
   webhookSecret: string
   clock: Clock
@@ -29,24 +33,28 @@ export interface FakeGatewayOptions {
   pix?: { key: string; merchantName: string; merchantCity: string }
 }
 
-const insertCharges = rowInserter(fakeGatewayCharges, ['ref', 'paymentId', 'amount', 'currency', 'status', 'undeliveredEvent', 'createdAt', 'updatedAt'])
+const insertCharges = rowInserter(fakeGatewayCharges, ['ref', 'paymentId', 'amount', 'currency', 'status', 'expiresAt', 'createdAt', 'updatedAt'])
+const insertEvents = rowInserter(fakeGatewayEvents, ['id', 'chargeRef', 'body', 'createdAt'])
 const markDelivered = prepared((q) =>
   q
-    .update(fakeGatewayCharges)
-    .set({ undeliveredEvent: null })
-    .where(eq(fakeGatewayCharges.ref, sql.placeholder('ref')))
+    .update(fakeGatewayEvents)
+    .set({ deliveredAt: sql`${sql.placeholder('at')}` })
+    .where(and(eq(fakeGatewayEvents.id, sql.placeholder('id')), isNull(fakeGatewayEvents.deliveredAt)))
     .prepare(),
 )
+const deliveryKey = (eventId: string) => `webhook:${eventId}`
 
 const PIX_RECEIVER = { key: 'pix@shop.example', merchantName: 'Shop', merchantCity: 'Sao Paulo' }
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+const refused = (message: string) => new AppError(409, 'invalid_transition', message)
 
 /**
  * An in-process provider behind the real port: approves cards (but the one declined test
- * number), issues Pix codes, and reports outcomes only through the signed webhook, like a
- * real one (card approvals asynchronously, after the charge call has answered). Its charges
- * and the webhooks it still owes are kept in `fake_gateway_charges`: a webhook the shop has
- * not acknowledged is sent again at the next start, as a provider keeps retrying.
+ * number), issues Pix codes, voids and refunds, and reports outcomes only through the signed
+ * webhook, like a real one (card approvals asynchronously, after the charge call has
+ * answered). Its charges and the webhooks it owes live in its own tables; each owed webhook
+ * is sent at once and, until the shop acknowledges it, again by a durable job with backoff,
+ * for as long as it takes (a provider keeps retrying).
  */
 export class FakeGateway implements PaymentGateway, SimulatedBank {
   private readonly deliveries = new Set<Promise<void>>()
@@ -61,13 +69,13 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
     return previous
   }
 
-  /** Sends again the webhooks an earlier run owed (it stopped or gave up before the shop acknowledged them). */
+  /** Sends the webhooks still owed now, each with its retry job (one an earlier version owed may have none). */
   async start() {
-    const owed = await this.options.database.db
-      .select({ ref: fakeGatewayCharges.ref, event: fakeGatewayCharges.undeliveredEvent })
-      .from(fakeGatewayCharges)
-      .where(isNotNull(fakeGatewayCharges.undeliveredEvent))
-    for (const { ref, event } of owed) void this.notify(ref, event!)
+    const { database } = this.options
+    const owed = await database.db.select({ id: fakeGatewayEvents.id, body: fakeGatewayEvents.body }).from(fakeGatewayEvents).where(isNull(fakeGatewayEvents.deliveredAt))
+    if (!owed.length) return
+    await database.write((tx) => this.scheduleRetries(tx, owed.map((event) => event.id)))
+    for (const event of owed) void this.notify(event.id, event.body)
   }
 
   /** Webhooks in flight land before the shop stops. */
@@ -77,22 +85,25 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
 
   async createCharge(request: ChargeRequest): Promise<Charge> {
     const at = this.options.clock.iso()
-    const status: ChargeStatus = request.method === 'pix' ? 'pending' : request.card?.number === DECLINED_CARD ? 'failed' : 'paid'
+    const pix = request.method === 'pix'
+    const status: ChargeStatus = pix ? 'pending' : request.card?.number === DECLINED_CARD ? 'failed' : 'paid'
     const charge: StoredCharge = {
       ref: `ch_${newId()}`,
       paymentId: request.paymentId,
       amount: request.amount,
       currency: request.currency,
       status,
-      undeliveredEvent: null,
+      expiresAt: pix ? request.expiresAt : null,
       createdAt: at,
       updatedAt: at,
     }
     // An approved card is paid at once, but the shop only hears of it by webhook, after this call has answered.
-    if (status === 'paid') charge.undeliveredEvent = this.eventOf(charge, 'paid')
-    await this.options.database.write((tx) => insertCharges(tx, [charge]))
-    if (charge.undeliveredEvent) void this.notify(charge.ref, charge.undeliveredEvent)
-    if (request.method === 'pix') {
+    const owed = await this.options.database.write(async (tx) => {
+      await insertCharges(tx, [charge])
+      return status === 'paid' ? this.emit(tx, charge, 'charge.paid') : null
+    })
+    if (owed) void this.notify(owed.id, owed.body)
+    if (pix) {
       const { key, merchantName, merchantCity } = this.options.pix ?? PIX_RECEIVER
       const code = pixCode({ key, merchantName, merchantCity, amount: request.amount, txid: charge.ref.slice(3) })
       return { ref: charge.ref, status: 'pending', pix: { code, expiresAt: request.expiresAt } }
@@ -101,8 +112,7 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
   }
 
   async fetchStatus(ref: string) {
-    const charge = await this.options.database.db.select({ status: fakeGatewayCharges.status }).from(fakeGatewayCharges).where(eq(fakeGatewayCharges.ref, ref)).get()
-    return charge?.status ?? null
+    return (await this.charge(ref))?.status ?? null
   }
 
   async cancelCharge(ref: string) {
@@ -110,23 +120,51 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
     await this.options.database.write((tx) =>
       tx
         .update(fakeGatewayCharges)
-        .set({ status: 'expired', updatedAt: at })
+        .set({ status: 'voided', updatedAt: at })
         .where(and(eq(fakeGatewayCharges.ref, ref), eq(fakeGatewayCharges.status, 'pending'))),
     )
+    return this.fetchStatus(ref)
   }
 
-  /** Plays the customer's bank, then waits until the webhook has been delivered. */
-  async simulate(ref: string, outcome: 'paid' | 'expired') {
+  /** Gives a paid charge back, then waits until `charge.refunded` has been delivered (or handed to its retry job). */
+  async refund(ref: string) {
     const at = this.options.clock.iso()
-    const event = await this.options.database.write(async (tx) => {
+    const owed = await this.options.database.write(async (tx) => {
       const charge = await tx.select().from(fakeGatewayCharges).where(eq(fakeGatewayCharges.ref, ref)).get()
       if (!charge) throw notFound('Charge')
-      if (charge.status !== 'pending') throw conflict(`The charge is already ${charge.status}`)
-      const undeliveredEvent = this.eventOf(charge, outcome)
-      await tx.update(fakeGatewayCharges).set({ status: outcome, undeliveredEvent, updatedAt: at }).where(eq(fakeGatewayCharges.ref, ref))
-      return undeliveredEvent
+      if (charge.status === 'refunded') return null
+      if (charge.status !== 'paid') throw refused(`The charge is ${charge.status}: only a paid one is refunded`)
+      await tx.update(fakeGatewayCharges).set({ status: 'refunded', updatedAt: at }).where(eq(fakeGatewayCharges.ref, ref))
+      return this.emit(tx, charge, 'charge.refunded')
     })
-    await this.notify(ref, event)
+    if (owed) await this.notify(owed.id, owed.body)
+  }
+
+  async listCharges({ paymentId, changedSince, after, limit = 100 }: ChargeQuery): Promise<ChargeRecord[]> {
+    const c = fakeGatewayCharges
+    const filters: (SQL | undefined)[] = [paymentId === undefined ? undefined : eq(c.paymentId, paymentId), changedSince === undefined ? undefined : gte(c.updatedAt, changedSince)]
+    if (after) filters.push(or(gt(c.updatedAt, after.updatedAt), and(eq(c.updatedAt, after.updatedAt), gt(c.ref, after.ref))))
+    return this.options.database.db
+      .select({ ref: c.ref, paymentId: c.paymentId, amount: c.amount, currency: c.currency, status: c.status, updatedAt: c.updatedAt })
+      .from(c)
+      .where(and(...filters))
+      .orderBy(asc(c.updatedAt), asc(c.ref))
+      .limit(limit)
+  }
+
+  /** Plays the customer's bank, then waits until the webhook has been delivered. A voided charge, or a Pix code past its time, cannot be paid. */
+  async simulate(ref: string, outcome: 'paid' | 'expired') {
+    const { clock, database } = this.options
+    const at = clock.iso()
+    const owed = await database.write(async (tx) => {
+      const charge = await tx.select().from(fakeGatewayCharges).where(eq(fakeGatewayCharges.ref, ref)).get()
+      if (!charge) throw notFound('Charge')
+      if (charge.status !== 'pending') throw refused(`The charge is already ${charge.status}`)
+      if (outcome === 'paid' && charge.expiresAt !== null && Date.parse(charge.expiresAt) <= clock.now()) throw refused('The Pix code has expired')
+      await tx.update(fakeGatewayCharges).set({ status: outcome, updatedAt: at }).where(eq(fakeGatewayCharges.ref, ref))
+      return this.emit(tx, charge, `charge.${outcome}`)
+    })
+    await this.notify(owed.id, owed.body)
   }
 
   verifyWebhook(rawBody: Uint8Array, signature: string | undefined, nowMs: number): GatewayEvent {
@@ -138,50 +176,77 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
     }
   }
 
-  /** Resolves once every webhook in flight has been delivered (or given up on). */
+  /** The delivery job: sends an owed webhook once more; throws (so the job backs off and retries) until the shop acknowledges it. */
+  async redeliver(eventId: string) {
+    const event = await this.options.database.db.select().from(fakeGatewayEvents).where(eq(fakeGatewayEvents.id, eventId)).get()
+    if (!event || event.deliveredAt) return
+    const status = await this.send(event.id, event.body)
+    if (status !== 'delivered') throw new Error(`webhook ${eventId} not acknowledged (${status}); retrying with backoff`)
+  }
+
+  /** Resolves once every webhook in flight has been delivered (or handed to its retry job). */
   async idle() {
     while (this.deliveries.size) await Promise.all(this.deliveries)
   }
 
-  private eventOf(charge: StoredCharge, outcome: 'paid' | 'expired') {
+  private charge(ref: string) {
+    return this.options.database.db.select().from(fakeGatewayCharges).where(eq(fakeGatewayCharges.ref, ref)).get()
+  }
+
+  /** Records the webhook a charge now owes, with the job that retries it if the immediate delivery fails. */
+  private async emit(tx: Tx, charge: StoredCharge, type: GatewayEventType) {
+    const { clock } = this.options
     const event: GatewayEvent = {
       id: `evt_${newId()}`,
-      type: `charge.${outcome}`,
+      type,
       charge_ref: charge.ref,
       payment_id: charge.paymentId,
       amount: charge.amount,
       currency: charge.currency,
-      created: Math.floor(this.options.clock.now() / 1000),
+      created: Math.floor(clock.now() / 1000),
     }
-    return JSON.stringify(event)
+    const body = JSON.stringify(event)
+    await insertEvents(tx, [{ id: event.id, chargeRef: charge.ref, body, createdAt: clock.iso() }])
+    await this.scheduleRetries(tx, [event.id])
+    return { id: event.id, body }
   }
 
-  private notify(ref: string, event: string): Promise<void> {
-    const delivery = this.send(ref, event)
-      // Delivered but not marked so: it is sent again at the next start, and the shop ignores a replay.
-      .catch((error) => this.options.logger.error('webhook delivery not recorded', { charge_ref: ref, error: String(error) }))
+  private scheduleRetries(tx: Tx, eventIds: string[]) {
+    const { clock } = this.options
+    const runAt = clock.now() + FIRST_RETRY_MS
+    return scheduleJobs(tx, eventIds.map((id) => ({ kind: WEBHOOK_DELIVERY_JOB, payload: { event_id: id }, runAt, dedupeKey: deliveryKey(id) })), clock.iso())
+  }
+
+  /** The immediate delivery; a failure is left to the event's retry job. */
+  private notify(eventId: string, body: string): Promise<void> {
+    const delivery = this.send(eventId, body)
+      .then(() => undefined)
+      .catch((error) => this.options.logger.error('webhook delivery not recorded; its job sends it again', { event_id: eventId, error: String(error) }))
       .finally(() => this.deliveries.delete(delivery))
     this.deliveries.add(delivery)
     return delivery
   }
 
-  /** Posts the event until the shop acknowledges it, then stops owing it. */
-  private async send(ref: string, event: string) {
+  /** One signed POST; on acknowledgement the event stops being owed (its retry job with it). */
+  private async send(eventId: string, body: string): Promise<'delivered' | string> {
     const { logger, webhookSecret, clock, database } = this.options
-    for (let attempt = 1; attempt <= DELIVERY_ATTEMPTS; attempt++) {
-      let response: Response
-      try {
-        response = await this.deliver!(event, signWebhook(webhookSecret, event, Math.floor(clock.now() / 1000)))
-      } catch (error) {
-        logger.warn('webhook delivery failed', { error: String(error), attempt })
-        continue
-      }
-      if (response.ok) {
-        await database.write((tx) => markDelivered(tx).run({ ref }))
-        return
-      }
-      logger.warn('webhook refused', { status: response.status, attempt })
+    let response: Response
+    try {
+      if (!this.deliver) return 'no receiver connected'
+      response = await this.deliver(body, signWebhook(webhookSecret, body, Math.floor(clock.now() / 1000)))
+    } catch (error) {
+      logger.warn('webhook delivery failed; retried with backoff', { event_id: eventId, error: String(error) })
+      return String(error)
     }
-    logger.error('webhook given up until the next start', { charge_ref: ref, attempts: DELIVERY_ATTEMPTS })
+    if (!response.ok) {
+      logger.warn('webhook refused; retried with backoff', { event_id: eventId, status: response.status })
+      return `HTTP ${response.status}`
+    }
+    const at = clock.iso()
+    await database.write(async (tx) => {
+      await markDelivered(tx).run({ id: eventId, at })
+      await settleJob(tx, deliveryKey(eventId), at)
+    })
+    return 'delivered'
   }
 }

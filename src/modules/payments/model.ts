@@ -1,8 +1,9 @@
 import { t } from 'elysia'
 import { Id, Int, Problem, ProblemOf, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
+import { PAYMENT_STATUSES } from './schema'
 
-export const PaymentStatusName = t.UnionEnum(['pending', 'paid', 'failed', 'expired'], { default: undefined })
+export const PaymentStatusName = t.UnionEnum(PAYMENT_STATUSES, { default: undefined })
 export const PaymentMethodName = t.UnionEnum(['card', 'pix'], { default: undefined })
 
 export const Payment = t.Object({
@@ -38,7 +39,8 @@ export const WebhookAck = t.Object({ received: t.Boolean() })
 export const PaymentParams = t.Object({ id: Id })
 
 export const PayUnavailable = ProblemOf('`service_unavailable`: the payment provider did not answer (nothing was charged) or the database cannot write right now; retry')
-export const PayConflict = ProblemOf('`conflict`: the order does not await payment, or a payment of it is live; `address_required`: the order has no shipping address (set it with PATCH /v1/orders/{id})')
+export const PayConflict = ProblemOf('`conflict`: the order does not await payment, or a payment of it is live; `address_required`: the order has no shipping address (set it with PATCH /v1/orders/{id}); `invalid_transition`: the order was cancelled or expired while this payment was made (its charge is voided, or refunded if captured)')
+export const SimulateConflict = ProblemOf('`invalid_transition`: the payment is not pending (paid, cancelled or expired with its order), its charge was voided, or its Pix code is past `expires_at`')
 
 export { Problem }
 export type PaymentDto = typeof Payment.static

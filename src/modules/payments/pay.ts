@@ -11,6 +11,17 @@ import { endPending, insertPayments, livePaymentOf, orderToPay, recordCharge, to
 import type { PaymentsDeps } from './service'
 
 const declined = () => new AppError(402, 'payment_declined', 'The card was declined; the order still awaits payment')
+const closedMeanwhile = () =>
+  new AppError(409, 'invalid_transition', 'The order stopped awaiting payment while this payment was made: its charge is voided, or refunded if it was captured')
+
+/** Rejects once `ms` have passed: a gateway that does not answer must not hold the payment open past its in-flight window. */
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the gateway did not answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+}
 
 interface PayContext {
   userId: string
@@ -45,13 +56,14 @@ export class PaymentAttempts {
         // Compensate: a payment that never reached the gateway is failed and its key given back, so a retry may act.
         step('open payment', (c: PayContext) => this.open(c), (c, opened) => (opened ? this.abandon(c) : Promise.resolve())),
         // Compensate: a charge we could not record must not complete behind our back.
-        step('charge', (c: PayContext) => this.charge(c), async (_c, charge) => charge && this.deps.gateway.cancelCharge(charge.ref)),
+        step('charge', (c: PayContext) => this.charge(c), async (_c, charge) => void (charge && (await this.deps.gateway.cancelCharge(charge.ref)))),
         // No compensate: the last step, one transaction that commits or rolls back whole.
         step('record outcome', (c: PayContext) => this.record(c)),
       ],
       (name, error) => logger.error('payment compensation failed', { step: name, payment_id: ctx.paymentId, error: String(error) }),
     )
     if (ctx.response!.status === 402) throw declined()
+    if (ctx.response!.status === 409) throw closedMeanwhile()
     return ctx.response!.body as PaymentDto
   }
 
@@ -106,11 +118,13 @@ export class PaymentAttempts {
           currency: order.currency,
           cardBrand: card ? cardBrand(card.number) : null,
           cardLast4: card ? card.number.slice(-4) : null,
+          idempotencyKey: request?.key ?? null,
           createdAt: at,
           updatedAt: at,
         },
       ])
-      if (request) await this.deps.idempotency.reserve(tx, request, nowMs)
+      // Held no longer than the payment can be in flight: a request that died gives its key back by itself.
+      if (request) await this.deps.idempotency.reserve(tx, request, nowMs, this.deps.inFlightMs)
       ctx.order = order
       return true
     })
@@ -127,14 +141,8 @@ export class PaymentAttempts {
     if (ctx.response) return undefined
     const { order, input, paymentId } = ctx as Required<PayContext>
     try {
-      ctx.charge = await this.deps.gateway.createCharge({
-        paymentId,
-        amount: order.total,
-        currency: order.currency,
-        method: input.method,
-        card: input.card as CardDetails | undefined,
-        expiresAt: order.paymentDueAt,
-      })
+      const chargeRequest = { paymentId, amount: order.total, currency: order.currency, method: input.method, card: input.card as CardDetails | undefined, expiresAt: order.paymentDueAt }
+      ctx.charge = await within(this.deps.gatewayTimeoutMs, this.deps.gateway.createCharge(chargeRequest))
       return ctx.charge
     } catch (error) {
       this.deps.logger.error('gateway charge failed', { payment_id: paymentId, error: String(error) })
@@ -142,17 +150,26 @@ export class PaymentAttempts {
     }
   }
 
+  /**
+   * Records the charge's ref whatever became of the payment meanwhile. A payment closed
+   * underneath (its order cancelled while the charge was being created) answers 409: its void
+   * job, waiting for this ref, voids the charge, and a capture is refunded by its webhook.
+   */
   private async record(ctx: PayContext) {
     const { charge, paymentId, request, nowMs } = ctx
     if (!charge) return
     const at = isoAt(nowMs)
-    await this.deps.database.write(async (tx) => {
+    const closed = await this.deps.database.write(async (tx) => {
       // A fast webhook may have settled the payment already: only a decline changes the status here.
       const row = await recordCharge(tx).get({ id: paymentId, gatewayRef: charge.ref, pixCode: charge.pix?.code ?? null, pixExpiresAt: charge.pix?.expiresAt ?? null, at })
       if (!row) throw notFound('Payment')
       if (charge.status === 'failed') await endPending(tx).run({ id: paymentId, status: 'failed', at })
-      ctx.response = charge.status === 'failed' ? { status: 402, body: null } : { status: 201, body: toDto(row) }
+      const closedMeanwhile = row.status === 'cancelled' || row.status === 'expired'
+      ctx.response = closedMeanwhile ? { status: 409, body: null } : charge.status === 'failed' ? { status: 402, body: null } : { status: 201, body: toDto(row) }
       if (request) await this.deps.idempotency.save(tx, request, ctx.response, nowMs)
+      return closedMeanwhile
     })
+    // At once rather than at the void job's next try; the job stays the durable record.
+    if (closed) await this.deps.gateway.cancelCharge(charge.ref).catch(() => undefined)
   }
 }

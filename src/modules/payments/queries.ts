@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import { prepared } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
 import { orderTerms } from '../orders'
@@ -25,13 +25,22 @@ export const livePaymentOf = prepared((q) =>
     .where(and(eq(payments.orderId, ph('orderId')), inArray(payments.status, ['pending', 'paid'])))
     .prepare(),
 )
-export const insertPayments = rowInserter(payments, ['id', 'orderId', 'method', 'status', 'amount', 'currency', 'cardBrand', 'cardLast4', 'createdAt', 'updatedAt'])
+export const insertPayments = rowInserter(payments, ['id', 'orderId', 'method', 'status', 'amount', 'currency', 'cardBrand', 'cardLast4', 'idempotencyKey', 'createdAt', 'updatedAt'])
+/** The charge's ref, kept whatever became of the payment meanwhile (a closed payment's charge is still voided or refunded by it). */
 export const recordCharge = prepared((q) =>
   q
     .update(payments)
     .set({ gatewayRef: sql`${ph('gatewayRef')}`, pixCode: sql`${ph('pixCode')}`, pixExpiresAt: sql`${ph('pixExpiresAt')}`, updatedAt: sql`${ph('at')}` })
     .where(eq(payments.id, ph('id')))
     .returning()
+    .prepare(),
+)
+/** A payment learns its charge's ref from the gateway (a webhook, the reconciler) when its own request died before recording it. */
+export const adoptCharge = prepared((q) =>
+  q
+    .update(payments)
+    .set({ gatewayRef: sql`${ph('gatewayRef')}` })
+    .where(and(eq(payments.id, ph('id')), isNull(payments.gatewayRef)))
     .prepare(),
 )
 /** A pending payment ends (`failed`, `expired`); one already settled keeps its status. */
@@ -42,10 +51,26 @@ export const endPending = prepared((q) =>
     .where(and(eq(payments.id, ph('id')), eq(payments.status, 'pending')))
     .prepare(),
 )
+/** Only a pending payment becomes paid: a closed one's capture is refunded instead. */
 export const markPaid = prepared((q) =>
   q
     .update(payments)
     .set({ status: 'paid', updatedAt: sql`${ph('at')}` })
+    .where(and(eq(payments.id, ph('id')), eq(payments.status, 'pending')))
+    .returning({ id: payments.id })
+    .prepare(),
+)
+export const markRefunded = prepared((q) =>
+  q
+    .update(payments)
+    .set({ status: 'refunded', updatedAt: sql`${ph('at')}` })
+    .where(eq(payments.id, ph('id')))
+    .prepare(),
+)
+export const requestRefundOf = prepared((q) =>
+  q
+    .update(payments)
+    .set({ refundRequestedAt: sql`coalesce(${payments.refundRequestedAt}, ${ph('at')})`, refundReason: sql`coalesce(${payments.refundReason}, ${ph('reason')})`, updatedAt: sql`${ph('at')}` })
     .where(eq(payments.id, ph('id')))
     .prepare(),
 )
@@ -69,6 +94,7 @@ export const paymentWithOrder = prepared((q) =>
   q
     .select({
       id: payments.id,
+      status: payments.status,
       gatewayRef: payments.gatewayRef,
       amount: payments.amount,
       currency: payments.currency,

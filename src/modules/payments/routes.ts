@@ -4,7 +4,7 @@ import type { AuthPlugin } from '../../plugins/auth'
 import { rateLimitClasses } from '../../plugins/rate-limit'
 import { IdempotencyHeaders, OrderParams } from '../orders'
 import type { PaymentsService } from './service'
-import { PayBody, PayConflict, PayUnavailable, Payment, PaymentList, PaymentParams, Problem, SimulateBody, WebhookAck } from './model'
+import { PayBody, PayConflict, PayUnavailable, Payment, PaymentList, PaymentParams, Problem, SimulateBody, SimulateConflict, WebhookAck } from './model'
 
 export const WEBHOOK_PATH = '/v1/payments/webhook'
 const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
@@ -43,7 +43,7 @@ export const paymentsRoutes = (payments: PaymentsService, auth: AuthPlugin) =>
           auth: 'user',
           params: PaymentParams,
           body: SimulateBody,
-          response: { 200: Payment, ...errors },
+          response: { 200: Payment, ...errors, 409: SimulateConflict },
           detail: { summary: "Fake gateway only: settle a pending payment as the customer's bank would" },
         }),
     )

@@ -4,7 +4,8 @@ import { orders } from '../orders/schema'
 import type { ChargeStatus } from './gateway'
 
 export type PaymentMethod = 'card' | 'pix'
-export type PaymentStatus = 'pending' | 'paid' | 'failed' | 'expired'
+export const PAYMENT_STATUSES = ['pending', 'paid', 'failed', 'expired', 'cancelled', 'refunded'] as const
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number]
 
 /** A payment attempt on an order. Never holds a card number or CVC: brand and last four only. */
 export const payments = sqliteTable(
@@ -25,6 +26,13 @@ export const payments = sqliteTable(
     cardLast4: text('card_last4'),
     pixCode: text('pix_code'),
     pixExpiresAt: text('pix_expires_at'),
+    /** The `Idempotency-Key` the payment was opened under (its user is the order's): released if the request never finished. */
+    idempotencyKey: text('idempotency_key'),
+    /** Set when the payment closed with its order, until the gateway has answered its void (money may still move until then). */
+    voidRequestedAt: text('void_requested_at'),
+    /** Set when its charge must go back (a refund, or a capture the order could not take); the status becomes `refunded` once the gateway confirms. */
+    refundRequestedAt: text('refund_requested_at'),
+    refundReason: text('refund_reason'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
@@ -36,7 +44,7 @@ export const webhookEvents = sqliteTable('webhook_events', {
   id: text('id').primaryKey(),
   type: text('type').notNull(),
   paymentId: text('payment_id'),
-  /** What applying it did: `applied`, `amount_mismatch`, `unknown_payment`, `late` (the order had already left pending_payment). */
+  /** What applying it did: `applied`, `duplicate`, `refunding` (a capture the order could not take), `unknown_payment`. */
   outcome: text('outcome').notNull(),
   receivedAt: text('received_at').notNull(),
 })
@@ -54,10 +62,24 @@ export const fakeGatewayCharges = sqliteTable(
     amount: integer('amount').notNull(),
     currency: text('currency').notNull(),
     status: text('status').$type<ChargeStatus>().notNull(),
-    /** The webhook body owed to the shop for this charge's outcome; null once acknowledged (or when none is owed). */
-    undeliveredEvent: text('undelivered_event'),
+    /** A Pix code stops being payable then (null for cards). */
+    expiresAt: text('expires_at'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
-  (t) => [index('fake_gateway_charges_undelivered_idx').on(t.ref).where(sql`${t.undeliveredEvent} is not null`)],
+  (t) => [index('fake_gateway_charges_payment_idx').on(t.paymentId), index('fake_gateway_charges_updated_idx').on(t.updatedAt)],
+)
+
+/** The webhooks the fake gateway owes the shop, each sent until acknowledged (a delivery job per event). */
+export const fakeGatewayEvents = sqliteTable(
+  'fake_gateway_events',
+  {
+    id: text('id').primaryKey(),
+    chargeRef: text('charge_ref').notNull(),
+    /** The exact JSON body sent (and signed). */
+    body: text('body').notNull(),
+    createdAt: text('created_at').notNull(),
+    deliveredAt: text('delivered_at'),
+  },
+  (t) => [index('fake_gateway_events_undelivered_idx').on(t.createdAt).where(sql`${t.deliveredAt} is null`)],
 )

@@ -1,0 +1,2 @@
+ALTER TABLE `order_timeline` ADD `event` text;--> statement-breakpoint
+ALTER TABLE `order_timeline` ADD `payment_id` text;
