@@ -40,15 +40,19 @@ export function createApp(deps: AppDeps) {
   const catalog = new CatalogService({ database, clock, files, fileUrl, types: deps.productTypes ?? defaultProductTypes(), cacheMs: config.CATALOG_CACHE_MS })
   const inventory = new InventoryService({ database, clock, onStockChanged: () => catalog.forget() })
 
+  // Work that must happen once per instance; under WORKERS=N worker 0 does it (see README, "Every core").
+  const background = deps.background ?? true
   const workers: Worker[] = [{ start: () => deps.whenReady(), stop() {} }]
   const front = edge({ config, tokens, clock, logger, metrics: deps.metrics, limiter: deps.limiter })
   const orderLifecycle = new OrderLifecycle({ database, events, logger })
-  const jobs = new JobQueue({ database, clock, logger, metrics: deps.metrics })
-  workers.push({ start() {}, stop: () => events.close() }, revoked, jobs)
+  // Its backlog gauge is reported by the process that runs the jobs, so the instance's sum counts each job once.
+  const jobs = new JobQueue({ database, clock, logger, metrics: background ? deps.metrics : undefined })
+  workers.push({ start() {}, stop: () => events.close() }, revoked)
+  if (background) workers.push(jobs)
   const cart = new CartService({ database, clock })
   const idempotency = new Idempotency(config.DATA_KEY)
   const idempotencySweeper = idempotency.sweeper(database, clock, logger)
-  workers.push(idempotencySweeper)
+  if (background) workers.push(idempotencySweeper)
   const orders = new OrdersService({
     database,
     clock,
@@ -73,8 +77,9 @@ export function createApp(deps: AppDeps) {
   jobs.register(WEBHOOK_DELIVERY_JOB, (payload) => gateway.redeliver(String(payload.event_id)), owed)
   const reconciler = payments.reconciler(deps.metrics, config.RECONCILE_EVERY_MS)
   // Started once the routes exist (it sends webhooks still owed), then the reconciler; stopped before the jobs and the database: webhooks in flight land first.
-  workers.push(gateway, reconciler)
-  const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, queue: deps.flashSaleQueue, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on' })
+  // Elsewhere than worker 0 only this process's own deliveries are waited for.
+  workers.push(...(background ? [gateway, reconciler] : [{ start() {}, stop: () => gateway.stop() }]))
+  const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, queue: deps.flashSaleQueue, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on', background })
   workers.push(...flashSale.workers)
 
   const app = new Elysia({ normalize: false })
@@ -86,7 +91,7 @@ export function createApp(deps: AppDeps) {
     .use(
       opsRoutes({
         probes: [{ name: 'database', check: () => database.ping() }, { name: 'files', check: () => files.ping() }, ...deps.probes],
-        metrics: deps.metrics,
+        metrics: deps.exposition ?? deps.metrics,
         metricsToken: config.METRICS_TOKEN,
         metricsNeedToken: config.NODE_ENV === 'production',
       }),
@@ -108,10 +113,10 @@ export function createApp(deps: AppDeps) {
   return {
     app,
     services: { idempotencySweeper, accounts, tokens, regions, catalog, inventory, events, orderLifecycle, jobs, cart, orders, payments, gateway, reconciler, flashSale },
-    /** Start-up work that needs the database: the configured admin. */
+    /** Start-up work that needs the database (the configured admin), then the background workers. */
     async start() {
       await accounts.sessions.prepare()
-      if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
+      if (background && config.ADMIN_EMAIL && config.ADMIN_PASSWORD) await accounts.users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
       for (const worker of workers) await worker.start()
     },
     /** Stops background work, last started first. The caller closes the database afterwards. */

@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import { Type as T, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { randomBytes } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { RATE_PATTERN } from './lib/rates'
 import { StartupError } from './lib/startup-error'
 
@@ -53,6 +54,7 @@ export const ConfigSchema = T.Object({
   SHUTDOWN_GRACE_MS: T.Integer({ minimum: 0 }),
   WATCHDOG_STALL_MS: T.Integer({ minimum: 0 }),
   LOG_LEVEL: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error'), T.Literal('silent')]),
+  WORKERS: T.Integer({ minimum: 1, maximum: 64 }),
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -77,6 +79,22 @@ function devSecrets(path: string, env: Env): Record<string, string> {
     writeFileSync(path, JSON.stringify(kept, null, 2), { mode: 0o600 })
   }
   return kept
+}
+
+/** `auto`: one server process per core when they can share state (Redis), one otherwise. */
+const workerCount = (value: string | undefined, shared: boolean) => (value === 'auto' ? (shared ? availableParallelism() : 1) : Number(value ?? 1))
+
+/** Settings valid alone but not together. */
+function combinationProblems(config: Config) {
+  const problems: { setting: string; problem: string }[] = []
+  const n = config.WORKERS
+  if (n > 1 && !config.REDIS_URL) {
+    problems.push({ setting: 'WORKERS', problem: `WORKERS=${n} needs REDIS_URL: the worker processes share rate limits, the flash-sale queue and order events through Redis; set REDIS_URL, or WORKERS=1 (auto gives 1 without Redis)` })
+  }
+  if (n > 1 && config.DATABASE_URL.startsWith('file:') && config.DATABASE_URL.includes(':memory:')) {
+    problems.push({ setting: 'WORKERS', problem: `WORKERS=${n} cannot share an in-memory database (each process would have its own); use a file or WORKERS=1` })
+  }
+  return problems
 }
 
 const csv = (value: string | undefined) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [])
@@ -135,8 +153,10 @@ export function loadConfig(env: Env = process.env, secretsPath = 'data/secrets.j
     SHUTDOWN_GRACE_MS: Number(env.SHUTDOWN_GRACE_MS ?? 8_000),
     WATCHDOG_STALL_MS: Number(env.WATCHDOG_STALL_MS ?? 10_000),
     LOG_LEVEL: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    WORKERS: workerCount(env.WORKERS, Boolean(env.REDIS_URL)),
   }
-  const problems = [...Value.Errors(ConfigSchema, raw)].map((e) => ({ setting: e.path.slice(1) || 'config', problem: e.message }))
+  const invalid = [...Value.Errors(ConfigSchema, raw)].map((e) => ({ setting: e.path.slice(1) || 'config', problem: e.message }))
+  const problems = invalid.length ? invalid : combinationProblems(raw as Config)
   if (problems.length) throw new StartupError(problems, `Invalid configuration:\n  ${problems.map((p) => `${p.setting}: ${p.problem}`).join('\n  ')}`)
   return raw as Config
 }

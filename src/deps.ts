@@ -10,6 +10,7 @@ import type { FileStore } from './infra/storage'
 import { localFileStore } from './infra/storage/local'
 import { s3FileStore } from './infra/storage/s3'
 import { createRedis, whenReady } from './infra/redis'
+import { workerChannel, type MetricsExposition } from './infra/workers'
 import type { EventBus } from './infra/events'
 import { memoryEventBus } from './infra/events/memory'
 import { redisEventBus } from './infra/events/redis'
@@ -57,6 +58,14 @@ export interface AppDeps extends Adapters {
   passwords: PasswordHashing
   /** Prometheus registry every module registers its metrics on (served at /metrics). */
   metrics: Registry
+  /** What /metrics serves when not `metrics` alone: under WORKERS=N, every worker's registry merged. */
+  exposition?: MetricsExposition
+  /**
+   * Whether this process runs the instance's background work (scheduler, allocator, jobs,
+   * key sweeper, webhooks owed, the configured admin): true unless it is a worker of
+   * WORKERS=N other than worker 0. Default true.
+   */
+  background?: boolean
   /** Product types the catalog accepts (book, generic); a deployment or test may register more. */
   productTypes?: ProductTypes
 }
@@ -96,19 +105,27 @@ export function adapters(logger: Logger, connect?: (name: string) => Redis): Ada
   }
 }
 
-/** Production wiring: real clock, configured database and stores. `close` ends the connections (after the app stopped). */
-export async function createDeps(config: Config): Promise<AppDeps & { close(): Promise<void> }> {
+/**
+ * Production wiring: real clock, configured database and stores. `close` ends the connections
+ * (after the app stopped). `worker`: this process's index under WORKERS=N (the primary has
+ * migrated; worker 0 checkpoints and runs the background work; /metrics asks the primary).
+ */
+export async function createDeps(config: Config, worker?: number) {
   const logger = createLogger(config.LOG_LEVEL)
+  const background = worker === undefined || worker === 0
   const database = await openDatabase({
     url: config.DATABASE_URL,
     authToken: config.DATABASE_AUTH_TOKEN,
     synchronous: config.DB_SYNCHRONOUS,
     onCheckpointError: (error) => logger.warn('wal checkpoint failed', { error }),
+    migrate: worker === undefined,
+    checkpoints: background,
   }).catch((error: unknown) => {
     throw databaseStartupError(config, error)
   })
   const metrics = new Registry()
   collectDefaultMetrics({ register: metrics })
+  const channel = worker === undefined ? undefined : workerChannel(metrics)
   const { REDIS_URL, REDIS_KEY_PREFIX } = config
   const previous = (config.DATA_KEYS_PREVIOUS ?? '').split(',').filter(Boolean)
   const connections: Redis[] = []
@@ -117,7 +134,7 @@ export async function createDeps(config: Config): Promise<AppDeps & { close(): P
     connections.push(connection)
     return connection
   }
-  return {
+  const deps: AppDeps & { channel?: typeof channel; close(): Promise<void> } = {
     config,
     database,
     clock: systemClock,
@@ -134,6 +151,10 @@ export async function createDeps(config: Config): Promise<AppDeps & { close(): P
     dataKeys: [config.DATA_KEY, ...previous].map(dataKeyFrom),
     passwords: argon2id(),
     metrics,
+    exposition: channel?.instance,
+    background,
+    /** The primary's channel, when this process is one of its workers. */
+    channel,
     ...adapters(logger, REDIS_URL ? connect(REDIS_URL) : undefined),
     async close() {
       // QUIT lets replies in flight arrive; a Redis that is down gets a plain disconnect.
@@ -141,4 +162,5 @@ export async function createDeps(config: Config): Promise<AppDeps & { close(): P
       await database.close()
     },
   }
+  return deps
 }

@@ -12,51 +12,19 @@ import { ownTarget, type Target } from '../bench/lib/target'
 import { MetricStore, setActiveStore } from '../bench/lib/metrics'
 import { api } from '../bench/lib/shop'
 import http from '../bench/lib/http'
-import type { Summary } from '../bench/lib/summary'
 import { testRedis } from './support/redis'
+import { expectStampedeHeld, stampedeScript } from './support/stampede'
 
 const CUSTOMERS = 300
 const UNITS = 20
 const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'))
 afterAll(() => rmSync(out, { recursive: true, force: true }))
 
-const INVARIANTS = [
-  'invariant: winners == units',
-  'invariant: winners are the smallest seqs',
-  'invariant: seqs strictly increase, one entry per customer',
-  'invariant: every entered customer is in the audit with their seq (the waitlist once final)',
-  'invariant: every entry ended won or lost (or waitlisted while a winner may still pay)',
-  'invariant: each winner holds one flash-sale order of one unit',
-  'invariant: ledger rows sum to the stock',
-  'invariant: stock fell by exactly what was sold',
-]
-
-/** The scenario at smoke size; `kept` receives the drop it set up. */
-function smallStampede(kept: { drop?: flashSale.DropData }): Script {
-  return {
-    ...flashSale,
-    options: {
-      scenarios: { stampede: { executor: 'constant-arrival-rate', rate: CUSTOMERS, timeUnit: '1s', duration: '1s', preAllocatedVUs: CUSTOMERS } },
-      thresholds: { entry_errors: ['count==0'], checks: ['rate==1'] },
-    },
-    setup: async (target: Target) => (kept.drop = await flashSale.prepareDrop(target, { customers: CUSTOMERS, units: UNITS, openSeconds: 4 })),
-  }
-}
-
-function expectInvariantsHeld(summary: Summary) {
-  const checks = new Map(summary.checks.map((c) => [c.name, c]))
-  for (const name of INVARIANTS) expect({ name, ...checks.get(name) }).toEqual({ name, passes: 1, fails: 0 })
-  // Units + the default waitlist (as many) get in; everyone else is told sold_out.
-  expect(summary.http.by_status).toMatchObject({ '202': 2 * UNITS, '409': CUSTOMERS - 2 * UNITS })
-  expect(summary.errors).toEqual({})
-  expect(summary.ok).toBe(true)
-}
-
 async function stampede(redis?: { url: string; prefix: string }) {
   const target = await ownTarget(out, redis)
   const kept: { drop?: flashSale.DropData } = {}
   try {
-    const summary = await runScript('flash-sale-smoke', smallStampede(kept), target)
+    const summary = await runScript('flash-sale-smoke', stampedeScript(CUSTOMERS, UNITS, kept), target)
     return { summary, target, drop: kept.drop! }
   } catch (error) {
     await target.close()
@@ -68,7 +36,7 @@ describe('flash-sale scenario, smoke size', () => {
   test('in-process: every invariant holds, and a tampered stock is caught', async () => {
     const { summary, target, drop } = await stampede()
     try {
-      expectInvariantsHeld(summary)
+      expectStampedeHeld(summary, CUSTOMERS, UNITS)
       // One unit vanishes behind the sale's back (an admin adjustment): the ledger still sums, the sale no longer does.
       await api('POST', `${drop.base}/v1/products/${drop.productId}/stock`, drop.admin, { delta: -1, reason: 'bench smoke: tampering' })
       const store = new MetricStore()
@@ -90,7 +58,7 @@ describe('flash-sale scenario, smoke size', () => {
     try {
       const { summary, target } = await stampede(redis)
       await target.close()
-      expectInvariantsHeld(summary)
+      expectStampedeHeld(summary, CUSTOMERS, UNITS)
     } finally {
       await redis.cleanup()
     }

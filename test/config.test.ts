@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../src/config'
 
@@ -54,6 +54,18 @@ describe('configuration', () => {
     expect(loadConfig({ ...secrets, WATCHDOG_STALL_MS: '0', METRICS_PORT: '9091' }, tmp())).toMatchObject({ WATCHDOG_STALL_MS: 0, METRICS_PORT: 9091 })
     expect(() => loadConfig({ ...secrets, METRICS_PORT: '70000' }, tmp())).toThrow(/METRICS_PORT/)
     expect(() => loadConfig({ ...secrets, WATCHDOG_STALL_MS: '-1' }, tmp())).toThrow(/WATCHDOG_STALL_MS/)
+  })
+
+  test('WORKERS defaults to 1; auto is one per core with REDIS_URL and 1 without; more than 1 needs REDIS_URL and a file', () => {
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379' }
+    expect(loadConfig({ ...secrets }, tmp()).WORKERS).toBe(1)
+    expect(loadConfig({ ...secrets, WORKERS: 'auto' }, tmp()).WORKERS).toBe(1)
+    expect(loadConfig({ ...secrets, ...redis, WORKERS: 'auto' }, tmp()).WORKERS).toBe(availableParallelism())
+    expect(loadConfig({ ...secrets, ...redis, WORKERS: '3' }, tmp()).WORKERS).toBe(3)
+    expect(() => loadConfig({ ...secrets, WORKERS: '2' }, tmp())).toThrow(/WORKERS=2 needs REDIS_URL/)
+    expect(() => loadConfig({ ...secrets, ...redis, WORKERS: '2', DATABASE_URL: 'file::memory:' }, tmp())).toThrow(/in-memory/)
+    expect(() => loadConfig({ ...secrets, ...redis, WORKERS: 'many' }, tmp())).toThrow(/WORKERS/)
+    expect(() => loadConfig({ ...secrets, ...redis, WORKERS: '0' }, tmp())).toThrow(/WORKERS/)
   })
 
   test('a short JWT secret is refused', () => {

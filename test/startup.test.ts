@@ -104,6 +104,24 @@ describe('start-up failures an operator can act on: one line each, naming the se
     }
   })
 
+  test('WORKERS=2 without REDIS_URL names WORKERS (the workers would not share limits, queue and events)', async () => {
+    const { code, settings, text } = await refusal({ ...productionEnv(scratch()), WORKERS: '2' })
+    expect(code).toBe(1)
+    expect(settings).toEqual(['WORKERS'])
+    expect(text).toContain('REDIS_URL')
+  })
+
+  test('a port already in use names PORT, under WORKERS=2 too (the workers share the port only among themselves)', async () => {
+    const taken = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() })
+    try {
+      const { code, settings } = await refusal({ ...productionEnv(scratch()), PORT: String(taken.port), WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:6379' })
+      expect(code).toBe(1)
+      expect(settings).toEqual(['PORT'])
+    } finally {
+      taken.stop(true)
+    }
+  })
+
   test('a port already in use names PORT', async () => {
     const taken = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() })
     try {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { createClient, type Client, type ResultSet } from '@libsql/client'
+import { createClient, type Client, type LibsqlError, type ResultSet, type Transaction } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { migrate } from 'drizzle-orm/libsql/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
@@ -42,6 +42,10 @@ export interface DatabaseOptions {
   migrationsFolder?: string
   /** Where a failed background checkpoint is reported (the database stays usable; the WAL grows until one succeeds). */
   onCheckpointError?: (error: string) => void
+  /** False when another process applied them already (the workers of WORKERS=N: the primary did). */
+  migrate?: boolean
+  /** False when another process checkpoints this file (under WORKERS=N, worker 0 does). */
+  checkpoints?: boolean
 }
 
 const isLocal = (url: string) => url.startsWith('file:')
@@ -68,13 +72,34 @@ async function firstAnswer(client: Client) {
   }
 }
 
+/** How long a write waits for another process's write lock (WORKERS=N, a script sharing the file) before failing with SQLITE_BUSY. */
+const WRITE_LOCK_WAIT_MS = 5000
+
+/**
+ * BEGIN IMMEDIATE, retried while another process holds the write lock. The writer's
+ * busy_timeout is 0: SQLite's own wait would sleep on the one JS thread (the driver is
+ * synchronous), stalling every request of this process; here only the queued writes wait,
+ * and more of them join the group that gets the lock.
+ */
+async function beginWrite(client: Client): Promise<Transaction> {
+  const deadline = performance.now() + WRITE_LOCK_WAIT_MS
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await client.transaction('write')
+    } catch (error) {
+      if ((error as LibsqlError).code !== 'SQLITE_BUSY' || performance.now() > deadline) throw error
+      await Bun.sleep(Math.min(attempt + 1, 4) * Math.random())
+    }
+  }
+}
+
 /**
  * A local file's transactions: BEGIN IMMEDIATE on the writer's one connection, and the
  * statements run on the writer itself, so the same `tx` serves every transaction and a
  * query prepared on it (`prepared`) is prepared once for the life of the process.
  */
 const localTransactions = (client: Client, writer: Db): RunTransaction => async (fn) => {
-  const transaction = await client.transaction('write')
+  const transaction = await beginWrite(client)
   try {
     const result = await fn(writer as unknown as Tx)
     await transaction.commit()
@@ -88,12 +113,12 @@ const localTransactions = (client: Client, writer: Db): RunTransaction => async 
 /**
  * Two connections: one for reads, one for writes. A single writer connection keeps
  * per-connection PRAGMAs (synchronous, busy_timeout) in force and, with the in-process
- * queue, means this process never contends with itself for the SQLite write lock;
- * busy_timeout only covers other processes sharing the file. A local file is opened with
+ * queue, means this process never contends with itself for the SQLite write lock; other
+ * processes sharing the file (WORKERS=N) are waited for by `beginWrite`. A local file is opened with
  * `localClient` (statements kept prepared), a `libsql://` URL with @libsql/client.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const { url, authToken, synchronous = 'NORMAL', migrationsFolder = join(import.meta.dir, '../../drizzle'), onCheckpointError = () => undefined } = options
+  const { url, authToken, synchronous = 'NORMAL', migrationsFolder = join(import.meta.dir, '../../drizzle'), onCheckpointError = () => undefined, migrate: migrating = true, checkpoints = true } = options
   const local = isLocal(url)
   const file = localDatabasePath(url)
   const path = file ?? (local ? url.slice('file:'.length) : '')
@@ -115,12 +140,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const writer = drizzle(writerClient)
   const reader = drizzle(readerClient)
-  for (const module of MIGRATION_MODULES) {
-    const folder = join(migrationsFolder, module)
-    if (existsSync(folder)) await migrate(writer, { migrationsFolder: folder, migrationsTable: `__drizzle_migrations_${module.replace('-', '_')}` })
+  if (migrating) {
+    for (const module of MIGRATION_MODULES) {
+      const folder = join(migrationsFolder, module)
+      if (existsSync(folder)) await migrate(writer, { migrationsFolder: folder, migrationsTable: `__drizzle_migrations_${module.replace('-', '_')}` })
+    }
   }
+  // From here on the writer waits for other processes' locks in beginWrite, not in SQLite.
+  if (local) await writerClient.execute('PRAGMA busy_timeout = 0')
 
-  const checkpointer = onDisk ? startCheckpointer(path, onCheckpointError) : undefined
+  const checkpointer = onDisk && checkpoints ? startCheckpointer(path, onCheckpointError) : undefined
 
   return {
     db: reader,

@@ -1,11 +1,12 @@
-import type { Registry } from 'prom-client'
+import type { MetricsExposition } from './workers'
 
 /**
  * `/metrics` on a listener of its own (METRICS_PORT), without a token: for a scraper on a
  * private network (Fly's managed Prometheus scrapes the `[metrics]` port), while the public
- * port keeps wanting METRICS_TOKEN. Same registry, so the same series.
+ * port keeps wanting METRICS_TOKEN. Same exposition, so the same series (under WORKERS=N the
+ * primary serves it, for the whole instance).
  */
-export function serveMetrics(metrics: Registry, options: { hostname: string; port: number }) {
+export function serveMetrics(metrics: MetricsExposition, options: { hostname: string; port: number }) {
   return Bun.serve({
     ...options,
     async fetch(request) {

@@ -27,6 +27,8 @@ export interface FlashSaleModuleDeps {
   events: EventBus
   /** False leaves allocation to other instances (or a dedicated allocator process). */
   runAllocator: boolean
+  /** False in a worker of WORKERS=N other than worker 0: worker 0 runs the scheduler (and the allocator) for the instance. */
+  background?: boolean
 }
 
 /**
@@ -44,7 +46,10 @@ export function createFlashSale(deps: FlashSaleModuleDeps) {
   const winners = { orders }
   orders.onRelease('flash_sale', (tx, order, at) => releaseWinner(tx, winners, order, at))
 
-  const workers: Worker[] = [{ start() {}, stop: () => queue.disconnect() }, scheduler]
-  if (deps.runAllocator) workers.push(new Allocator({ ...winners, database, queue, clock, logger, metrics, changes }))
+  const workers: Worker[] = [{ start() {}, stop: () => queue.disconnect() }]
+  // Without the scheduler (which loads it), the entry route's schedule still starts known.
+  if (deps.background === false) workers.push({ start: () => schedule.load(), stop() {} })
+  else workers.push(scheduler)
+  if (deps.runAllocator && deps.background !== false) workers.push(new Allocator({ ...winners, database, queue, clock, logger, metrics, changes }))
   return { service, changes, scheduler, queue, workers }
 }

@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import type { Registry } from 'prom-client'
+import type { MetricsExposition } from '../../infra/workers'
 import { Problem } from '../../lib/models'
 import { notFound, unauthorized } from '../../lib/errors'
 import { safeEqual } from '../../lib/crypto'
@@ -12,7 +12,7 @@ export interface Probe {
 
 export interface OpsOptions {
   probes: Probe[]
-  metrics: Registry
+  metrics: MetricsExposition
   /** When set, `/metrics` wants `Authorization: Bearer <token>` (scrapers hold it). */
   metricsToken?: string
   /** Without a token, `/metrics` answers 404 (production: scrape METRICS_PORT or set a token) instead of serving anyone. */
