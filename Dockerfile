@@ -26,10 +26,13 @@ RUN rm -rf node_modules/typescript node_modules/@types node_modules/bun-types no
 
 FROM oven/bun:1.4.5-slim AS runtime
 WORKDIR /app
+# WORKERS=auto: one server process per core once REDIS_URL is set (they share its state), one
+# without it.
 ENV NODE_ENV=production \
     PORT=3000 \
     DATABASE_URL=file:/data/shop.db \
-    UPLOAD_DIR=/data/uploads
+    UPLOAD_DIR=/data/uploads \
+    WORKERS=auto
 # Code and dependencies stay owned by root: the server cannot rewrite itself.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
@@ -45,8 +48,9 @@ VOLUME ["/data"]
 # the watchdog (WATCHDOG_STALL_MS) ends a hung server for the restart policy.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["bun", "-e", "const r = await fetch('http://127.0.0.1:' + (process.env.PORT ?? 3000) + '/health'); process.exit(r.ok ? 0 : 1)"]
-# Exec form: bun is PID 1 and gets SIGTERM itself (graceful shutdown in src/main.ts).
-# Migrations are applied by the server at start-up, before it listens (`bun src/migrate.ts`
-# applies them alone, for a release step).
+# Exec form: bun is PID 1 and gets SIGTERM itself (graceful shutdown in src/main.ts; with
+# several workers it is their primary and passes the signal on, src/primary.ts). Migrations are
+# applied at start-up, once, before anything listens (`bun src/migrate.ts` applies them alone,
+# for a release step).
 STOPSIGNAL SIGTERM
 CMD ["bun", "src/main.ts"]
