@@ -73,7 +73,7 @@ describe('GET /v1/orders/{id}/events', () => {
   test('heartbeat comment lines keep a quiet stream alive', async () => {
     const { order } = await placed()
     const tracking = new OrderTracking({ database: s.database, events: memoryEventBus(), logger: createLogger('silent'), heartbeatMs: 20 })
-    const reader = (await tracking.open(order.id))!.getReader()
+    const reader = (await tracking.open(order.id))!.body!.getReader()
     const seen: string[] = []
     while (seen.filter((chunk) => chunk === ': heartbeat\n\n').length < 2) seen.push(new TextDecoder().decode((await reader.read()).value))
     expect(seen[0]).toStartWith('id: ')

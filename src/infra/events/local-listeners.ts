@@ -15,6 +15,12 @@ export class LocalListeners {
     return listeners.size === 1
   }
 
+  /** Adds a listener for as long as it is wanted: returns its removal. */
+  listen(channel: string, listener: Listener): () => void {
+    this.add(channel, listener)
+    return () => void this.remove(channel, listener)
+  }
+
   /** Removes a listener; true when the channel has none left. */
   remove(channel: string, listener: Listener): boolean {
     const listeners = this.byChannel.get(channel)

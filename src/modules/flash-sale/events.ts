@@ -1,12 +1,11 @@
 import type { EventBus } from '../../infra/events'
 import { LocalListeners } from '../../infra/events/local-listeners'
 import type { Logger } from '../../lib/logger'
-import { sseFrame, sseHeartbeat } from '../../lib/sse'
+import { liveEvents } from '../../lib/sse'
 import { ORDER_STATUS_CHANNEL, type OrderStatusEvent } from '../orders'
 import type { MyEntryDto } from './model'
 
 export const ENTRY_CHANNEL = 'flash-sale-entries'
-export const HEARTBEAT_MS = 15_000
 
 /** Something changed in a drop: for these customers, or (no `user_ids`) for anyone in it. */
 export interface EntryChange {
@@ -45,40 +44,29 @@ export class EntryEvents {
   }
 
   /** The stream of one entry: its current state at once, then each change. Throws 404 like `entries/me`. */
-  async open(userId: string, dropId: string): Promise<ReadableStream<Uint8Array>> {
-    const { heartbeatMs = HEARTBEAT_MS, entryOf } = this.deps
+  async open(userId: string, dropId: string): Promise<Response> {
+    const { heartbeatMs, entryOf } = this.deps
     await this.subscribe()
     const first = await entryOf(userId, dropId)
-    let close = () => {}
-    return new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        let last = ''
-        let reading = Promise.resolve()
-        const send = (entry: MyEntryDto) => {
-          const json = JSON.stringify(entry)
-          if (json === last) return
-          last = json
-          controller.enqueue(sseFrame('entry', entry))
-          if (FINAL.has(entry.status)) {
-            close()
-            controller.close()
-          }
-        }
-        const listener = (message: unknown) => {
+    return liveEvents((sink) => {
+      let last = ''
+      let reading = Promise.resolve()
+      const send = (entry: MyEntryDto) => {
+        const json = JSON.stringify(entry)
+        if (json === last) return
+        last = json
+        sink.send('entry', entry)
+        if (FINAL.has(entry.status)) sink.end()
+      }
+      sink.onEnd(
+        this.streams.listen(dropId, (message) => {
           const { user_ids } = message as EntryChange
           if (user_ids && !user_ids.includes(userId)) return
           reading = reading.then(() => entryOf(userId, dropId).then(send, () => undefined))
-        }
-        const timer = setInterval(() => controller.enqueue(sseHeartbeat), heartbeatMs)
-        close = () => {
-          clearInterval(timer)
-          this.streams.remove(dropId, listener)
-        }
-        this.streams.add(dropId, listener)
-        send(first)
-      },
-      cancel: () => close(),
-    })
+        }),
+      )
+      send(first)
+    }, heartbeatMs)
   }
 
   private subscribe() {

@@ -2,8 +2,8 @@ import { Elysia, t } from 'elysia'
 import { Unavailable } from '../../lib/models'
 import type { AuthPlugin } from '../../plugins/auth'
 import { rateLimitClasses } from '../../plugins/rate-limit'
-import { sseResponse } from '../../lib/sse'
-import { HEARTBEAT_MS, type EntryEvents } from './events'
+import { STREAM_IDLE_SECONDS } from '../../lib/sse'
+import type { EntryEvents } from './events'
 import type { EntryOutcome, FlashSaleService } from './service'
 import { problemAnswer, requestIdOf } from '../../plugins/problems'
 import { Audit, Campaign, CampaignPage, CampaignParams, CampaignsQuery, CreateCampaignBody, DropParams, EntryAccepted, MyEntry, Problem } from './model'
@@ -64,9 +64,8 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, entryEvents: Entry
         .get(
           '/drops/:drop_id/entries/me/events',
           async ({ params, user, request, server }) => {
-            // Bun closes a connection idle for 10 s; the heartbeat keeps this one busy.
-            server?.timeout(request, HEARTBEAT_MS / 1000 + 10)
-            return sseResponse(await entryEvents.open(user.id, params.drop_id))
+            server?.timeout(request, STREAM_IDLE_SECONDS)
+            return entryEvents.open(user.id, params.drop_id)
           },
           {
             stream: 'customer',

@@ -1,14 +1,11 @@
 import { Elysia, t } from 'elysia'
 import type { AuthPlugin } from '../../plugins/auth'
-import { HEARTBEAT_MS } from './tracking'
-import { sseResponse } from '../../lib/sse'
+import { STREAM_IDLE_SECONDS } from '../../lib/sse'
 import { Unavailable } from '../../lib/models'
 import type { OrdersService } from './service'
 import { CancelConflict, CheckoutBody, CheckoutInvalid, EventsHeaders, IdempotencyHeaders, Order, OrderPage, OrderParams, OrdersQuery, PatchConflict, PatchOrderBody, Problem, RefundBody, RefundConflict } from './model'
 
 const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
-
-const eventStream = (stream: ReadableStream<Uint8Array> | null) => (stream ? sseResponse(stream) : new Response(null, { status: 204 }))
 
 export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
   new Elysia({ name: 'orders-routes' }).use(auth).group('/v1/orders', { detail: { tags: ['orders'] } }, (app) =>
@@ -59,9 +56,9 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
       .get(
         '/:id/events',
         async ({ user, params, headers, request, server }) => {
-          // Bun closes a connection idle for 10 s; the heartbeat keeps this one busy, so allow a bit more than its period.
-          server?.timeout(request, HEARTBEAT_MS / 1000 + 10)
-          return eventStream(await orders.track(user, params.id, headers['last-event-id']))
+          server?.timeout(request, STREAM_IDLE_SECONDS)
+          // Nothing more will come: SSE clients stop reconnecting on a 204.
+          return (await orders.track(user, params.id, headers['last-event-id'])) ?? new Response(null, { status: 204 })
         },
         {
           stream: 'user',

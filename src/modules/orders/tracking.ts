@@ -3,11 +3,9 @@ import type { Database } from '../../db/client'
 import type { EventBus } from '../../infra/events'
 import type { Logger } from '../../lib/logger'
 import { LocalListeners } from '../../infra/events/local-listeners'
-import { sseFrame, sseHeartbeat } from '../../lib/sse'
+import { liveEvents } from '../../lib/sse'
 import { ORDER_STATUS_CHANNEL, TRANSITIONS, type OrderStatusEvent } from './lifecycle'
 import { orderTimeline, type OrderStatus, type TimelineEvent } from './schema'
-
-export const HEARTBEAT_MS = 15_000
 
 interface StatusEntry {
   id: number
@@ -17,7 +15,6 @@ interface StatusEntry {
   paymentId?: string | null
 }
 
-const frame = ({ id, status, at, event, paymentId }: StatusEntry) => sseFrame('status', event ? { status, at, event, payment_id: paymentId } : { status, at }, id)
 const isFinal = (status: OrderStatus) => TRANSITIONS[status].length === 0
 
 export interface OrderTrackingDeps {
@@ -46,70 +43,59 @@ export class OrderTracking {
    * reached a final status and the client has seen it, money included: nothing more will
    * come (SSE clients stop reconnecting on a 204).
    */
-  async open(orderId: string, lastEventId?: number): Promise<ReadableStream<Uint8Array> | null> {
-    const { logger, heartbeatMs = HEARTBEAT_MS, moneyInMotion = async () => false } = this.deps
+  async open(orderId: string, lastEventId?: number): Promise<Response | null> {
+    const { logger, heartbeatMs, moneyInMotion = async () => false } = this.deps
     const latest = await this.latest(orderId)
     if (!latest || (lastEventId !== undefined && lastEventId >= latest.id && isFinal(latest.status) && !(await moneyInMotion(orderId)))) return null
     await this.subscribe()
-    let close = () => {}
-    return new ReadableStream<Uint8Array>({
-      start: async (controller) => {
-        let closed = false
-        let lastSent = 0
-        let pending: StatusEntry[] | null = []
-        let ending = false
-        let recheck = false
-        const send = (entry: StatusEntry) => {
-          if (closed || entry.id <= lastSent) return
-          lastSent = entry.id
-          controller.enqueue(frame(entry))
-          if (!isFinal(entry.status)) return
-          if (ending) recheck = true
-          else void end()
+    return liveEvents(async (sink) => {
+      let lastSent = 0
+      let pending: StatusEntry[] | null = []
+      let ending = false
+      let recheck = false
+      const send = (entry: StatusEntry) => {
+        if (sink.ended || entry.id <= lastSent) return
+        lastSent = entry.id
+        const { id, status, at, event, paymentId } = entry
+        sink.send('status', event ? { status, at, event, payment_id: paymentId } : { status, at }, id)
+        if (!isFinal(entry.status)) return
+        if (ending) recheck = true
+        else void end()
+      }
+      // Nothing follows a final status but its money events: once none is awaited, what
+      // committed meanwhile is sent and the stream ends (a reconnect then gets a 204).
+      const end = async () => {
+        ending = true
+        try {
+          if (await moneyInMotion(orderId)) return
+          for (const entry of await this.after(orderId, lastSent)) send(entry)
+          sink.end()
+        } catch (error) {
+          logger.warn('order stream not ended', { order_id: orderId, error: String(error) })
+        } finally {
+          ending = false
         }
-        // Nothing follows a final status but its money events: once none is awaited, what
-        // committed meanwhile is sent and the stream ends (a reconnect then gets a 204).
-        const end = async () => {
-          ending = true
-          try {
-            if (await moneyInMotion(orderId)) return
-            for (const entry of await this.after(orderId, lastSent)) send(entry)
-            if (closed) return
-            close()
-            controller.close()
-          } catch (error) {
-            logger.warn('order stream not ended', { order_id: orderId, error: String(error) })
-          } finally {
-            ending = false
-          }
-          // An entry came while this looked: it may be the one that was awaited.
-          if (recheck && !closed) {
-            recheck = false
-            void end()
-          }
+        // An entry came while this looked: it may be the one that was awaited.
+        if (recheck && !sink.ended) {
+          recheck = false
+          void end()
         }
-        const listener = (message: unknown) => {
+      }
+      sink.onEnd(
+        this.streams.listen(orderId, (message) => {
           const { event_id: id, status, at, event, payment_id: paymentId } = message as OrderStatusEvent
           const entry = { id, status, at, event, paymentId }
           if (pending) pending.push(entry)
           else send(entry)
-        }
-        const timer = setInterval(() => controller.enqueue(sseHeartbeat), heartbeatMs)
-        close = () => {
-          closed = true
-          clearInterval(timer)
-          this.streams.remove(orderId, listener)
-        }
-        this.streams.add(orderId, listener)
-        const missed = lastEventId === undefined ? [] : await this.after(orderId, lastEventId)
-        for (const entry of missed.length ? missed : [(await this.latest(orderId))!]) send(entry)
-        const live = pending
-        pending = null
-        for (const entry of live) send(entry)
-        logger.debug('order stream opened', { order_id: orderId })
-      },
-      cancel: () => close(),
-    })
+        }),
+      )
+      const missed = lastEventId === undefined ? [] : await this.after(orderId, lastEventId)
+      for (const entry of missed.length ? missed : [(await this.latest(orderId))!]) send(entry)
+      const live = pending
+      pending = null
+      for (const entry of live) send(entry)
+      logger.debug('order stream opened', { order_id: orderId })
+    }, heartbeatMs)
   }
 
   private async subscribe() {
