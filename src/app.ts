@@ -103,7 +103,7 @@ export function createApp(deps: AppDeps) {
     .use(regionsRoutes(regions, authPlugin))
     .use(catalogRoutes(catalog, authPlugin))
     .use(inventoryRoutes(inventory, authPlugin))
-    .use(flashSaleRoutes(flashSale.service, flashSale.changes, authPlugin))
+    .use(flashSaleRoutes(flashSale.service, flashSale.campaigns, flashSale.changes, authPlugin))
 
   // The fake gateway reports like a real one: a signed POST to the webhook route.
   gateway.connect((body, signature) =>

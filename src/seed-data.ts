@@ -134,8 +134,8 @@ export const BLACK_FRIDAY = { price: 100, units_per_drop: 100, drop_count: 24, i
 
 /** The Black Friday campaign on the iPhone, its first drop opening as the seed runs; kept if the iPhone already has one. */
 async function ensureBlackFriday(shop: Shop, iphoneId: string) {
-  const { service } = shop.services.flashSale
-  return (await service.latestCampaignOf(iphoneId)) ?? service.createCampaign('seed', { product_id: iphoneId, starts_at: systemClock.iso(), ...BLACK_FRIDAY })
+  const { campaigns } = shop.services.flashSale
+  return (await campaigns.latestOf(iphoneId)) ?? campaigns.create('seed', { product_id: iphoneId, starts_at: systemClock.iso(), ...BLACK_FRIDAY })
 }
 
 /** Demo accounts and catalog; each step checks before it writes, so running it twice changes nothing. */

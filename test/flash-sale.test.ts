@@ -77,7 +77,7 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       expect(res.status).toBe(201)
       expect(res.body).toMatchObject({ product_id: product.id, price: 100, currency: 'BRL', waitlist_size: 100, units_per_drop: 100, drop_count: 24 })
       expect(res.body.drops).toHaveLength(24)
-      expect(res.body.drops[0]).toEqual({ id: expect.any(String), opens_at: body.starts_at, closes_at: new Date(clock.now() + 2 * HOUR).toISOString(), units: 100, status: 'scheduled', units_left: 100 })
+      expect(res.body.drops[0]).toEqual({ id: expect.any(String), opens_at: body.starts_at, closes_at: new Date(clock.now() + 2 * HOUR).toISOString(), units: 100, price: 100, status: 'scheduled', units_left: 100 })
       expect(res.body.drops[23].closes_at).toBe(new Date(clock.now() + 25 * HOUR).toISOString())
       const one = await s.request('GET', `/v1/flash-sales/${res.body.id}`)
       expect(one.status).toBe(200)

@@ -58,6 +58,19 @@ describe('a database made by main before the ledger moved to catalog', () => {
     expect(rows.reduce((sum, row) => sum + row.delta, 0)).toBe(product.stock + 3)
   })
 
+  test("its flash-sale drops take their campaign's terms, each with an audit salt of its own", async () => {
+    const drops = await shop.database.db.all<{ price: number; waitlist_size: number; payment_window_seconds: number; audit_salt: string }>(
+      sql`SELECT price, waitlist_size, payment_window_seconds, audit_salt FROM flash_sale_drops`,
+    )
+    expect(drops).toHaveLength(24)
+    for (const drop of drops) expect(drop).toMatchObject({ price: 100, waitlist_size: 100, payment_window_seconds: 900 })
+    expect(new Set(drops.map((d) => d.audit_salt)).size).toBe(24)
+    expect(drops.every((d) => d.audit_salt.length >= 16)).toBe(true)
+    const campaign = (await shop.request('GET', '/v1/flash-sales')).body.data[0]
+    expect(campaign).toMatchObject({ price: 100, cancelled_at: null })
+    expect(campaign.drops[0].price).toBe(100)
+  })
+
   test('has the very tables, indexes and triggers a new database gets', async () => {
     const fresh = await openDatabase({ url: `file:${join(dir, 'new.db')}` })
     try {

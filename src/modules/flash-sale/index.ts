@@ -13,6 +13,7 @@ import { FlashSaleMetrics } from './metrics'
 import { DropSchedule } from './schedule'
 import { DropScheduler } from './scheduler'
 import { FlashSaleService } from './service'
+import { Campaigns } from './campaigns'
 
 export { flashSaleRoutes } from './routes'
 
@@ -41,6 +42,7 @@ export function createFlashSale(deps: FlashSaleModuleDeps) {
   const depths = (): Promise<[string, number][]> => Promise.all(scheduler.openDrops.map(async (id) => [id, await queue.backlog(id)]))
   const metrics = new FlashSaleMetrics(deps.metrics, depths)
   const service = new FlashSaleService({ database, clock, queue, schedule, metrics })
+  const campaigns = new Campaigns({ database, clock, schedule })
   const changes = new EntryEvents({ events: deps.events, logger, entryOf: (userId, dropId) => service.myEntry(userId, dropId), dropOfOrder: (id) => service.dropOfOrder(id) })
   const scheduler = new DropScheduler({ database, queue, clock, logger, schedule, changes })
   const winners = { orders }
@@ -51,5 +53,5 @@ export function createFlashSale(deps: FlashSaleModuleDeps) {
   if (deps.background === false) workers.push({ start: () => schedule.load(), stop() {} })
   else workers.push(scheduler)
   if (deps.runAllocator && deps.background !== false) workers.push(new Allocator({ ...winners, database, queue, clock, logger, metrics, changes }))
-  return { service, changes, scheduler, queue, workers }
+  return { service, campaigns, changes, scheduler, queue, workers }
 }

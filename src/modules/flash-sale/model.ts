@@ -5,13 +5,16 @@ const Count = (maximum: number, description?: string) => Int({ minimum: 1, maxim
 /** As the catalog's prices: far above any real price, far below where integers lose precision. */
 const MAX_PRICE = 1_000_000_000_000
 
-export const DropStatus = t.Union([t.Literal('scheduled'), t.Literal('open'), t.Literal('closed')])
+export const DropStatus = t.Union([t.Literal('scheduled'), t.Literal('open'), t.Literal('closed'), t.Literal('cancelled')], {
+  description: '`cancelled`: its campaign was cancelled before it opened; it took no units',
+})
 
 export const Drop = t.Object({
   id: t.String(),
   opens_at: Timestamp,
   closes_at: Timestamp,
   units: Int({ description: 'Planned units; once open, the units actually taken out of stock' }),
+  price: Int({ description: "This drop's final price in minor units: the campaign's when the drop opened" }),
   status: DropStatus,
   units_left: Int({ description: 'Units no winner holds yet; 0 once closed (spare units go back to stock, an unpaid winner\'s unit down the waitlist)' }),
 })
@@ -29,20 +32,31 @@ export const Campaign = t.Object({
   payment_window_seconds: Int(),
   waitlist_size: Int(),
   created_at: Timestamp,
+  cancelled_at: t.Union([Timestamp, t.Null()], { description: 'When POST …/cancel cancelled the drops that had not opened' }),
   drops: t.Array(Drop),
 })
 
+const Price = Int({ minimum: 0, maximum: MAX_PRICE, description: 'Final price in minor units of the product currency, tax included' })
+const UnitsPerDrop = Count(100_000)
+const PaymentWindow = Count(7 * 24 * 3600, 'How long a winner has to pay before the unit passes down the waitlist')
+const WaitlistSize = (description: string) => Int({ minimum: 0, maximum: 100_000, description })
+
 export const CreateCampaignBody = strictObject({
   product_id: Id,
-  price: Int({ minimum: 0, maximum: MAX_PRICE, description: 'Final price in minor units of the product currency, tax included' }),
-  units_per_drop: Count(100_000),
+  price: Price,
+  units_per_drop: UnitsPerDrop,
   drop_count: Count(1_000),
   interval_seconds: Count(7 * 24 * 3600, 'Seconds between drop starts; a drop stays open until the next one starts'),
   starts_at: t.String({ format: 'date-time', maxLength: 64, description: 'When the first drop opens: an RFC 3339 date-time (2030-01-02T10:00:00Z), not in the past; the last drop must close before 9999' }),
   per_customer_limit: t.Literal(1, { description: 'Units one customer may win per drop (only 1 is supported)' }),
-  payment_window_seconds: Count(7 * 24 * 3600, 'How long a winner has to pay before the unit passes down the waitlist'),
-  waitlist_size: t.Optional(Int({ minimum: 0, maximum: 100_000, description: 'Defaults to units_per_drop' })),
+  payment_window_seconds: PaymentWindow,
+  waitlist_size: t.Optional(WaitlistSize('Defaults to units_per_drop')),
 })
+
+export const EditCampaignBody = strictObject(
+  { price: t.Optional(Price), units_per_drop: t.Optional(UnitsPerDrop), waitlist_size: t.Optional(WaitlistSize('Entries kept waiting for an unpaid unit')), payment_window_seconds: t.Optional(PaymentWindow) },
+  { minProperties: 1, description: 'New terms for the drops that have not opened; an open or closed drop keeps its own' },
+)
 
 export const CampaignParams = t.Object({ id: Id })
 export const DropParams = t.Object({ drop_id: Id })
@@ -79,5 +93,6 @@ export { Problem }
 export type CampaignDto = typeof Campaign.static
 export type DropDto = typeof Drop.static
 export type CreateCampaignInput = typeof CreateCampaignBody.static
+export type EditCampaignInput = typeof EditCampaignBody.static
 export type MyEntryDto = typeof MyEntry.static
 export type AuditDto = typeof Audit.static

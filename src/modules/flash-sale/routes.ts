@@ -5,8 +5,9 @@ import { rateLimitClasses } from '../../plugins/rate-limit'
 import { STREAM_IDLE_SECONDS } from '../../lib/sse'
 import type { EntryEvents } from './events'
 import type { EntryOutcome, FlashSaleService } from './service'
+import type { Campaigns } from './campaigns'
 import { problemAnswer, requestIdOf } from '../../plugins/problems'
-import { Audit, Campaign, CampaignPage, CampaignParams, CampaignsQuery, CreateCampaignBody, DropParams, EntryAccepted, MyEntry, Problem } from './model'
+import { Audit, Campaign, CampaignPage, CampaignParams, CampaignsQuery, CreateCampaignBody, DropParams, EditCampaignBody, EntryAccepted, MyEntry, Problem } from './model'
 
 /** An entry outcome as HTTP: 202 queued, 200 a repeat, 409 sold out or not open (with its window), 503 not prepared yet. */
 function entryAnswer(outcome: EntryOutcome, set: Parameters<typeof problemAnswer>[0], requestId: string) {
@@ -26,24 +27,46 @@ function entryAnswer(outcome: EntryOutcome, set: Parameters<typeof problemAnswer
 
 const customerErrors = { 401: Problem, 403: Problem, 404: Problem, 422: Problem, 429: Problem, 503: Problem }
 
-export const flashSaleRoutes = (flashSales: FlashSaleService, entryEvents: EntryEvents, auth: AuthPlugin) =>
+const adminErrors = { 401: Problem, 403: Problem, 404: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
+
+export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaigns, entryEvents: EntryEvents, auth: AuthPlugin) =>
   new Elysia({ name: 'flash-sale-routes' })
     .use(auth)
     .use(rateLimitClasses)
     .group('/v1/flash-sales', { detail: { tags: ['flash-sales'] } }, (app) =>
       app
-        .post('', async ({ body, user, status }) => status(201, await flashSales.createCampaign(user.id, body)), {
+        .post('', async ({ body, user, status }) => status(201, await campaigns.create(user.id, body)), {
           auth: 'admin',
           body: CreateCampaignBody,
-          response: { 201: Campaign, 401: Problem, 403: Problem, 404: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable },
+          response: { 201: Campaign, ...adminErrors },
           detail: { summary: 'Create a flash-sale campaign and schedule its drops' },
         })
-        .get('', ({ query }) => flashSales.listCampaigns(query.limit, query.cursor), {
+        .patch('/:id', ({ params, body }) => campaigns.edit(params.id, body), {
+          auth: 'admin',
+          params: CampaignParams,
+          body: EditCampaignBody,
+          response: { 200: Campaign, ...adminErrors, 409: Problem },
+          detail: {
+            summary: "Change the terms of a campaign's drops that have not opened",
+            description:
+              'price, units_per_drop, waitlist_size and payment_window_seconds apply to every drop still `scheduled` (the scheduler opens each a few seconds before `opens_at`); an open or closed drop keeps the terms it opened with. 409 `conflict` when the campaign is cancelled or every drop has opened.',
+          },
+        })
+        .post('/:id/cancel', ({ params }) => campaigns.cancel(params.id), {
+          auth: 'admin',
+          params: CampaignParams,
+          response: { 200: Campaign, ...adminErrors },
+          detail: {
+            summary: 'Cancel a campaign',
+            description: 'Every drop that has not opened becomes `cancelled` and takes no units; a drop already open runs to its close. Cancelling again changes nothing.',
+          },
+        })
+        .get('', ({ query }) => campaigns.list(query.limit, query.cursor), {
           query: CampaignsQuery,
           response: { 200: CampaignPage, 422: Problem, 429: Problem },
           detail: { summary: 'Flash-sale campaigns, newest first, each drop with its status and units left' },
         })
-        .get('/:id', ({ params }) => flashSales.getCampaign(params.id), {
+        .get('/:id', ({ params }) => campaigns.get(params.id), {
           params: CampaignParams,
           response: { 200: Campaign, 404: Problem, 422: Problem, 429: Problem },
           detail: { summary: 'A flash-sale campaign' },
@@ -52,8 +75,12 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, entryEvents: Entry
           auth: 'customer',
           rateLimit: 'flash-sale-entry',
           params: DropParams,
-          response: { 200: EntryAccepted, 202: EntryAccepted, 409: Problem, ...customerErrors },
-          detail: { summary: 'Enter a drop: 202 queued with its seq; a repeat answers 200 with the same entry' },
+          response: { 200: MyEntry, 202: EntryAccepted, 409: Problem, ...customerErrors },
+          detail: {
+            summary: 'Enter a drop: 202 queued with its seq; a repeat answers 200 with the entry as it is now',
+            description:
+              'The first entry answers 202 with its place in the queue (`seq`). A repeat by the same customer answers 200 with the entry as GET …/entries/me shows it at that moment (`won` with its order, `waitlisted`, …). 409 `drop_not_open` (with `opens_at`, `closes_at`) before it opens, after it closes, or when its campaign was cancelled; 409 `sold_out` once units and waitlist are full.',
+          },
         })
         .get('/drops/:drop_id/entries/me', ({ params, user }) => flashSales.myEntry(user.id, params.drop_id), {
           auth: 'customer',

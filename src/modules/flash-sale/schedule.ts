@@ -1,25 +1,35 @@
 import { eq, ne } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { flashSaleDrops } from './schema'
+import { flashSaleDrops, type DropStatus } from './schema'
 
 export interface DropWindow {
   opensAt: number
   closesAt: number
+  /** Its campaign was cancelled before it opened: it never takes an entry. */
+  cancelled?: boolean
 }
 
 /**
  * When each drop opens and closes, kept in the process so the entry hot path answers
- * `drop_not_open` without SQL. The times never change once a campaign exists, so nothing
- * goes stale: drops are remembered as they are created, loaded at start, and a drop another
- * instance created costs one lookup the first time it is asked for.
+ * `drop_not_open` without SQL. The times never change once a campaign exists: drops are
+ * remembered as they are created, loaded at start, and a drop another instance created costs
+ * one lookup the first time it is asked for. A cancellation is the one change: this instance
+ * marks its drops at once, another learns it when the queue refuses a drop it thought open.
  */
 export class DropSchedule {
   private readonly windows = new Map<string, DropWindow>()
 
   constructor(private readonly database: Database) {}
 
-  remember(drops: ({ id: string } & DropWindow)[]) {
-    for (const { id, opensAt, closesAt } of drops) this.windows.set(id, { opensAt, closesAt })
+  remember(drops: ({ id: string; status?: DropStatus } & DropWindow)[]) {
+    for (const { id, opensAt, closesAt, status } of drops) this.windows.set(id, { opensAt, closesAt, cancelled: status === 'cancelled' })
+  }
+
+  cancel(dropIds: string[]) {
+    for (const id of dropIds) {
+      const window = this.windows.get(id)
+      if (window) window.cancelled = true
+    }
   }
 
   /** Every drop that has not closed yet. */
@@ -33,16 +43,19 @@ export class DropSchedule {
   }
 
   async get(dropId: string): Promise<DropWindow | null> {
-    const known = this.windows.get(dropId)
-    if (known) return known
+    return this.windows.get(dropId) ?? this.refresh(dropId)
+  }
+
+  /** The drop as SQL has it now. */
+  async refresh(dropId: string): Promise<DropWindow | null> {
     const row = await this.selectDrops().where(eq(flashSaleDrops.id, dropId)).get()
     if (!row) return null
     this.remember([row])
-    return row
+    return this.windows.get(dropId)!
   }
 
   private selectDrops() {
-    const { id, opensAt, closesAt } = flashSaleDrops
-    return this.database.db.select({ id, opensAt, closesAt }).from(flashSaleDrops)
+    const { id, opensAt, closesAt, status } = flashSaleDrops
+    return this.database.db.select({ id, opensAt, closesAt, status }).from(flashSaleDrops)
   }
 }

@@ -8,7 +8,7 @@ import { decidedEntries } from './allocation'
 import { closeDropTx, openDropTx, pendingWinners, settleClosedDrop } from './drop-lifecycle'
 import type { EntryEvents } from './events'
 import type { DropSchedule } from './schedule'
-import { flashSaleCampaigns, flashSaleDrops, flashSaleEntries } from './schema'
+import { flashSaleDrops, flashSaleEntries } from './schema'
 
 export interface DropSchedulerOptions {
   database: Database
@@ -94,11 +94,11 @@ export class DropScheduler implements Worker {
     const { database, queue, clock, schedule, retainMs = 24 * 3600_000 } = this.options
     const now = clock.now()
     const at = isoAt(now)
-    const highestDecidedSeq = sql<number>`(select coalesce(max(${flashSaleEntries.seq}), 0) from ${flashSaleEntries} where ${flashSaleEntries.dropId} = ${flashSaleDrops.id})`
+    // The drop's id written out with its table: a one-table select names columns bare, and a bare `id` here would be the entry's.
+    const highestDecidedSeq = sql<number>`(select coalesce(max(${flashSaleEntries.seq}), 0) from ${flashSaleEntries} where ${flashSaleEntries.dropId} = ${flashSaleDrops}.${sql.identifier(flashSaleDrops.id.name)})`
     const due = await database.db
-      .select({ id: flashSaleDrops.id, status: flashSaleDrops.status, opensAt: flashSaleDrops.opensAt, closesAt: flashSaleDrops.closesAt, units: flashSaleDrops.units, waitlist: flashSaleCampaigns.waitlistSize, decidedSeq: highestDecidedSeq })
+      .select({ id: flashSaleDrops.id, status: flashSaleDrops.status, opensAt: flashSaleDrops.opensAt, closesAt: flashSaleDrops.closesAt, units: flashSaleDrops.units, waitlist: flashSaleDrops.waitlistSize, decidedSeq: highestDecidedSeq })
       .from(flashSaleDrops)
-      .innerJoin(flashSaleCampaigns, eq(flashSaleCampaigns.id, flashSaleDrops.campaignId))
       .where(or(eq(flashSaleDrops.status, 'open'), and(eq(flashSaleDrops.status, 'scheduled'), lte(flashSaleDrops.opensAt, now + this.leadMs))))
     schedule.remember(due)
     const open: string[] = []

@@ -3,7 +3,8 @@ import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-o
 import { products } from '../catalog/schema'
 import { users } from '../accounts/schema'
 
-export type DropStatus = 'scheduled' | 'open' | 'closed'
+/** `cancelled`: the campaign was cancelled before this drop opened; it took no units. */
+export type DropStatus = 'scheduled' | 'open' | 'closed' | 'cancelled'
 /** `queued` lives only in the queue; a row exists once the allocator decided. */
 export type EntryOutcome = 'won' | 'waitlisted' | 'lost' | 'expired'
 
@@ -23,10 +24,10 @@ export const flashSaleCampaigns = sqliteTable(
     perCustomerLimit: integer('per_customer_limit').notNull(),
     paymentWindowSeconds: integer('payment_window_seconds').notNull(),
     waitlistSize: integer('waitlist_size').notNull(),
-    /** Random, published with each audit so customers can recompute their own hash. */
-    auditSalt: text('audit_salt').notNull(),
     createdBy: text('created_by').notNull(),
     createdAt: text('created_at').notNull(),
+    /** Set by POST …/cancel: drops that had not opened then are `cancelled`. */
+    cancelledAt: text('cancelled_at'),
   },
   (t) => [index('flash_sale_campaigns_product_idx').on(t.productId)],
 )
@@ -44,6 +45,14 @@ export const flashSaleDrops = sqliteTable(
     closesAt: integer('closes_at').notNull(),
     /** Planned units; once open, the units actually taken out of stock (fewer when stock was short). */
     units: integer('units').notNull(),
+    // The drop's own terms: the campaign's when it was created or last edited before the drop
+    // opened (an edit never reaches an open drop). The defaults only fill rows older than these
+    // columns, which their migration then copies from the campaign.
+    price: integer('price').notNull().default(0),
+    waitlistSize: integer('waitlist_size').notNull().default(0),
+    paymentWindowSeconds: integer('payment_window_seconds').notNull().default(0),
+    /** Random, published with the drop's audit so customers can recompute their own hash, and cannot link them across drops. */
+    auditSalt: text('audit_salt').notNull().default(''),
     status: text('status').$type<DropStatus>().notNull(),
     /** Fencing token: raised by each allocator that takes the drop over; a batch commits only with the current one. */
     allocatorEpoch: integer('allocator_epoch').notNull().default(0),

@@ -1,0 +1,1 @@
+ALTER TABLE `flash_sale_campaigns` DROP COLUMN `audit_salt`;
