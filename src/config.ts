@@ -12,7 +12,7 @@ const OnOff = T.Union([T.Literal('on'), T.Literal('off')])
 const Rate = T.String({ pattern: RATE_PATTERN })
 
 /** Every setting the service reads, validated once at boot. */
-export const ConfigSchema = T.Object({
+const ConfigSchema = T.Object({
   NODE_ENV: T.Union([T.Literal('development'), T.Literal('production'), T.Literal('test')]),
   HOST: T.String({ minLength: 1 }),
   PORT: Port,

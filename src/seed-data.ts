@@ -2,8 +2,8 @@ import type { Shop } from './app'
 import type { RegionDto } from './modules/regions'
 import { systemClock } from './lib/clock'
 
-export const DEMO_ADMIN = { email: 'admin@shop.test', password: 'admin password' }
-export const DEMO_CUSTOMER = { email: 'customer@shop.test', password: 'customer password', name: 'Demo Customer' }
+const DEMO_ADMIN = { email: 'admin@shop.test', password: 'admin password' }
+const DEMO_CUSTOMER = { email: 'customer@shop.test', password: 'customer password', name: 'Demo Customer' }
 
 /** Tax in basis points: Brazil's ICMS in São Paulo, California's base sales tax, Vietnam's VAT, Singapore's GST. */
 export const DEMO_REGIONS = [
@@ -15,7 +15,7 @@ export const DEMO_REGIONS = [
 
 /**
  * The Black Friday product: 24 hourly drops of 100 units need 2,400, and the rest is for
- * normal sales. The flash-sale seed finds it with `findIphone`.
+ * normal sales.
  */
 export const IPHONE = {
   country: 'BR',
@@ -122,15 +122,8 @@ async function seedCatalog(services: Services) {
   return { regions: regions.size, categories: categoryIds.size, products_created: created, iphone: iphoneProduct }
 }
 
-/** The Black Friday iPhone in the Brazil region, once the seed has run. */
-export async function findIphone(shop: Shop) {
-  const { regions, catalog } = shop.services
-  const brazil = (await regions.list(100)).data.find((r) => r.country === IPHONE.country)
-  return brazil && catalog.findBySku(brazil.id, IPHONE.sku)
-}
-
 /** The default campaign: 100 iPhones at R$ 1,00 (tax included) every hour, 24 drops, 15 minutes to pay. */
-export const BLACK_FRIDAY = { price: 100, units_per_drop: 100, drop_count: 24, interval_seconds: 3600, per_customer_limit: 1 as const, payment_window_seconds: 900 }
+const BLACK_FRIDAY = { price: 100, units_per_drop: 100, drop_count: 24, interval_seconds: 3600, per_customer_limit: 1 as const, payment_window_seconds: 900 }
 
 /** The Black Friday campaign on the iPhone, its first drop opening as the seed runs; kept if the iPhone already has one. */
 async function ensureBlackFriday(shop: Shop, iphoneId: string) {

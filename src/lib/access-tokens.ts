@@ -1,7 +1,7 @@
 import { jwt } from '@elysiajs/jwt'
 import { safeEqual } from './crypto'
 
-export const ROLES = ['customer', 'admin'] as const
+const ROLES = ['customer', 'admin'] as const
 export type Role = (typeof ROLES)[number]
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60

@@ -1,7 +1,7 @@
 import sharp from 'sharp'
 import { AppError } from './errors'
 
-export const MAX_PHOTO_BYTES = 5 * 1024 * 1024
+const MAX_PHOTO_BYTES = 5 * 1024 * 1024
 /** 25 MP: any real phone photo fits; a decompression bomb (16000×16000) does not. */
 const MAX_INPUT_PIXELS = 25_000_000
 /**

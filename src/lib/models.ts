@@ -42,7 +42,6 @@ TypeRegistry.Set('ExactInteger', (_schema, value) => Number.isSafeInteger(value)
 export const ExactInt = (options: { description?: string } = {}) => Type.Unsafe<number>({ [Kind]: 'ExactInteger', type: 'integer', ...options })
 
 export const Id = t.String({ minLength: 1, maxLength: 64 })
-export const IdParams = t.Object({ id: Id })
 export const Timestamp = t.String({ format: 'date-time' })
 
 export const MAX_PAGE_SIZE = 100

@@ -1,7 +1,7 @@
 const encoder = new TextEncoder()
 
 /** How often a stream sends a heartbeat comment. */
-export const HEARTBEAT_MS = 15_000
+const HEARTBEAT_MS = 15_000
 /** Bun closes a connection idle for 10 s; the heartbeat keeps a stream busy, so its route allows a bit more than the period. */
 export const STREAM_IDLE_SECONDS = HEARTBEAT_MS / 1000 + 10
 

@@ -35,7 +35,7 @@ export interface AuthOptions {
 }
 
 /** Who this request is authenticated as, once the auth macro has run (logs read it). */
-export const principalOf = (request: Request) => stateOf(request)?.principal
+const principalOf = (request: Request) => stateOf(request)?.principal
 
 /**
  * `auth: 'user' | 'customer' | 'admin'` on a route. Identity is checked in `transform`

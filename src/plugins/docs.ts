@@ -8,7 +8,7 @@ const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).di
  * A policy that lets the docs page run exactly what it ships: its inline scripts and
  * styles by hash, its CDN's origin for the rest, calls only to this API.
  */
-export function docsCsp(html: string): string {
+function docsCsp(html: string): string {
   const inline = (tag: string) => [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => sha256(m[1]!))
   const origins = [...new Set([...html.matchAll(/(?:src|href)="(https:\/\/[^/"]+)/g)].map((m) => m[1]!))]
   const from = (...more: string[]) => ["'self'", ...origins, ...more].join(' ')

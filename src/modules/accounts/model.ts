@@ -2,7 +2,7 @@ import { t } from 'elysia'
 import { Id, Int, Page, PageQuery, Problem, ProblemOf, query, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 
-export const RoleName = t.Union([t.Literal('customer'), t.Literal('admin')])
+const RoleName = t.Union([t.Literal('customer'), t.Literal('admin')])
 const Email = t.String({ format: 'email', maxLength: 254 })
 // Length in code points, common passwords and the email are the policy's (422 weak_password).
 const Password = t.String({ minLength: 1, maxLength: 128, description: 'At least 8 characters; not only spaces, not the email or its local part, not one of the 10,000 most common passwords' })

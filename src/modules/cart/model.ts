@@ -5,7 +5,7 @@ const Quantity = Int({ minimum: 1, maximum: 999 })
 /** The contract's bound: adding a line beyond it answers 422 `order_too_large`. */
 export const MAX_CART_LINES = 100
 
-export const CartItem = t.Object({
+const CartItem = t.Object({
   product_id: t.String(),
   title: t.String(),
   /** The product's price now: the order snapshots it at checkout. */

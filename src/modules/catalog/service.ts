@@ -20,7 +20,7 @@ type ProductRow = typeof products.$inferSelect
 type CategoryRow = typeof categories.$inferSelect
 
 /** The ledger's `ref` of the stock a product is created with. */
-export const INITIAL_STOCK_REF = 'initial stock'
+const INITIAL_STOCK_REF = 'initial stock'
 
 /** Product images are larger than avatars: a storefront shows them full width. */
 const PRODUCT_IMAGE_EDGE = 1200

@@ -5,7 +5,7 @@ import { liveEvents } from '../../lib/sse'
 import { ORDER_STATUS_CHANNEL, type OrderStatusEvent } from '../orders'
 import type { MyEntryDto } from './model'
 
-export const ENTRY_CHANNEL = 'flash-sale-entries'
+const ENTRY_CHANNEL = 'flash-sale-entries'
 
 /** Something changed in a drop: for these customers, or (no `user_ids`) for anyone in it. */
 export interface EntryChange {

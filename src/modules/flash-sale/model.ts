@@ -63,7 +63,7 @@ export const DropParams = t.Object({ drop_id: Id })
 export const CampaignsQuery = query({ ...PageQuery })
 export const CampaignPage = Page(Campaign)
 
-export const EntryStatus = t.Union([t.Literal('queued'), t.Literal('won'), t.Literal('waitlisted'), t.Literal('lost'), t.Literal('expired')])
+const EntryStatus = t.Union([t.Literal('queued'), t.Literal('won'), t.Literal('waitlisted'), t.Literal('lost'), t.Literal('expired')])
 
 export const EntryAccepted = t.Object({
   entry_id: t.String(),
@@ -79,7 +79,7 @@ export const MyEntry = t.Object({
   pay_by: t.Optional(Timestamp),
 })
 
-export const Outcome = t.Union([t.Literal('won'), t.Literal('expired'), t.Literal('lost')])
+const Outcome = t.Union([t.Literal('won'), t.Literal('expired'), t.Literal('lost')])
 
 export const Audit = t.Object({
   drop_id: t.String(),

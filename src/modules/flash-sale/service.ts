@@ -27,7 +27,7 @@ export interface FlashSaleDeps {
 }
 
 /** The hash a customer finds for themself in a drop's audit. */
-export const customerHash = (salt: string, customerId: string) => sha256Hex(`${salt}:${customerId}`)
+const customerHash = (salt: string, customerId: string) => sha256Hex(`${salt}:${customerId}`)
 
 const entryAnswer = (entry: QueuedEntryView) => ({ entry_id: entry.entryId, seq: entry.seq, status: entry.status })
 

@@ -6,7 +6,7 @@ import { hmacSha256Hex } from '../../lib/crypto'
 import { conflict } from '../../lib/errors'
 import { idempotencyKeys } from './schema'
 
-export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
 const SWEEP_EVERY_MS = 3600 * 1000
 
 export interface IdempotentRequest {

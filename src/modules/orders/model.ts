@@ -5,9 +5,9 @@ import { Address } from '../accounts'
 import { ORDER_STATUSES, TIMELINE_EVENTS } from './schema'
 
 // UnionEnum defaults to its first member unless told otherwise: an omitted status must stay omitted.
-export const OrderStatusName = t.UnionEnum(ORDER_STATUSES, { default: undefined })
+const OrderStatusName = t.UnionEnum(ORDER_STATUSES, { default: undefined })
 
-export const OrderItem = t.Object({
+const OrderItem = t.Object({
   product_id: t.String(),
   title: t.String(),
   sku: t.String(),
@@ -16,7 +16,7 @@ export const OrderItem = t.Object({
   line_total: Int(),
 })
 
-export const TimelineEntry = t.Object({
+const TimelineEntry = t.Object({
   status: OrderStatusName,
   at: Timestamp,
   event: t.Optional(t.UnionEnum(TIMELINE_EVENTS, { default: undefined, description: 'A money event: the status beside it is the order’s, unchanged' })),

@@ -12,7 +12,7 @@ import { fakeGatewayCharges, fakeGatewayEvents } from './schema'
 import { signWebhook, verifyWebhookSignature } from './signature'
 
 /** The test card the contract declines; every other number passing Luhn is approved. */
-export const DECLINED_CARD = '4000000000000002'
+const DECLINED_CARD = '4000000000000002'
 /** The job that sends a webhook the shop has not acknowledged, with backoff, until it does. */
 export const WEBHOOK_DELIVERY_JOB = 'fake_gateway.webhook'
 /** The first retry of a webhook whose immediate delivery failed; the job queue doubles it from there (up to 10 min). */

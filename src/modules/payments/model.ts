@@ -3,8 +3,8 @@ import { Id, Int, Problem, ProblemOf, strictObject, Timestamp } from '../../lib/
 import { Text } from '../../lib/text'
 import { PAYMENT_STATUSES } from './schema'
 
-export const PaymentStatusName = t.UnionEnum(PAYMENT_STATUSES, { default: undefined })
-export const PaymentMethodName = t.UnionEnum(['card', 'pix'], { default: undefined })
+const PaymentStatusName = t.UnionEnum(PAYMENT_STATUSES, { default: undefined })
+const PaymentMethodName = t.UnionEnum(['card', 'pix'], { default: undefined })
 
 export const Payment = t.Object({
   id: t.String(),

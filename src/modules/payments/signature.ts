@@ -3,7 +3,7 @@ import { safeEqual } from '../../lib/crypto'
 import { AppError } from '../../lib/errors'
 
 /** A webhook older than this (or this far in the future) is refused: a captured one cannot be replayed later. */
-export const SIGNATURE_TOLERANCE_S = 5 * 60
+const SIGNATURE_TOLERANCE_S = 5 * 60
 
 /** 401 without a Bearer challenge: the webhook authenticates by signature, not by token. */
 const badSignature = (message: string) => new AppError(401, 'unauthorized', message)

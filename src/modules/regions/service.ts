@@ -10,7 +10,7 @@ import { regions } from './schema'
 
 export type RegionRow = typeof regions.$inferSelect
 
-export const toRegion = (row: RegionRow): RegionDto => ({
+const toRegion = (row: RegionRow): RegionDto => ({
   id: row.id,
   title: row.title,
   country: row.country,
