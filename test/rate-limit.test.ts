@@ -71,24 +71,35 @@ describe('one instance, in-process limiter', () => {
     expect((await s.request('GET', '/v1/me', { token: b.token, ...from('192.0.2.1') })).status).toBe(200)
   })
 
-  test('login: per email across addresses, and per address across emails; the limit applies before the password is checked', async () => {
-    // Registering spends the email's first attempt (register and login share the buckets).
+  test('login: per (email, address), and per address across emails; the limit applies before the password is checked', async () => {
     const u = await s.register()
     const wrong = (email: string, ip: string) => s.request('POST', '/v1/auth/login', { body: { email, password: 'wrong password' }, ...from(ip) })
-    expect((await wrong(u.email.toUpperCase(), '198.51.100.2')).status).toBe(401)
+    expect((await wrong(u.email.toUpperCase(), '198.51.100.3')).status).toBe(401)
+    expect((await wrong(u.email, '198.51.100.3')).status).toBe(401)
     const third = await wrong(u.email, '198.51.100.3')
     expect(third.status).toBe(429)
     expect(third.headers.get('ratelimit-limit')).toBe('2')
-    // Even the right password waits: guessing from many addresses gains nothing.
-    const right = await s.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password }, ...from('198.51.100.4') })
-    expect(right.status).toBe(429)
+    // Even the right password waits there: guessing from that address gains nothing.
+    expect((await s.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password }, ...from('198.51.100.3') })).status).toBe(429)
+    // But the guesser holds no lock-out button: the owner, elsewhere, gets in.
+    expect((await s.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password }, ...from('198.51.100.4') })).status).toBe(200)
 
     const ip = '198.51.100.50'
     const statuses = []
     for (let i = 0; i < 6; i++) statuses.push((await wrong(`nobody${i}@example.com`, ip)).status)
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429])
     clock.advance(15 * 60_000)
-    expect((await s.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password }, ...from('198.51.100.4') })).status).toBe(200)
+    expect((await s.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password }, ...from('198.51.100.3') })).status).toBe(200)
+  })
+
+  test('IPv6 clients are counted per /64: 22 addresses of one /64 share one budget', async () => {
+    const statuses = []
+    for (let i = 1; i <= 22; i++) statuses.push((await s.request('GET', photo, from(`2001:db8:aa:bb::${i.toString(16)}`))).status)
+    expect(statuses.slice(0, 3)).toEqual([404, 404, 404])
+    expect(new Set(statuses.slice(3))).toEqual(new Set([429]))
+    // Written another way, still the same /64; the next /64 is another client.
+    expect((await s.request('GET', photo, from('2001:0DB8:00AA:00BB:ffff:1:2:3'))).status).toBe(429)
+    expect((await s.request('GET', photo, from('2001:db8:aa:bc::1'))).status).toBe(404)
   })
 
   test('probes and scrapes are not limited', async () => {
@@ -258,7 +269,7 @@ test('flash-sale entries are counted per user in their own bucket; each request\
         clientIpHeader: 'x-forwarded-for',
         tokens,
         routes: routeIndex(() => app.routes),
-        rates: { anonymous: rate(100), user: rate(100), authIp: rate(100), authEmail: rate(100), flashSaleEntry: rate(2) },
+        rates: { anonymous: rate(100), user: rate(100), authIp: rate(100), authEmail: rate(100), authEmailBackstop: rate(100), register: rate(100), flashSaleEntry: rate(2) },
       }),
     )
     .use(auth({ tokens, currentRoles: async () => ['customer'] }))
@@ -278,4 +289,47 @@ test('flash-sale entries are counted per user in their own bucket; each request\
   } finally {
     await app.stop(true)
   }
+})
+
+describe('sign-ups and the per-email backstop', () => {
+  const clock = new ManualClock()
+  let s: TestShop
+  beforeAll(async () => {
+    s = await startShop({
+      clock,
+      env: { RATE_LIMIT: 'on', TRUSTED_PROXY: '127.0.0.1', RATE_LIMIT_AUTH_IP: '100/1m', RATE_LIMIT_AUTH_EMAIL: '6/15m', RATE_LIMIT_AUTH_EMAIL_BACKSTOP: '10/1h', RATE_LIMIT_REGISTER: '3/1h' },
+    })
+  })
+  afterAll(() => s.close())
+  const register = (ip: string) => s.request('POST', '/v1/auth/register', { body: { email: `${crypto.randomUUID()}@example.com`, name: 'Bot', password: 'a fine passphrase' }, ...from(ip) })
+
+  test('registrations are limited per address (RATE_LIMIT_REGISTER), IPv6 per /64; logins from there are not', async () => {
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push((await register('203.0.113.30')).status)
+    expect(statuses).toEqual([201, 201, 201, 429])
+    expect((await register('203.0.113.31')).status).toBe(201)
+    const v6 = []
+    for (let i = 1; i <= 5; i++) v6.push((await register(`2001:db8:cafe:1::${i}`)).status)
+    expect(v6).toEqual([201, 201, 201, 429, 429])
+    const u = await s.register()
+    expect((await s.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password }, ...from('203.0.113.30') })).status).toBe(200)
+    clock.advance(20 * 60_000)
+    expect((await register('203.0.113.30')).status).toBe(201)
+  })
+
+  test('guesses from many addresses spend the email backstop: then each address gets only its first 3 tries, and the owner still gets in', async () => {
+    const u = await s.register()
+    const login = (ip: string, password = 'wrong password') => s.request('POST', '/v1/auth/login', { body: { email: u.email, password }, ...from(ip) })
+    // Before the backstop is spent, one address has its whole (email, address) budget of 6.
+    const calm = []
+    for (let i = 0; i < 7; i++) calm.push((await login('198.51.100.80')).status)
+    expect(calm).toEqual([401, 401, 401, 401, 401, 401, 429])
+    // With the register above, the backstop (10 an hour) has 3 left: a second address spends them.
+    const guesser = []
+    for (let i = 0; i < 5; i++) guesser.push((await login('198.51.100.81')).status)
+    expect(guesser).toEqual([401, 401, 401, 429, 429])
+    expect((await login('198.51.100.82')).status).toBe(401)
+    // The owner, from an address of their own, on the first try.
+    expect((await login('192.0.2.77', u.password)).status).toBe(200)
+  })
 })

@@ -34,3 +34,29 @@ export function clientIp(socketAddress: string | undefined, headers: Headers, tr
   const claimed = told.split(',').at(-1)!.trim()
   return isIP(claimed) ? unmapped(claimed) : peer
 }
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a trailing dotted quad as two groups). */
+function ipv6Groups(address: string): number[] {
+  let text = address.split('%')[0]!.toLowerCase()
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number]
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head = '', tail] = text.split('::')
+  const parse = (part: string) => (part ? part.split(':').map((g) => Number.parseInt(g, 16)) : [])
+  const left = parse(head)
+  const right = tail === undefined ? [] : parse(tail)
+  return [...left, ...Array(8 - left.length - right.length).fill(0), ...right]
+}
+
+/**
+ * What a per-address limit counts: an IPv4 address as it is, an IPv6 client by its /64. One
+ * subscriber gets a whole /64 (SLAAC, privacy addresses), so counting single IPv6 addresses
+ * gave one client 2^64 budgets.
+ */
+export function addressKey(address: string): string {
+  if (isIP(address) !== 6) return address
+  const prefix = ipv6Groups(address).slice(0, 4).map((g) => g.toString(16))
+  return `${prefix.join(':')}::/64`
+}

@@ -50,6 +50,8 @@ export function edge({ config, tokens, clock, logger, metrics, limiter }: EdgeOp
           user: parseRate(config.RATE_LIMIT_USER),
           authIp: parseRate(config.RATE_LIMIT_AUTH_IP),
           authEmail: parseRate(config.RATE_LIMIT_AUTH_EMAIL),
+          authEmailBackstop: parseRate(config.RATE_LIMIT_AUTH_EMAIL_BACKSTOP),
+          register: parseRate(config.RATE_LIMIT_REGISTER),
           flashSaleEntry: parseRate(config.RATE_LIMIT_FLASH_SALE_ENTRY),
         },
       }),

@@ -6,7 +6,7 @@ import type { Logger } from '../lib/logger'
 import type { Rate } from '../lib/rates'
 import { AppError } from '../lib/errors'
 import { sha256Hex } from '../lib/crypto'
-import { clientIp } from '../lib/client-ip'
+import { addressKey, clientIp } from '../lib/client-ip'
 import { pathOf, type RouteIndex } from '../lib/route-index'
 import type { AccessTokens } from '../lib/access-tokens'
 import { bearerOf } from './auth'
@@ -16,9 +16,18 @@ export interface Rates {
   anonymous: Rate
   /** Per user, for requests with one. */
   user: Rate
-  /** Login and register, per IP and, separately, per email: password guessing and hashing cost. */
+  /** Login and register, per address: password guessing and hashing cost. */
   authIp: Rate
+  /** Per (email, address): the strict budget for guessing one account's password from one place. */
   authEmail: Rate
+  /**
+   * Per email, whatever the address: looser. Once spent (guesses from many addresses), each
+   * address gets only its first `UNDER_ATTACK_TRIES` of its (email, address) budget. It slows
+   * a distributed guesser without locking the owner out: their own address keeps its tries.
+   */
+  authEmailBackstop: Rate
+  /** Sign-ups per address (accounts to enter flash sales with). */
+  register: Rate
   /** Flash-sale entries, per user: the queue's hot path. */
   flashSaleEntry: Rate
 }
@@ -39,10 +48,13 @@ export interface RateLimitOptions {
 /**
  * What a route is charged against, declared by the route (`rateLimit`); without one, the
  * anonymous budget per address or the user's, by the request's token. `exempt`: not charged;
- * `credentials`: login and register (per address, then per email); `flash-sale-entry`: its
- * own per-user bucket.
+ * `credentials`: login (per address, then per email); `registration`: the same plus sign-ups
+ * per address; `flash-sale-entry`: its own per-user bucket.
  */
-export type RateLimitClass = 'exempt' | 'credentials' | 'flash-sale-entry'
+export type RateLimitClass = 'exempt' | 'credentials' | 'registration' | 'flash-sale-entry'
+
+/** Tries per (email, address) while the email's backstop is spent: a typo or two, not a dictionary. */
+const UNDER_ATTACK_TRIES = 3
 
 /** The `rateLimit` route option. It adds no hook: the limiter reads it from the route index before routing. */
 export const rateLimitClasses = new Elysia({ name: 'rate-limit-classes' }).macro({ rateLimit: (_: RateLimitClass) => ({}) })
@@ -77,10 +89,11 @@ const tightest = (a: LimitDecision, b: LimitDecision): LimitDecision => ({ ...(b
  */
 export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clientIpHeader, tokens, routes }: RateLimitOptions) => {
   let lastOutageLog = 0
-  const onArrival = new WeakMap<Request, LimitDecision>()
+  const onArrival = new WeakMap<Request, { decision: LimitDecision; ip: string }>()
 
   const ruleFor = (request: Request, kind: RateLimitClass | undefined, ip: string): Rule => {
     if (kind === 'credentials') return { checks: [bucket(`auth-ip:${ip}`, rates.authIp)], credential: true }
+    if (kind === 'registration') return { checks: [bucket(`auth-ip:${ip}`, rates.authIp), bucket(`register:${ip}`, rates.register)], credential: true }
     // Auth's own check, made once for the request (auth finds it done): a forged token counts against the address.
     const user = bearerOf(request, tokens)?.id
     if (!user) return { checks: [bucket(`ip:${ip}`, rates.anonymous)], credential: false }
@@ -113,12 +126,12 @@ export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clien
     .onRequest(async ({ request, server, set }) => {
       const kind = (routes.routeOf(request.method, pathOf(request.url))?.hooks as { rateLimit?: RateLimitClass } | undefined)?.rateLimit
       if (kind === 'exempt') return
-      const ip = clientIp(server?.requestIP(request)?.address, request.headers, trustedProxies, clientIpHeader)
+      const ip = addressKey(clientIp(server?.requestIP(request)?.address, request.headers, trustedProxies, clientIpHeader))
       const rule = ruleFor(request, kind, ip)
       const decision = await charge(rule)
       if (!decision) return
       Object.assign(set.headers, headersOf(decision))
-      if (rule.credential) onArrival.set(request, decision)
+      if (rule.credential) onArrival.set(request, { decision, ip })
     })
     .onBeforeHandle({ as: 'global' }, async ({ request, body, set }) => {
       // Only a credentials route has an arrival charge kept (it fails closed: there always is one).
@@ -126,7 +139,14 @@ export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clien
       if (!arrival) return
       const email = (body as { email?: unknown } | undefined)?.email
       if (typeof email !== 'string') return
-      const decision = await charge({ checks: [bucket(`auth-email:${sha256Hex(email.trim().toLowerCase())}`, rates.authEmail)], credential: true })
-      if (decision) Object.assign(set.headers, headersOf(tightest(arrival, decision)))
+      const account = sha256Hex(email.trim().toLowerCase())
+      const strict = await charge({ checks: [bucket(`auth-email:${account}:${arrival.ip}`, rates.authEmail)], credential: true })
+      if (!strict) return
+      Object.assign(set.headers, headersOf(tightest(arrival.decision, strict)))
+      // The backstop refuses nothing by itself: spent, it only narrows each address to its first tries.
+      const backstop = await limiter.take([bucket(`auth-email:${account}`, rates.authEmailBackstop)], clock.now())
+      if (backstop.allowed || rates.authEmail.limit - strict.remaining <= UNDER_ATTACK_TRIES) return
+      const retryAfter = String(Math.max(1, Math.ceil(backstop.retryAfterMs / 1000)))
+      throw new AppError(429, 'rate_limited', `Too many attempts for this account; retry in ${retryAfter} s`, { headers: { ...headersOf({ ...strict, remaining: 0 }), 'retry-after': retryAfter } })
     })
 }

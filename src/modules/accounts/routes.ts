@@ -18,7 +18,7 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
     .group('/v1/auth', { detail: { tags: ['auth'] } }, (app) =>
       app
         .post('/register', async ({ body, status }) => status(201, await sessions.register(body)), {
-          rateLimit: 'credentials',
+          rateLimit: 'registration',
           body: RegisterBody,
           // 503: the rate limiter cannot be asked (Redis down) and sign-up fails closed.
           response: { 201: AuthResult, 409: Problem, 415: Problem, 422: PasswordInvalid, 429: Problem, 503: Problem },
