@@ -11,6 +11,7 @@ import { localFileStore } from './infra/storage/local'
 import { s3FileStore } from './infra/storage/s3'
 import { createRedis, whenReady } from './infra/redis'
 import { workerChannel, type MetricsExposition } from './infra/workers'
+import { checkDurability, type RedisDurability } from './infra/redis-durability'
 import type { EventBus } from './infra/events'
 import { memoryEventBus } from './infra/events/memory'
 import { redisEventBus } from './infra/events/redis'
@@ -75,7 +76,7 @@ export interface AppDeps extends Adapters {
  * applied; one call, one connection), in-process ones without it. Blocking readers and
  * pub/sub subscribers get connections of their own; whoever gave `connect` closes them.
  */
-export function adapters(logger: Logger, connect?: (name: string) => Redis): Adapters {
+export function adapters(logger: Logger, connect?: (name: string) => Redis, durability: RedisDurability = 'warn'): Adapters {
   const onEventError = (error: unknown) => logger.error('event listener failed', { error: String(error) })
   if (!connect) return { events: memoryEventBus(onEventError), limiter: memoryLimiter(), streamSlots: memoryStreamSlots(), flashSaleQueue: memoryQueue(), probes: [], async whenReady() {} }
   const events = redisEventBus(connect('events-publisher'), connect('events-subscriber'), onEventError)
@@ -100,7 +101,9 @@ export function adapters(logger: Logger, connect?: (name: string) => Redis): Ada
       // Serving degraded beats a crash loop: a Redis blip during a deploy must not stop every machine.
       if (!ready.every(Boolean)) {
         logger.warn('redis unreachable at start-up; serving degraded until it answers', { setting: 'REDIS_URL', effect: 'login and register answer 503, /ready answers 503, other routes serve' })
+        return
       }
+      await checkDurability(edge, durability, logger)
     },
   }
 }
@@ -155,7 +158,7 @@ export async function createDeps(config: Config, worker?: number) {
     background,
     /** The primary's channel, when this process is one of its workers. */
     channel,
-    ...adapters(logger, REDIS_URL ? connect(REDIS_URL) : undefined),
+    ...adapters(logger, REDIS_URL ? connect(REDIS_URL) : undefined, config.REDIS_DURABILITY),
     async close() {
       // QUIT lets replies in flight arrive; a Redis that is down gets a plain disconnect.
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))

@@ -1,39 +1,11 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Elysia } from 'elysia'
 import { startShop, type ApiResponse, type TestShop } from './support/harness'
 import { eventually } from './support/eventually'
+import { ownRedis } from './support/redis'
 import { httpErrors } from '../src/plugins/http-errors'
 import { createRedis } from '../src/infra/redis'
 import { createLogger } from '../src/lib/logger'
-
-/** A redis-server of this test's own, on its own port, that the test stops and starts again. */
-function ownRedis() {
-  const dir = mkdtempSync(join(tmpdir(), 'shop-redis-'))
-  const probe = Bun.serve({ port: 0, fetch: () => new Response() })
-  const port = probe.port!
-  probe.stop(true)
-  let server: ReturnType<typeof Bun.spawn> | undefined
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async start() {
-      server = Bun.spawn(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdout: 'ignore', stderr: 'inherit' })
-      for (let i = 0; i < 100; i++) {
-        const ping = Bun.spawnSync(['redis-cli', '-p', String(port), 'ping'])
-        if (ping.stdout.toString().trim() === 'PONG') return
-        await Bun.sleep(50)
-      }
-      throw new Error(`redis-server did not start on port ${port}`)
-    },
-    async stop() {
-      server?.kill('SIGKILL')
-      await server?.exited
-    },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  }
-}
 
 /** Polls until the answer has `status` (bounded): an outage and a reconnect are noticed when they are. */
 const until = (read: () => Promise<ApiResponse>, status: number) =>

@@ -40,11 +40,11 @@ export async function createDrop(s: TestShop, setup: DropSetup = {}) {
 }
 
 /** Polls until `check` is true; fails (never passes silently) after `timeoutMs`. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000, everyMs = 20) {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await Bun.sleep(20)
+    await Bun.sleep(everyMs)
   }
 }
 

@@ -85,6 +85,7 @@ export async function startShop(options: StartOptions = {}) {
             return client
           }
         : undefined,
+      config.REDIS_DURABILITY,
     ),
     ...options.deps,
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import Redis from 'ioredis'
 import { newId } from '../../src/lib/ids'
 
@@ -29,5 +32,37 @@ export async function testRedis() {
       } while (cursor !== '0')
       probe.disconnect()
     },
+  }
+}
+
+/**
+ * A redis-server of the test's own, on a free port with its own directory, that the test
+ * kills (`kill -9`) and starts again on the same files. No RDB snapshots; an append-only
+ * file only when `appendfsync` is given (`always`: Redis answers a write once it is on disk).
+ */
+export function ownRedis({ appendfsync }: { appendfsync?: 'always' | 'everysec' | 'no' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'shop-redis-'))
+  const probe = Bun.serve({ port: 0, fetch: () => new Response() })
+  const port = probe.port!
+  probe.stop(true)
+  const persistence = appendfsync ? ['--appendonly', 'yes', '--appendfsync', appendfsync] : ['--appendonly', 'no']
+  let server: ReturnType<typeof Bun.spawn> | undefined
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      server = Bun.spawn(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], { stdout: 'ignore', stderr: 'inherit' })
+      for (let i = 0; i < 100; i++) {
+        const ping = Bun.spawnSync(['redis-cli', '-p', String(port), 'ping'])
+        if (ping.stdout.toString().trim() === 'PONG') return
+        await Bun.sleep(50)
+      }
+      throw new Error(`redis-server did not start on port ${port}`)
+    },
+    /** SIGKILL: no shutdown save, no final fsync; what was not on disk is gone. */
+    async stop() {
+      server?.kill('SIGKILL')
+      await server?.exited
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
   }
 }
