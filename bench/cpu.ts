@@ -6,10 +6,10 @@
  * the budget itself stays req/s against the baseline (`bun run bench`).
  * `bun bench/cpu.ts [baseline,health,list,entry] [--duration 4s] [--rounds 3]`
  */
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEFAULT_OUT } from './lib/cli'
 import { spawnBaseline } from './lib/server'
+import { cpuTicks, pidOf } from './lib/proc'
 import { ownTarget } from './lib/target'
 import { runWrk, type WrkOptions } from './lib/wrk'
 import { seedCatalog } from './catalog'
@@ -24,12 +24,6 @@ const what = (positionals[0] ?? 'baseline,health,list,entry').split(',')
 // One wrk thread and few connections: the server, not the generator, is what is measured.
 const wrk = { threads: 1, connections: 16, duration: values.duration! }
 
-/** User and system CPU time of a process so far, in clock ticks (100 a second on Linux). */
-function cpuTicks(pid: number) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return { user: Number(fields[11]), system: Number(fields[12]) }
-}
-
 async function measure(name: string, pid: number, options: WrkOptions) {
   await runWrk({ ...options, duration: '1s' })
   const rounds: string[] = []
@@ -41,13 +35,6 @@ async function measure(name: string, pid: number, options: WrkOptions) {
     rounds.push(`${perRequest(after.user + after.system - before.user - before.system)} (system ${perRequest(after.system - before.system)})`)
   }
   console.log(`${name.padEnd(9)} µs of server CPU a request: ${rounds.join(' · ')}`)
-}
-
-const pidOf = (url: string) => {
-  const port = new URL(url).port
-  const found = Bun.spawnSync(['sh', '-c', `ss -ltnpH 'sport = :${port}' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2`]).stdout.toString().trim()
-  if (!found) throw new Error(`no process listens on port ${port}`)
-  return Number(found)
 }
 
 if (what.includes('baseline')) {

@@ -12,6 +12,7 @@ import { DEFAULT_OUT } from './lib/cli'
 import { REPO, spawnBaseline } from './lib/server'
 import { benchRedis, ownTarget, type Target } from './lib/target'
 import { ensureWrk, runWrk, type WrkOptions } from './lib/wrk'
+import { withKeptSections } from './lib/sections'
 import { budget, renderResults, type Machine, type RunResults, type WrkFigures } from './lib/results'
 import type { Summary } from './lib/summary'
 import type { DrainResult } from './allocator'
@@ -118,7 +119,7 @@ for (const name of ['baseline', 'catalog', 'checkout', 'flash-sale', 'mixed']) s
 const results: RunResults = { command: redisUrl ? 'REDIS_URL=… bun run bench' : 'bun run bench', machine: started, wrk, scenarios, allocator: await allocatorDrain() }
 
 const file = join(REPO, 'bench', redisUrl ? 'RESULTS-redis.md' : 'RESULTS.md')
-writeFileSync(file, renderResults(results, COMMANDS))
+writeFileSync(file, withKeptSections(file, renderResults(results, COMMANDS)))
 const lines = budget(results)
 console.log('\nBUDGET')
 for (const b of lines) console.log(`  ${b.ok ? '✓' : '✗'} ${b.item.padEnd(58)} ${b.target.padEnd(20)} ${b.measured}`)

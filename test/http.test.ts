@@ -14,6 +14,19 @@ describe('problem+json for every failure', () => {
     expect(res.body.code).toBe('malformed_json')
   })
 
+  test('JSON nested deeper than 32 levels answers 400 before it is parsed (a 30,000-deep array held a core for seconds, then a 500)', async () => {
+    const u = await s.createUser()
+    const patch = (raw: string) => s.request('PATCH', '/v1/me', { token: u.token, raw, headers: { 'content-type': 'application/json' } })
+    for (const raw of [`${'['.repeat(30_000)}${']'.repeat(30_000)}`, `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`, `{"name":${'['.repeat(33)}${']'.repeat(33)}}`]) {
+      const res = await patch(raw)
+      expect(res.status).toBe(400)
+      expect(res.body).toMatchObject({ code: 'malformed_json', detail: expect.stringContaining('32 levels') })
+    }
+    // Brackets inside strings are text; 32 levels are still read (and validated: 422).
+    expect((await patch(JSON.stringify({ name: '[[[{'.repeat(20) }))).status).toBe(200)
+    expect((await patch(`{"name":${'['.repeat(31)}${']'.repeat(31)}}`)).status).toBe(422)
+  })
+
   test('a form body on a JSON route answers 415', async () => {
     const res = await s.request('POST', '/v1/auth/login', { raw: 'email=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
     expect(res.status).toBe(415)
