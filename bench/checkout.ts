@@ -1,7 +1,8 @@
 /**
  * Checkout: each VU is one customer doing cart → order → card payment, over and over.
- * Afterwards, from outside: every order got paid (through the signed webhook), and each
- * product's ledger sums to its stock, which fell by exactly the units ordered.
+ * Afterwards, from outside: every order got paid (through the signed webhook), each
+ * product's ledger sums to its stock, which fell by exactly the units ordered, and the money
+ * adds up against the gateway's own charges.
  */
 import http from './lib/http'
 import { Counter, check, exec } from './lib/k6'
@@ -9,7 +10,7 @@ import { runCli } from './lib/cli'
 import type { Options } from './lib/options'
 import type { Target } from './lib/target'
 import { APPROVED_CARD, SHIPPING_ADDRESS, bearer, catalogProducts, createProducts, createRegion, listAll } from './lib/shop'
-import { verifyLedgers } from './lib/invariants'
+import { verifyLedgers, verifyMoney } from './lib/invariants'
 import type { Account } from './lib/fixtures'
 
 /** One customer per VU, so no two VUs share a cart: --vus may not exceed this. */
@@ -74,12 +75,13 @@ async function settledOrders(base: string, admin: string, expected: (o: any[]) =
   }
 }
 
-export async function teardown({ base, admin, productIds }: CheckoutData) {
+export async function teardown({ base, admin, productIds }: CheckoutData, target: Target) {
   const all = await settledOrders(base, admin, (list) => list.every((o) => o.status === 'paid'))
   check(all, { 'invariant: every order is paid': (list) => list.length > 0 && list.every((o) => o.status === 'paid') })
   const ordered = new Map<string, number>()
   for (const o of all) for (const item of o.items) ordered.set(item.product_id, (ordered.get(item.product_id) ?? 0) + item.quantity)
   await verifyLedgers(base, admin, productIds.map((id) => ({ id, expectedStock: STOCK - (ordered.get(id) ?? 0) })))
+  await verifyMoney((await target.fixtures()).database.db)
 }
 
 if (import.meta.main) void runCli(import.meta.path)

@@ -1,15 +1,15 @@
 /**
  * The Black Friday stampede: CUSTOMERS customers (fast fixtures, not argon2 registration)
  * enter one drop of UNITS units within one second, then poll their result until decided.
- * After the drop closes, the business invariants are checked from outside and the run
- * fails if any is broken. `-e CUSTOMERS=… -e UNITS=…` scale it.
+ * Winners pay by card. After the drop closes, the business invariants (the money one
+ * included) are checked from outside and the run fails if any is broken. `-e CUSTOMERS=… -e UNITS=…` scale it.
  */
 import http from './lib/http'
 import { Counter, Gauge, Trend, __ENV, check, exec, sleep } from './lib/k6'
 import { runCli } from './lib/cli'
 import type { Options } from './lib/options'
 import type { Target } from './lib/target'
-import { api, bearer, catalogProducts, createProducts, createRegion } from './lib/shop'
+import { APPROVED_CARD, SHIPPING_ADDRESS, api, bearer, catalogProducts, createProducts, createRegion } from './lib/shop'
 import { verifyDrop, type DropFacts } from './lib/invariants'
 
 export const CUSTOMERS = Number(__ENV.CUSTOMERS ?? 10_000)
@@ -121,6 +121,7 @@ export async function enterDrop({ base, dropId, customers, units }: DropData) {
       if (sentinel) lastWinnerSeenAt = Date.now()
       decisionWait.add(performance.now() - answeredAt)
       check(me, { 'result: decided (won, waitlisted or lost)': () => ['won', 'waitlisted', 'lost'].includes(status) })
+      if (status === 'won') await payWinnerOrder(base, auth, me.json().order_id)
       return
     }
   }
@@ -128,6 +129,13 @@ export async function enterDrop({ base, dropId, customers, units }: DropData) {
 }
 
 export default enterDrop
+
+/** A winner gives the order its address and pays by card, as the checks that follow expect money to be made. */
+async function payWinnerOrder(base: string, auth: ReturnType<typeof bearer>, orderId: string) {
+  const address = await http.patch(`${base}/v1/orders/${orderId}`, JSON.stringify({ shipping_address: SHIPPING_ADDRESS }), { ...auth, tags: { name: 'winner_address' } })
+  const payment = await http.post(`${base}/v1/orders/${orderId}/payments`, JSON.stringify({ method: 'card', card: APPROVED_CARD }), { ...auth, tags: { name: 'winner_payment' } })
+  check(payment, { 'winner: address set and paid (201)': (r) => address.status === 200 && r.status === 201 })
+}
 
 /**
  * The invariants, plus how long after the units-th entry was accepted every winner was

@@ -13,7 +13,9 @@ import { MetricStore, setActiveStore } from '../bench/lib/metrics'
 import { api } from '../bench/lib/shop'
 import http from '../bench/lib/http'
 import { testRedis } from './support/redis'
-import { expectStampedeHeld, stampedeScript } from './support/stampede'
+import { expectStampedeHeld, STAMPEDE_INVARIANTS, stampedeScript } from './support/stampede'
+import { eq } from 'drizzle-orm'
+import { payments } from '../src/modules/payments/schema'
 
 const CUSTOMERS = 300
 const UNITS = 20
@@ -33,12 +35,16 @@ async function stampede(redis?: { url: string; prefix: string }) {
 }
 
 describe('flash-sale scenario, smoke size', () => {
-  test('in-process: every invariant holds, and a tampered stock is caught', async () => {
+  test('in-process: every invariant holds, and a tampered stock or payment is caught', async () => {
     const { summary, target, drop } = await stampede()
     try {
       expectStampedeHeld(summary, CUSTOMERS, UNITS)
       // One unit vanishes behind the sale's back (an admin adjustment): the ledger still sums, the sale no longer does.
       await api('POST', `${drop.base}/v1/products/${drop.productId}/stock`, drop.admin, { delta: -1, reason: 'bench smoke: tampering' })
+      // And a winner's paid payment is marked failed in our books while the gateway holds its capture.
+      const { database } = await target.fixtures()
+      const paid = (await database.db.select().from(payments).where(eq(payments.status, 'paid')).limit(1))[0]!
+      await database.write((tx) => tx.update(payments).set({ status: 'failed' }).where(eq(payments.id, paid.id)))
       const store = new MetricStore()
       setActiveStore(store)
       try {
@@ -48,6 +54,7 @@ describe('flash-sale scenario, smoke size', () => {
       }
       expect(store.values('checks', { check: 'invariant: stock fell by exactly what was sold' })).toMatchObject({ passes: 0, fails: 1 })
       expect(store.values('checks', { check: 'invariant: ledger rows sum to the stock' })).toMatchObject({ passes: 1, fails: 0 })
+      expect(store.values('checks', { check: STAMPEDE_INVARIANTS.at(-1)! })).toMatchObject({ passes: 0, fails: 1 })
     } finally {
       await target.close()
     }

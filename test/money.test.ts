@@ -13,7 +13,8 @@ import { startShop, type TestShop } from './support/harness'
 import { approvedCard, money } from './support/money'
 import { openEvents } from './support/sse'
 import { eventually } from './support/eventually'
-import { shopping } from './support/shopping'
+import { address, shopping } from './support/shopping'
+import { allocated, createDrop, entriesOf } from './support/flash-sale'
 
 const DELAY = 3600_000
 const clock = new ManualClock(Date.now())
@@ -322,6 +323,74 @@ describe('the reconciler', () => {
     expect((await s.database.db.select().from(fakeGatewayCharges).where(eq(fakeGatewayCharges.ref, orphanPix.ref)).get())!.status).toBe('voided')
     const metrics = await (await fetch(`${s.url}/metrics`)).text()
     for (const action of ['webhook_delivered', 'orphan_refunded', 'orphan_voided']) expect(metrics).toMatch(new RegExp(`shop_payments_reconciled_total\\{action="${action}"\\} [1-9]`))
+    expect(await m.violations()).toEqual([])
+  })
+})
+
+describe('refunds of flash-sale winners', () => {
+  const tick = () => s.shop.services.flashSale.scheduler.tick()
+  async function paidWinner(waitlist: number) {
+    const { dropId, product } = await createDrop(s, { units: 1, waitlist })
+    await tick()
+    const buyers = [await s.createUser(), await s.createUser()]
+    for (const buyer of buyers) await s.request('POST', `/v1/flash-sales/drops/${dropId}/entries`, { token: buyer.token })
+    await allocated(s, dropId, waitlist ? 2 : 1)
+    const [winner] = await entriesOf(s, dropId)
+    const buyer = buyers.find((b) => b.id === winner!.userId)!
+    await s.request('PATCH', `/v1/orders/${winner!.orderId}`, { token: buyer.token, body: { shipping_address: address } })
+    expect((await m.pay(buyer.token, winner!.orderId!, card())).status).toBe(201)
+    await m.quiet()
+    return { dropId, product, buyer, orderId: winner!.orderId! }
+  }
+
+  test("while the drop's waitlist is live, a refunded unit passes to the first waitlisted entry (no stock moves)", async () => {
+    const { dropId, product, buyer, orderId } = await paidWinner(1)
+    const stock = await shop.stockOf(product.id)
+    expect((await s.request('DELETE', `/v1/orders/${orderId}`, { token: buyer.token })).body.status).toBe('refunded')
+    const [first, second] = await entriesOf(s, dropId)
+    expect([first!.outcome, second!.outcome]).toEqual(['expired', 'won'])
+    expect(second!.orderId).not.toBeNull()
+    expect(await shop.stockOf(product.id)).toBe(stock)
+    expect(await refundRows(orderId)).toEqual([])
+    expect(await m.violations()).toEqual([])
+  })
+
+  test('with nobody waiting, the refunded unit goes back to stock (ledger reason refund) and the entry stays won', async () => {
+    const { dropId, product, buyer, orderId } = await paidWinner(0)
+    const stock = await shop.stockOf(product.id)
+    expect((await s.request('DELETE', `/v1/orders/${orderId}`, { token: buyer.token })).body.status).toBe('refunded')
+    expect((await entriesOf(s, dropId)).map((e) => e.outcome)).toEqual(['won'])
+    expect(await shop.stockOf(product.id)).toBe(stock + 1)
+    expect((await refundRows(orderId)).map((row) => row.delta)).toEqual([1])
+    expect(await m.violations()).toEqual([])
+  })
+})
+
+describe('failure 2 for a flash-sale winner', () => {
+  test('a winner paying at the deadline while the check runs keeps the unit: paid, and the waitlist does not get it', async () => {
+    const { dropId } = await createDrop(s, { units: 1, waitlist: 1, paymentWindowSeconds: 60 })
+    await s.shop.services.flashSale.scheduler.tick()
+    const buyers = [await s.createUser(), await s.createUser()]
+    for (const buyer of buyers) await s.request('POST', `/v1/flash-sales/drops/${dropId}/entries`, { token: buyer.token })
+    await allocated(s, dropId, 2)
+    const [winner] = await entriesOf(s, dropId)
+    const buyer = buyers.find((b) => b.id === winner!.userId)!
+    await s.request('PATCH', `/v1/orders/${winner!.orderId}`, { token: buyer.token, body: { shipping_address: address } })
+    const pause = m.pauseCharges('before')
+    try {
+      clock.advance(60_000)
+      const paying = m.pay(buyer.token, winner!.orderId!, card())
+      await pause.paused
+      await s.shop.services.jobs.runDue()
+      expect((await entriesOf(s, dropId)).map((e) => e.outcome)).toEqual(['won', 'waitlisted'])
+      pause.release()
+      expect((await paying).status).toBe(201)
+    } finally {
+      pause.restore()
+    }
+    await m.quiet()
+    expect((await m.order(buyer.token, winner!.orderId!)).status).toBe('paid')
+    expect((await entriesOf(s, dropId)).map((e) => e.outcome)).toEqual(['won', 'waitlisted'])
     expect(await m.violations()).toEqual([])
   })
 })

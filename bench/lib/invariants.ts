@@ -7,6 +7,8 @@ import { check } from './k6'
 import { api, listAll } from './shop'
 import type { Account, Fixtures } from './fixtures'
 import { flashSaleEntries } from '../../src/modules/flash-sale/schema'
+import type { Queryable } from '../../src/db/client'
+import { moneyViolations } from './money'
 
 export interface LedgerExpectation {
   id: string
@@ -34,6 +36,21 @@ export async function verifyLedgers(base: string, admin: string, products: Ledge
     'invariant: ledger rows sum to the stock': (rs) => rs.every((r) => r.ledger === r.stock),
     'invariant: stock fell by exactly what was sold': (rs) => rs.every((r) => r.stock === r.expectedStock),
   })
+}
+
+/** How long the money may take to come to rest after a run (webhooks in flight, void and refund jobs). */
+const MONEY_GRACE_MS = 10_000
+
+/** The money invariant (./money.ts), read from the server's database once it is quiet: the gateway's charges against our payments and orders. */
+export async function verifyMoney(db: Queryable) {
+  const deadline = Date.now() + MONEY_GRACE_MS
+  let broken = await moneyViolations(db)
+  while (broken.length && Date.now() < deadline) {
+    await Bun.sleep(250)
+    broken = await moneyViolations(db)
+  }
+  if (broken.length) console.error(`money invariant broken:\n  ${broken.slice(0, 20).join('\n  ')}`)
+  check(broken, { 'invariant: money adds up (each captured charge is a paid order’s one payment, or refunded)': (list) => list.length === 0 })
 }
 
 export interface AuditEntry {
@@ -137,6 +154,7 @@ export async function verifyDrop(c: DropFacts & { fixtures: Fixtures }): Promise
       list.every((o) => o.source === 'flash_sale' && o.items.length === 1 && o.items[0].product_id === c.productId && o.items[0].quantity === 1),
   })
   await verifyLedgers(c.base, c.admin, [{ id: c.productId, expectedStock: c.stockBefore - units }])
+  await verifyMoney(c.fixtures.database.db)
 
   const lastWinner = await c.fixtures.database.db
     .select({ queuedAt: flashSaleEntries.queuedAt })

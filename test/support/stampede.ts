@@ -14,6 +14,7 @@ export const STAMPEDE_INVARIANTS = [
   'invariant: each winner holds one flash-sale order of one unit',
   'invariant: ledger rows sum to the stock',
   'invariant: stock fell by exactly what was sold',
+  'invariant: money adds up (each captured charge is a paid order’s one payment, or refunded)',
 ]
 
 /** Every invariant held; units + the default waitlist (as many) got in and everyone else was told sold_out. */
