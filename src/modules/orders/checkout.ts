@@ -2,7 +2,8 @@ import type { Tx } from '../../db/client'
 import { AppError, invalid } from '../../lib/errors'
 import { availableOf, cartLines, clearCart, type CartLine } from '../cart'
 import { moveStock } from '../catalog'
-import type { OrderLifecycle, PlacedOrder } from './lifecycle'
+import type { OrderLifecycle } from './lifecycle'
+import type { PlacedOrder } from './lifecycle-types'
 
 /** What the checkout route settled before the transaction: who, where to, when. */
 export interface CartOrder {

@@ -2,7 +2,8 @@
 // moved only through `OrderLifecycle`; other modules read them through `orderTerms`.
 export { OrdersService, eraseOrderPersonalData } from './service'
 export { ordersRoutes } from './routes'
-export { OrderLifecycle, ORDER_STATUS_CHANNEL, PAYMENT_CHECK_JOB, type OrderChange, type OrderMoves, type OrderStatusEvent, type ReleasedOrder, type Transition } from './lifecycle'
+export { OrderLifecycle } from './lifecycle'
+export { ORDER_STATUS_CHANNEL, PAYMENT_CHECK_JOB, type OrderChange, type OrderMoves, type OrderStatusEvent, type ReleasedOrder, type Transition } from './lifecycle-types'
 export { OrderTracking } from './tracking'
 export { IdempotencyHeaders, OrderParams } from './model'
 export { orderTerms } from './reads'
