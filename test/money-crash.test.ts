@@ -13,7 +13,7 @@ import { approvedCard } from './support/money'
 import { productionEnv, scratchDir, serverProcess } from './support/server-process'
 import { address } from './support/shopping'
 
-const ORDERS = 40
+const ORDERS = 60
 const scratch = scratchDir()
 let fixtures: Fixtures | undefined
 afterAll(async () => {
@@ -52,13 +52,14 @@ test('kill -9 during a burst of card and Pix payments: after the restart and the
     }),
   )
 
-  // The burst; the process dies once a quarter of it has answered.
+  // The burst; the process dies as soon as a few have answered, with the rest in flight.
   let answered = 0
   const burst = orders.map((o) => call(base, 'POST', `/v1/orders/${o.id}/payments`, o.customer.token, o.body, { 'idempotency-key': o.key }).then(() => answered++, () => undefined))
-  await eventually(() => expect(answered).toBeGreaterThanOrEqual(ORDERS / 4), 20_000)
+  await eventually(() => expect(answered).toBeGreaterThanOrEqual(3), 20_000)
   first.kill('SIGKILL')
   await first.exited()
   await Promise.all(burst)
+  expect(answered).toBeLessThan(ORDERS)
   const interrupted = await fixtures.database.db.select({ id: payments.id }).from(payments).where(and(eq(payments.status, 'pending'), isNull(payments.gatewayRef)))
 
   const second = serverProcess(env)

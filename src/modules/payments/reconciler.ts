@@ -90,7 +90,8 @@ export class Reconciler implements Worker {
     const { clock } = this.deps.payments
     const startedAt = clock.now()
     await this.staleAttempts()
-    await this.gatewayCharges(isoAt((this.since ?? startedAt - FIRST_LOOKBACK_MS) - OVERLAP_MS))
+    // From before the previous pass by more than the freshness it skipped, so nothing it left falls through.
+    await this.gatewayCharges(isoAt((this.since ?? startedAt - FIRST_LOOKBACK_MS) - this.deps.payments.inFlightMs - OVERLAP_MS))
     this.since = startedAt
   }
 
@@ -152,8 +153,8 @@ export class Reconciler implements Worker {
   private async reconcile(charge: ChargeRecord, known: PaymentRow | undefined) {
     const { settlement, payments: deps } = this.deps
     const fields = { charge_ref: charge.ref, payment_id: charge.paymentId, order_id: known?.orderId, charge_status: charge.status }
-    // Its request may still be recording it: the next pass decides.
-    if (known && settlement.inFlight(known)) return
+    // Its request may still be recording it, its webhook or void still on the way: a later pass decides.
+    if ((known && settlement.inFlight(known)) || Date.parse(charge.updatedAt) > deps.clock.now() - deps.inFlightMs) return
     // A payable charge its payment never recorded was never shown to the customer: voided, not adopted.
     if (known?.gatewayRef === null && charge.status === 'pending') return this.voidUnseen(charge, known)
     const payment = known?.gatewayRef === null ? await this.adopt(known, charge) : known
