@@ -4,7 +4,8 @@
  * served. Steadier than req/s on a shared box (another tenant slows the load generator and
  * the server alike, but hardly changes what a request costs), so use it to compare changes;
  * the budget itself stays req/s against the baseline (`bun run bench`).
- * `bun bench/cpu.ts [baseline,health,list,entry] [--duration 4s] [--rounds 3]`
+ * `bun bench/cpu.ts [baseline,health,list,entry,list-uncached,detail-uncached,search-uncached] [--duration 4s] [--rounds 3]`
+ * The `-uncached` targets run against a second shop with `CATALOG_CACHE_MS=0`: every request reads SQL.
  */
 import { parseArgs } from 'node:util'
 import { DEFAULT_OUT } from './lib/cli'
@@ -13,6 +14,7 @@ import { cpuTicks, pidOf } from './lib/proc'
 import { ownTarget } from './lib/target'
 import { runWrk, type WrkOptions } from './lib/wrk'
 import { seedCatalog } from './catalog'
+import { SEARCH_TERMS } from './lib/shop'
 import { prepareDrop } from './flash-sale'
 
 const { values, positionals } = parseArgs({
@@ -32,9 +34,9 @@ async function measure(name: string, pid: number, options: WrkOptions) {
     const run = await runWrk(options)
     const after = cpuTicks(pid)
     const perRequest = (ticks: number) => ((ticks * 10_000) / run.requests).toFixed(1)
-    rounds.push(`${perRequest(after.user + after.system - before.user - before.system)} (system ${perRequest(after.system - before.system)})`)
+    rounds.push(`${perRequest(after.user + after.system - before.user - before.system)} (system ${perRequest(after.system - before.system)}, ${Math.round(run.rps)} req/s)`)
   }
-  console.log(`${name.padEnd(9)} µs of server CPU a request: ${rounds.join(' · ')}`)
+  console.log(`${name.padEnd(15)} µs of server CPU a request: ${rounds.join(' · ')}`)
 }
 
 if (what.includes('baseline')) {
@@ -60,4 +62,18 @@ try {
   }
 } finally {
   await target.close()
+}
+
+if (what.some((w) => w.endsWith('-uncached'))) {
+  const uncached = await ownTarget(DEFAULT_OUT, undefined, { env: { CATALOG_CACHE_MS: '0' } })
+  try {
+    const pid = pidOf(uncached.url)
+    const { productIds } = await seedCatalog(uncached)
+    if (what.includes('list-uncached')) await measure('list-uncached', pid, { ...wrk, url: `${uncached.url}/v1/products?limit=20` })
+    if (what.includes('detail-uncached')) await measure('detail-uncached', pid, { ...wrk, url: `${uncached.url}/v1/products/${productIds[0]}` })
+    // A word of half the books' titles: a full page of matches, as the catalog scenario's searches.
+    if (what.includes('search-uncached')) await measure('search-uncached', pid, { ...wrk, url: `${uncached.url}/v1/products?q=${encodeURIComponent(SEARCH_TERMS[0]!)}&limit=20` })
+  } finally {
+    await uncached.close()
+  }
 }

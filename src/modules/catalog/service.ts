@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, inArray, isNull, lte, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm'
 import type { Database, Queryable, Tx } from '../../db/client'
 import { isUniqueViolation } from '../../db/errors'
 import type { Clock } from '../../lib/clock'
@@ -8,11 +8,12 @@ import { processPhoto } from '../../lib/images'
 import { conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
-import { liveRegion, regionTerms } from '../regions'
+import { liveRegion } from '../regions'
 import { moveStock } from './ledger'
 import type { CreateProductInput, PatchProductInput, ProductDto, ProductsFilter } from './model'
 import { categories, productCategories, products } from './schema'
 import { ftsQuery } from './search'
+import { pageJson, productJson } from './product-json'
 import { TtlCache } from '../../lib/ttl-cache'
 import type { Attributes, ProductType, ProductTypes } from './types'
 
@@ -48,14 +49,6 @@ const toCategory = (row: CategoryRow) => ({ id: row.id, name: row.name, created_
 
 const searchTermsOf = (type: ProductType, attributes: Attributes) => (type.searchTerms?.(attributes) ?? []).filter(Boolean).join(' ')
 
-/** A product row with its region's currency and its category ids: one statement per read (the driver's cost is per statement). */
-const productView = {
-  product: products,
-  currency: regionTerms.currency,
-  categoryIds: sql<string>`(SELECT json_group_array(category_id) FROM (SELECT category_id FROM product_categories WHERE product_id = ${products.id} ORDER BY category_id))`,
-}
-type ProductViewRow = { product: ProductRow; currency: string; categoryIds: string }
-
 export interface CatalogDeps {
   database: Database
   clock: Clock
@@ -71,14 +64,17 @@ export interface CatalogDeps {
   cacheMs?: number
 }
 
-type ProductsPage = { data: ProductDto[]; next_cursor: string | null }
+const EMPTY_PAGE = JSON.stringify({ data: [], next_cursor: null })
 
 export class CatalogService {
   // Kept as JSON text: serialising a 20-product page was a third of the list's cost.
   private readonly pages: TtlCache<string>
   private readonly products: TtlCache<string | undefined>
+  /** What a stored image's key is appended to, to make its `image_url`. */
+  private readonly imageBase: string
 
   constructor(private readonly deps: CatalogDeps) {
+    this.imageBase = deps.fileUrl(imagePath(''))
     this.pages = new TtlCache(deps.cacheMs ?? 0)
     this.products = new TtlCache(deps.cacheMs ?? 0)
   }
@@ -95,49 +91,33 @@ export class CatalogService {
     return result
   }
 
-  private readonly fromView = (row: ProductViewRow) => toProduct(row.product, row.currency, JSON.parse(row.categoryIds) as string[], this.deps.fileUrl)
-
   /** A public page of products as JSON text (`ProductPage`), served from the cache when fresh. */
   pageJson(filter: ProductsFilter) {
     const { region_id, type, category_id, q, min_price, max_price, in_stock, limit, cursor } = filter
-    return this.pages.get(JSON.stringify([region_id, type, category_id, q, min_price, max_price, in_stock, limit, cursor]), async () => JSON.stringify(await this.loadPage(filter)))
+    return this.pages.get(JSON.stringify([region_id, type, category_id, q, min_price, max_price, in_stock, limit, cursor]), () => this.loadPage(filter))
   }
 
-  private async loadPage(filter: ProductsFilter): Promise<ProductsPage> {
+  private async loadPage(filter: ProductsFilter) {
     const { limit = DEFAULT_PAGE_SIZE } = filter
     const after = cursorAfter(filter.cursor, isStringKey)
     const match = filter.q?.trim() ? ftsQuery(filter.q) : undefined
-    if (match === null) return { data: [], next_cursor: null }
-    const rows = await this.deps.database.db
-      .select(productView)
-      .from(products)
-      .innerJoin(regionTerms, eq(regionTerms.id, products.regionId))
-      .where(
-        and(
-          isNull(products.deletedAt),
-          filter.region_id ? eq(products.regionId, filter.region_id) : undefined,
-          filter.type ? eq(products.type, filter.type) : undefined,
-          filter.category_id
-            ? sql`${products.id} IN (SELECT product_id FROM product_categories WHERE category_id = ${filter.category_id})`
-            : undefined,
-          match ? sql`${products.id} IN (SELECT product_id FROM products_fts WHERE products_fts MATCH ${match})` : undefined,
-          filter.min_price !== undefined ? gte(products.price, Number(filter.min_price)) : undefined,
-          filter.max_price !== undefined ? lte(products.price, Number(filter.max_price)) : undefined,
-          filter.in_stock === undefined ? undefined : filter.in_stock === 'true' ? gt(products.stock, 0) : eq(products.stock, 0),
-          after ? gt(products.id, after) : undefined,
-        ),
-      )
-      .orderBy(asc(products.id))
-      .limit(limit + 1)
-    return pageOf(rows, limit, (r) => r.product.id, this.fromView)
+    if (match === null) return EMPTY_PAGE
+    return pageJson(this.deps.database.db, this.imageBase, {
+      limit,
+      region_id: filter.region_id,
+      type: filter.type,
+      category_id: filter.category_id,
+      match,
+      min_price: filter.min_price === undefined ? undefined : Number(filter.min_price),
+      max_price: filter.max_price === undefined ? undefined : Number(filter.max_price),
+      in_stock: filter.in_stock === undefined ? undefined : filter.in_stock === 'true',
+      after,
+    })
   }
 
   /** A live product as JSON text (`Product`), served from the cache when fresh. */
   async productJson(id: string) {
-    const json = await this.products.get(id, async () => {
-      const product = await this.liveProduct(this.deps.database.db, id)
-      return product && JSON.stringify(product)
-    })
+    const json = await this.products.get(id, () => productJson(this.deps.database.db, this.imageBase, id))
     if (!json) throw notFound('Product')
     return json
   }
@@ -149,14 +129,10 @@ export class CatalogService {
     return row && this.liveProduct(db, row.id)
   }
 
-  private async liveProduct(db: Queryable, id: string) {
-    const row = await db
-      .select(productView)
-      .from(products)
-      .innerJoin(regionTerms, eq(regionTerms.id, products.regionId))
-      .where(and(eq(products.id, id), isNull(products.deletedAt)))
-      .get()
-    return row && this.fromView(row)
+  /** A live product as the API shows it, read as the public reads it. */
+  private async liveProduct(db: Queryable, id: string): Promise<ProductDto | undefined> {
+    const json = await productJson(db, this.imageBase, id)
+    return json === undefined ? undefined : JSON.parse(json)
   }
 
   /** Creates a product; its initial stock enters through the ledger (reason `adjustment`, ref "initial stock"). */

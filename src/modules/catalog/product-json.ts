@@ -1,0 +1,105 @@
+import { and, asc, eq, gt, gte, isNull, lte, sql, type SQL } from 'drizzle-orm'
+import { alias, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
+import { prepared, type Queryable } from '../../db/client'
+import { encodeCursor } from '../../lib/models'
+import { regionTerms } from '../regions'
+import { products } from './schema'
+
+/**
+ * The public catalog's reads as JSON text made by SQLite itself: a product is one
+ * `json_object` and a page one `group_concat` of them, so a page is read as one value rather
+ * than 21 rows of 15 columns mapped into objects and serialised again (that was most of an
+ * uncached list request). Keys come in `toProduct`'s order and SQLite escapes strings as
+ * `JSON.stringify` does (test/catalog-json.test.ts holds both to it); `attributes` is stored as
+ * `JSON.stringify` wrote it, and `json()` gives it back unchanged.
+ */
+const productObject = sql<string>`json_object('id', ${products.id}, 'type', ${products.type}, 'sku', ${products.sku}, 'title', ${products.title}, 'description', ${products.description}, 'image_url', iif(${products.imageKey} <> '', ${sql.placeholder('image_base')} || ${products.imageKey}, ${products.imageUrl}), 'price', ${products.price}, 'currency', ${regionTerms.currency}, 'region_id', ${products.regionId}, 'stock', ${products.stock}, 'category_ids', (SELECT json_group_array(category_id) FROM (SELECT category_id FROM product_categories WHERE product_id = ${products.id} ORDER BY category_id)), 'attributes', json(${products.attributes}), 'created_at', ${products.createdAt}, 'updated_at', ${products.updatedAt})`
+
+const productStatement = prepared((q) =>
+  q
+    .select({ json: productObject })
+    .from(products)
+    .innerJoin(regionTerms, eq(regionTerms.id, products.regionId))
+    .where(and(eq(products.id, sql.placeholder('id')), isNull(products.deletedAt)))
+    .prepare(),
+)
+
+/** A live product as JSON text (`Product`), or undefined. `imageBase`: what a stored image's key is appended to. */
+export async function productJson(db: Queryable, imageBase: string, id: string) {
+  return (await productStatement(db).get({ id, image_base: imageBase }))?.json
+}
+
+/** What a page asks for; `match` is an FTS5 query (search.ts), `after` the cursor's key. */
+export interface PageParams {
+  limit: number
+  region_id?: string
+  type?: string
+  category_id?: string
+  match?: string
+  min_price?: number
+  max_price?: number
+  /** true: only products with stock; false: only sold-out ones. */
+  in_stock?: boolean
+  after?: string
+}
+
+/** `products`, or an alias of it. */
+type ProductsTable = Record<'id' | 'regionId' | 'type' | 'price' | 'stock' | 'deletedAt', AnySQLiteColumn>
+/** The optional filters, each a condition on `products` or an alias of it. A request's shape is the set it uses. */
+const FILTERS: { present: (p: PageParams) => boolean; on: (t: ProductsTable) => SQL }[] = [
+  { present: (p) => Boolean(p.region_id), on: (t) => eq(t.regionId, sql.placeholder('region_id')) },
+  { present: (p) => Boolean(p.type), on: (t) => eq(t.type, sql.placeholder('type')) },
+  { present: (p) => Boolean(p.category_id), on: (t) => sql`${t.id} IN (SELECT product_id FROM product_categories WHERE category_id = ${sql.placeholder('category_id')})` },
+  { present: (p) => Boolean(p.match), on: (t) => sql`${t.id} IN (SELECT product_id FROM products_fts WHERE products_fts MATCH ${sql.placeholder('match')})` },
+  { present: (p) => p.min_price !== undefined, on: (t) => gte(t.price, sql.placeholder('min_price')) },
+  { present: (p) => p.max_price !== undefined, on: (t) => lte(t.price, sql.placeholder('max_price')) },
+  { present: (p) => p.in_stock === true, on: (t) => gt(t.stock, 0) },
+  { present: (p) => p.in_stock === false, on: (t) => eq(t.stock, 0) },
+]
+const shapeOf = (params: PageParams) => FILTERS.reduce((shape, filter, i) => (filter.present(params) ? shape | (1 << i) : shape), 0)
+const conditions = (t: ProductsTable, shape: number) => [isNull(t.deletedAt), ...FILTERS.flatMap((filter, i) => (shape & (1 << i) ? [filter.on(t)] : []))]
+
+/**
+ * One statement per shape (with or without a cursor), built once: the page's items joined
+ * with commas, its last id and whether a later product matches. That check runs only for a
+ * full page (CASE is lazy), so a search with fewer hits than the page size matches once.
+ */
+const pageStatement = (shape: number, fromCursor: boolean) =>
+  prepared((q) => {
+    const limit = sql.placeholder('limit')
+    const page = q
+      .select({ id: products.id, json: productObject.as('json') })
+      .from(products)
+      .innerJoin(regionTerms, eq(regionTerms.id, products.regionId))
+      .where(and(...conditions(products, shape), fromCursor ? gt(products.id, sql.placeholder('after')) : undefined))
+      .orderBy(asc(products.id))
+      .limit(limit)
+      .as('page')
+    const summary = q
+      .select({
+        items: sql<string | null>`group_concat(${page.json}, ',' ORDER BY ${page.id})`.as('items'),
+        last: sql<string | null>`max(${page.id})`.as('last'),
+        count: sql<number>`count(*)`.as('count'),
+      })
+      .from(page)
+      .as('summary')
+    const later = alias(products, 'later')
+    const laterExists = q.select({ one: sql`1` }).from(later).where(and(...conditions(later, shape), gt(later.id, summary.last)))
+    return q
+      .select({ items: summary.items, last: summary.last, more: sql<number>`CASE WHEN ${summary.count} = ${limit} THEN EXISTS ${laterExists} ELSE 0 END` })
+      .from(summary)
+      .prepare()
+  })
+
+const pageStatements = new Map<number, ReturnType<typeof pageStatement>>()
+
+/** A page of live products as JSON text (`ProductPage`), in id order. `imageBase`: what a stored image's key is appended to. */
+export async function pageJson(db: Queryable, imageBase: string, params: PageParams) {
+  const key = (shapeOf(params) << 1) | (params.after === undefined ? 0 : 1)
+  let statement = pageStatements.get(key)
+  if (!statement) pageStatements.set(key, (statement = pageStatement(key >> 1, (key & 1) === 1)))
+  const { limit, region_id, type, category_id, match, min_price, max_price, after } = params
+  const row = await statement(db).get({ limit, region_id, type, category_id, match, min_price, max_price, after, image_base: imageBase })
+  const next = row?.more ? JSON.stringify(encodeCursor(row.last)) : 'null'
+  return `{"data":[${row?.items ?? ''}],"next_cursor":${next}}`
+}
