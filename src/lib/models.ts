@@ -70,14 +70,16 @@ export function decodeCursor<T>(cursor: string | undefined): T | undefined {
 export const NoContent = t.Void({ description: 'No content' })
 
 /**
- * An answer already serialised (from a cache), sent as it is: Elysia neither re-serialises
- * nor re-validates it, so only text built from a declared model's mapper belongs here. The
- * Response is built once with every header the request gathered; `set.headers` is then left
- * empty, or the framework would copy the finished Response to merge them in again.
+ * An answer already serialised (from a cache, or by our own code), sent as it is: Elysia
+ * neither re-serialises nor re-validates it, so only text built from a declared model's
+ * mapper belongs here. The Response is built once with the status and every header the
+ * request gathered; `set` is then left as if nothing were set (no headers, status 200), or
+ * the framework would copy the finished Response to merge them in again.
  */
-export function preserialized(set: { headers: Record<string, string | number>; status?: number | string }, json: string) {
-  set.headers['content-type'] = 'application/json'
+export function preserialized(set: { headers: Record<string, string | number>; status?: number | string }, json: string, contentType = 'application/json') {
+  set.headers['content-type'] = contentType
   const response = new Response(json, set as ResponseInit)
   set.headers = {}
+  set.status = 200
   return response
 }

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../lib/errors'
+import { preserialized } from '../lib/models'
 import { stateOf } from './request-state'
 
 /** The id of this request, echoed in `X-Request-Id`, problem bodies and logs. */
@@ -29,24 +30,39 @@ export function problem(status: number, code: ErrorCode, detail: string, request
   })
 }
 
-/**
- * The same answer for a route to return when a refusal is an expected outcome rather than
- * an error (a stampede's `sold_out`): `set` gets the status and headers, and the framework
- * serialises the body (checked against the route's Problem schema) into one Response.
- */
-export function problemAnswer(set: ResponseSet, status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown> = {}, headers?: Record<string, string>) {
+/** The problem's status and headers, on the request's `set`. */
+function prepare(set: ResponseSet, status: number, headers?: Record<string, string>) {
   set.status = status
   set.headers['content-type'] = PROBLEM_TYPE
   if (headers) Object.assign(set.headers, headers)
-  return problemBody(status, code, detail, requestId, more)
 }
 
 /**
- * The answer for a hook to return, through the request's `set` as well: the framework then
+ * The answer for a hook to return, through the request's `set`: the framework then
  * builds one Response carrying every header the request gathered (security headers, rate
  * limits), instead of copying a finished Response to merge them in.
  */
-export const problemVia = (...args: Parameters<typeof problemAnswer>) => JSON.stringify(problemAnswer(...args))
+export function problemVia(set: ResponseSet, status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown> = {}, headers?: Record<string, string>) {
+  prepare(set, status, headers)
+  return problemJson(status, code, detail, requestId, more)
+}
+
+/**
+ * The answer for a route to return when a refusal is an expected outcome rather than an
+ * error (a stampede's `sold_out`): one finished Response with every header the request
+ * gathered. The route's Problem schema still documents it; the body is our own, so it is
+ * not checked and encoded again on its way out (a TypeBox Encode a request).
+ */
+export const problemAnswer = (...args: Parameters<typeof problemVia>) => preserialized(args[0], problemVia(...args), PROBLEM_TYPE)
+
+/** A problem all of whose fields but the request id are fixed (a stampede's `sold_out`): serialised once, each answer splices its id in. */
+export function fixedProblem(status: number, code: ErrorCode, detail: string, headers?: Record<string, string>) {
+  const [head, tail] = problemJson(status, code, detail, '', {}).split('"request_id":""') as [string, string]
+  return (set: ResponseSet, requestId: string) => {
+    prepare(set, status, headers)
+    return preserialized(set, `${head}"request_id":${JSON.stringify(requestId)}${tail}`, PROBLEM_TYPE)
+  }
+}
 
 const titles: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
