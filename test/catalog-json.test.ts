@@ -82,20 +82,23 @@ describe('catalog JSON made by SQLite', () => {
       const res = await text('POST', '/v1/products', { type: 'generic', region_id: regionId, sku: `SHAPE-${i}`, title: `Shapeword item ${i}`, price: 100, category_ids: [category.id] })
       expect(res.status).toBe(201)
     }
-    const filters = [`region_id=${regionId}`, 'type=generic', `category_id=${category.id}`, 'q=shapeword']
+    const filters = [`region_id=${regionId}`, 'type=generic', `category_id=${category.id}`, 'q=shapeword', 'min_price=100', 'max_price=100', 'in_stock=false']
+    // Other tests' generic products may match the type, price and stock filters: the region, category or word pins these four.
+    const pinned = 0b1101
     for (let shape = 1; shape < 1 << filters.length; shape++) {
       const query = filters.filter((_, i) => shape & (1 << i)).join('&')
       const full = JSON.parse((await text('GET', `/v1/products?${query}&limit=4`)).text)
-      // Other tests' generic products may match the type filter alone: the region, category or word pins these four.
-      if (shape !== 2) expect(full).toEqual({ data: expect.any(Array), next_cursor: null })
-      if (shape !== 2) expect(full.data.map((p: { sku: string }) => p.sku)).toEqual(['SHAPE-0', 'SHAPE-1', 'SHAPE-2', 'SHAPE-3'])
+      if (shape & pinned) expect(full).toEqual({ data: expect.any(Array), next_cursor: null })
+      if (shape & pinned) expect(full.data.map((p: { sku: string }) => p.sku)).toEqual(['SHAPE-0', 'SHAPE-1', 'SHAPE-2', 'SHAPE-3'])
       const first = JSON.parse((await text('GET', `/v1/products?${query}&limit=3`)).text)
       expect(first.data).toHaveLength(3)
       expect(first.next_cursor).toEqual(expect.any(String))
       const second = JSON.parse((await text('GET', `/v1/products?${query}&limit=3&cursor=${first.next_cursor}`)).text)
-      if (shape !== 2) expect(second).toEqual({ data: [full.data[3]], next_cursor: null })
+      if (shape & pinned) expect(second).toEqual({ data: [full.data[3]], next_cursor: null })
     }
-    expect((await text('GET', `/v1/products?region_id=${regionId}&type=book`)).text).toBe('{"data":[],"next_cursor":null}')
+    for (const none of ['type=book', 'in_stock=true', 'min_price=101', 'max_price=99']) {
+      expect((await text('GET', `/v1/products?region_id=${regionId}&${none}`)).text).toBe('{"data":[],"next_cursor":null}')
+    }
     expect((await text('GET', '/v1/products?q=%22%20%2A')).text).toBe('{"data":[],"next_cursor":null}')
   })
 })
