@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import sharp from 'sharp'
-import { startShop, type TestShop } from './support/harness'
+import { startShop, castOf, useShop, type Fixture, type TestShop } from './support/harness'
 import { createProduct, createRegion } from './support/fixtures'
 import { jpegWithExif, pixelBombPng, pngBytes } from './support/images'
 
-let s: TestShop
-let admin: { id: string; token: string }
-let customer: { id: string; token: string }
-let regionId: string
-beforeAll(async () => {
-  s = await startShop()
-  admin = await s.admin()
-  customer = await s.createUser()
-  regionId = (await createRegion(s.database)).id
-})
-afterAll(() => s.close())
+let s: TestShop, admin: Fixture, customer: Fixture, regionId: string
+useShop(async (shop) => ({ s, admin, customer, regionId } = await castOf(shop, { region: true })))
 
 const imageForm = (bytes: Uint8Array | string, type = 'image/png', field = 'image') => {
   const form = new FormData()

@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startShop, type TestShop } from './support/harness'
+import { beforeAll, describe, expect, test } from 'bun:test'
+import { castOf, useShop, type Fixture, type TestShop } from './support/harness'
 import { createRegion } from './support/fixtures'
 import { sql } from 'drizzle-orm'
 
-let s: TestShop
-let admin: { id: string; token: string }
-let customer: { id: string; token: string }
-beforeAll(async () => {
-  s = await startShop()
-  admin = await s.admin()
-  customer = await s.createUser()
-})
-afterAll(() => s.close())
+let s: TestShop, admin: Fixture, customer: Fixture
+useShop(async (shop) => ({ s, admin, customer } = await castOf(shop)))
 
 const kleppmann = { isbn: '978-1-4493-7332-0', author: 'Martin Kleppmann', publisher: "O'Reilly Media" }
 const bookBody = (regionId: string, more: Record<string, unknown> = {}) => ({

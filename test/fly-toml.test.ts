@@ -60,7 +60,7 @@ test('the [env] is a valid production configuration for the image (secrets come 
   expect(config.http_service.checks.map((check) => check.path)).toEqual(['/health'])
   expect(config.checks.ready).toMatchObject({ type: 'http', port: config.http_service.internal_port, path: '/ready' })
   // The stop timeout covers the drain.
-  expect(Number.parseInt(config.kill_timeout) * 1000).toBeGreaterThan(loaded.SHUTDOWN_GRACE_MS)
+  expect(Number.parseInt(config.kill_timeout, 10) * 1000).toBeGreaterThan(loaded.SHUTDOWN_GRACE_MS)
   // With a volume Fly allows only rolling or immediate deploys, and a release machine has no volume.
   expect(config.deploy.strategy).toBe('rolling')
   expect(config.deploy.release_command).toBeUndefined()

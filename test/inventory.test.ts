@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startShop, type TestShop } from './support/harness'
-import { createProduct, createRegion } from './support/fixtures'
+import { describe, expect, test } from 'bun:test'
+import { castOf, useShop, type Fixture, type TestShop } from './support/harness'
+import { createProduct, } from './support/fixtures'
 import { moveStock } from '../src/modules/catalog'
 
-let s: TestShop
-let admin: { id: string; token: string }
-let customer: { id: string; token: string }
-let regionId: string
-beforeAll(async () => {
-  s = await startShop()
-  admin = await s.admin()
-  customer = await s.createUser()
-  regionId = (await createRegion(s.database)).id
-})
-afterAll(() => s.close())
+let s: TestShop, admin: Fixture, customer: Fixture, regionId: string
+useShop(async (shop) => ({ s, admin, customer, regionId } = await castOf(shop, { region: true })))
 
 interface Movement {
   id: number

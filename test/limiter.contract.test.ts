@@ -1,23 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type Redis from 'ioredis'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import type { Limiter } from '../src/infra/limiter'
 import { memoryLimiter } from '../src/infra/limiter/memory'
 import { redisLimiter } from '../src/infra/limiter/redis'
-import { createRedis, whenReady } from '../src/infra/redis'
-import { testRedis } from './support/redis'
+import { testRedisClients } from './support/redis'
 
-const redis = await testRedis()
-const connections: Redis[] = []
-const connect = async () => {
-  const client = createRedis(redis.url, redis.prefix)
-  connections.push(client)
-  expect(await whenReady(client)).toBe(true)
-  return client
-}
-afterAll(async () => {
-  for (const c of connections) c.disconnect()
-  await redis.cleanup()
-})
+const connect = await testRedisClients()
 
 const T0 = Date.parse('2026-11-27T12:00:00Z')
 let n = 0

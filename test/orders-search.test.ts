@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
-import { startShop, type TestShop } from './support/harness'
+import { castOf, useShop, type Fixture, type TestShop } from './support/harness'
 import { address, shopping } from './support/shopping'
 import { orders } from '../src/modules/orders/schema'
 
-let s: TestShop
-let admin: { id: string; token: string }
-beforeAll(async () => {
-  s = await startShop()
-  admin = await s.admin()
-})
-afterAll(() => s.close())
+let s: TestShop, admin: Fixture
+useShop(async (shop) => ({ s, admin } = await castOf(shop)))
 
 /** A registered customer's order under `name`, created at `createdAt`. */
 async function orderOf(name: string, createdAt: string, more: { source?: 'flash_sale'; status?: 'cancelled' } = {}) {

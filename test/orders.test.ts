@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
-import { startShop, type TestShop } from './support/harness'
+import { useShop, type TestShop } from './support/harness'
 import { address, shopping } from './support/shopping'
 import { orders } from '../src/modules/orders/schema'
 import { idempotencyKeys } from '../src/modules/idempotency/schema'
@@ -10,11 +10,7 @@ import { ManualClock } from '../src/lib/clock'
 let s: TestShop
 let shop: ReturnType<typeof shopping>
 const clock = new ManualClock(Date.now())
-beforeAll(async () => {
-  s = await startShop({ clock })
-  shop = shopping(s)
-})
-afterAll(() => s.close())
+useShop((started) => ({ s, shop } = { s: started, shop: shopping(started) }), { clock })
 
 describe('checkout POST /v1/orders', () => {
   test('201 the order from the cart: prices snapshotted, tax on the subtotal, stock taken with ledger rows, cart emptied', async () => {

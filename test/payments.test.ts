@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
-import { startShop, type TestShop } from './support/harness'
+import { startShop, useShop, type TestShop } from './support/harness'
 import { shopping } from './support/shopping'
 import { ManualClock } from '../src/lib/clock'
 import { crc16ccitt } from '../src/lib/pix'
@@ -14,11 +14,7 @@ import { createLogger } from '../src/lib/logger'
 let s: TestShop
 let shop: ReturnType<typeof shopping>
 const clock = new ManualClock(Date.now())
-beforeAll(async () => {
-  s = await startShop({ clock })
-  shop = shopping(s)
-})
-afterAll(() => s.close())
+useShop((started) => ({ s, shop } = { s: started, shop: shopping(started) }), { clock })
 
 const card = (number = '4242424242424242') => ({ method: 'card', card: { number, exp_month: 12, exp_year: new Date(clock.now()).getUTCFullYear() + 2, cvc: '123', holder: 'ANA SOUZA' } })
 const pay = (token: string, orderId: string, body: unknown = card(), headers: Record<string, string> = {}) =>

@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startShop, type TestShop } from './support/harness'
+import { describe, expect, test } from 'bun:test'
+import { castOf, useShop, type Fixture, type TestShop } from './support/harness'
 import { createProduct } from './support/fixtures'
 
-let s: TestShop
-let admin: { id: string; token: string }
-let customer: { id: string; token: string }
-beforeAll(async () => {
-  s = await startShop()
-  admin = await s.admin()
-  customer = await s.createUser()
-})
-afterAll(() => s.close())
+let s: TestShop, admin: Fixture, customer: Fixture
+useShop(async (shop) => ({ s, admin, customer } = await castOf(shop)))
 
 const brazil = { title: 'Brazil', country: 'BR', currency: 'BRL', tax: 1800 }
 const createRegion = async (body: Record<string, unknown> = brazil) => {

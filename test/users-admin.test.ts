@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startShop, type TestShop } from './support/harness'
+import { afterAll, describe, expect, test } from 'bun:test'
+import { startShop, castOf, useShop, type Fixture, type TestShop } from './support/harness'
 import { testRedis } from './support/redis'
 import { eventually } from './support/eventually'
 import { openEvents } from './support/sse'
 
-let s: TestShop
-let admin: { id: string; token: string }
-beforeAll(async () => {
-  s = await startShop()
-  admin = await s.admin()
-})
-afterAll(() => s.close())
+let s: TestShop, admin: Fixture
+useShop(async (shop) => ({ s, admin } = await castOf(shop)))
 
 const patch = (shop: TestShop, token: string, id: string, body: unknown) => shop.request('PATCH', `/v1/users/${id}`, { token, body })
 const login = (shop: TestShop, u: { email: string; password: string }) => shop.request('POST', '/v1/auth/login', { body: { email: u.email, password: u.password } })

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,6 +16,7 @@ import { users } from '../../src/modules/accounts/schema'
 import type { Role } from '../../src/lib/access-tokens'
 import { newId } from '../../src/lib/ids'
 import { freshSecrets } from './secrets'
+import { createRegion } from './fixtures'
 import { Registry } from 'prom-client'
 import { createRedis } from '../../src/infra/redis'
 
@@ -145,4 +147,22 @@ export async function startShop(options: StartOptions = {}) {
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** One shop for a whole test file: started before its tests (then `ready` sets up fixtures), closed after them. */
+export function useShop(ready: (shop: TestShop) => unknown, options?: StartOptions) {
+  let shop: TestShop | undefined
+  beforeAll(async () => {
+    shop = await startShop(options)
+    await ready(shop)
+  })
+  afterAll(() => shop?.close())
+}
+
+export type Fixture = { id: string; token: string }
+
+/** The usual cast of a test file: an admin, a customer and, with `region`, a region's id. */
+export async function castOf(shop: TestShop, { region = false } = {}) {
+  const [admin, customer] = [await shop.admin(), await shop.createUser()]
+  return { s: shop, admin, customer, regionId: region ? (await createRegion(shop.database)).id : '' }
 }

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, expect } from 'bun:test'
 import Redis from 'ioredis'
+import { createRedis, whenReady } from '../../src/infra/redis'
 import { newId } from '../../src/lib/ids'
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -32,6 +34,22 @@ export async function testRedis() {
       } while (cursor !== '0')
       probe.disconnect()
     },
+  }
+}
+
+/** Connections to the test's own prefix of the real Redis, all closed (and the keys deleted) after the file. */
+export async function testRedisClients() {
+  const redis = await testRedis()
+  const connections: Redis[] = []
+  afterAll(async () => {
+    for (const c of connections) c.disconnect()
+    await redis.cleanup()
+  })
+  return async () => {
+    const client = createRedis(redis.url, redis.prefix)
+    connections.push(client)
+    expect(await whenReady(client)).toBe(true)
+    return client
   }
 }
 
