@@ -3,6 +3,6 @@
 export { CatalogService } from './service'
 export { catalogRoutes } from './routes'
 export { ProductTypes, defaultProductTypes, type Attributes, type ProductType } from './types'
-export { moveStock, stockMovementsOf, stockOf, type StockMove, type StockMovement } from './ledger'
+export { moveStock, moveStocks, stockMovementsOf, stockOf, type StockMove, type StockMovement } from './ledger'
 export { productTerms, regionHasProducts } from './reads'
 export type { StockReason } from './schema'

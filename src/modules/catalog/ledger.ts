@@ -63,3 +63,36 @@ export const stockMovementsOf = (q: Queryable, productId: string, afterId: numbe
     .where(and(eq(stockMovements.productId, productId), afterId === undefined ? undefined : gt(stockMovements.id, afterId)))
     .orderBy(asc(stockMovements.id))
     .limit(limit)
+
+const applyDeltas = (tx: Tx, deltas: { id: string; delta: number }[], at: string) =>
+  tx.all<{ id: string; stock: number }>(sql`
+    UPDATE ${products} SET stock = stock + m.delta, updated_at = ${at}
+    FROM (SELECT value ->> '$.id' AS id, value ->> '$.delta' AS delta FROM json_each(${JSON.stringify(deltas)})) AS m
+    WHERE ${products.id} = m.id AND ${products.stock} + m.delta >= 0
+    RETURNING ${products.id} AS id, ${products.stock} AS stock`)
+
+/**
+ * `moveStock` for a group of moves decided together (a batch of checkouts): one guarded
+ * UPDATE for every product, one ledger INSERT for every move, each row's `stock_after` as
+ * the moves ran in the order given. The caller decided they fit (it read the stock in this
+ * transaction); a product that is unknown or would go below zero throws, so the caller's
+ * transaction writes none of them.
+ */
+export async function moveStocks(tx: Tx, moves: (StockMove & { at: string })[]) {
+  if (!moves.length) return
+  const deltas = new Map<string, number>()
+  for (const move of moves) deltas.set(move.productId, (deltas.get(move.productId) ?? 0) + move.delta)
+  const at = moves.reduce((latest, move) => (move.at > latest ? move.at : latest), moves[0]!.at)
+  const rows = await applyDeltas(tx, [...deltas].map(([id, delta]) => ({ id, delta })), at)
+  if (rows.length !== deltas.size) throw new Error(`moveStocks: ${deltas.size - rows.length} of ${deltas.size} products were unknown or short`)
+  // Walk forward from the stock before the group: the final stock less the group's deltas.
+  const stock = new Map(rows.map((row) => [row.id, row.stock - deltas.get(row.id)!]))
+  await insertMovements(
+    tx,
+    moves.map((move) => {
+      const stockAfter = stock.get(move.productId)! + move.delta
+      stock.set(move.productId, stockAfter)
+      return { productId: move.productId, delta: move.delta, reason: move.reason, ref: move.ref ?? null, supplier: move.supplier ?? null, stockAfter, actorId: move.actorId ?? null, createdAt: move.at }
+    }),
+  )
+}

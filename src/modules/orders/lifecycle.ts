@@ -137,19 +137,24 @@ export class OrderLifecycle {
   /** The rows written are returned as stored, so a caller can answer without reading them back. */
   async placeOrders(tx: Tx, inputs: PlaceOrderInput[], at: string): Promise<PlacedOrder[]> {
     const placed = inputs.map((input) => this.orderOf(input, at))
-    if (!placed.length) return placed
-    await insertOrders(tx, placed.map((order) => order.row))
-    await insertItems(tx, placed.flatMap((order) => order.items))
-    await insertTimeline(tx, placed.map((order) => ({ orderId: order.row.id, status: 'pending_payment' as const, at })))
-    await scheduleJobs(
-      tx,
-      placed.map(({ row }) => ({ kind: PAYMENT_CHECK_JOB, payload: { order_id: row.id }, runAt: Date.parse(row.paymentDueAt), dedupeKey: `payment-check:${row.id}` })),
-      at,
-    )
+    await this.writeOrders(tx, placed)
     return placed
   }
 
-  private orderOf(input: PlaceOrderInput, at: string): PlacedOrder {
+  /** `placeOrders` in two steps, for a caller that decides each order of a group on its own: `orderOf` throws (422 `order_too_large`) before anything is written. */
+  async writeOrders(tx: Tx, placed: PlacedOrder[]) {
+    if (!placed.length) return
+    await insertOrders(tx, placed.map((order) => order.row))
+    await insertItems(tx, placed.flatMap((order) => order.items))
+    await insertTimeline(tx, placed.map(({ row }) => ({ orderId: row.id, status: 'pending_payment' as const, at: row.createdAt })))
+    await scheduleJobs(
+      tx,
+      placed.map(({ row }) => ({ kind: PAYMENT_CHECK_JOB, payload: { order_id: row.id }, runAt: Date.parse(row.paymentDueAt), dedupeKey: `payment-check:${row.id}` })),
+      placed[placed.length - 1]!.row.createdAt,
+    )
+  }
+
+  orderOf(input: PlaceOrderInput, at: string): PlacedOrder {
     const id = input.id ?? newId()
     const lineTotals = input.items.map((item) => lineTotal(item.unitPrice, item.quantity))
     const { subtotal, tax, total } = totalsOf(sumOf(lineTotals), input.taxBps, input.pricesIncludeTax)

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm'
 import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
+import { writeBatches, type BatchOutcome } from '../../db/write-batches'
 import { isoAt, type Clock } from '../../lib/clock'
 import type { DataKey } from '../../lib/crypto'
 import { AppError, conflict, forbidden, invalid, notFound } from '../../lib/errors'
@@ -9,8 +10,8 @@ import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
 import type { Principal, Role } from '../../lib/access-tokens'
 import { accountIdsByEmail, checkAddress, openAddress, sealAddress, type AddressInput } from '../accounts'
-import { checkout } from './checkout'
-import type { Idempotency } from '../idempotency'
+import { placeCartOrders, type CartOrder } from './checkout'
+import type { Idempotency, IdempotentRequest } from '../idempotency'
 import { AWAITING_DELIVERY, type OrderLifecycle } from './lifecycle'
 import type { OrderItemRow, OrderRow } from './lifecycle-types'
 import type { OrderTracking } from './tracking'
@@ -30,6 +31,16 @@ const orderById = prepared((q) =>
 
 type TimelineRow = Pick<typeof orderTimeline.$inferSelect, 'status' | 'at'> & Partial<Pick<typeof orderTimeline.$inferSelect, 'event' | 'paymentId'>>
 const timelineEntry = ({ status, at, event, paymentId }: TimelineRow) => (event ? { status, at, event, payment_id: paymentId ?? undefined } : { status, at })
+
+/** A checkout as the route gave it, settled before the write: the address sealed, the idempotency request made. */
+interface CheckoutRequest {
+  userId: string
+  input: CheckoutInput
+  given?: ReturnType<typeof checkAddress>
+  givenSealed?: string
+  request: IdempotentRequest | null
+  nowMs: number
+}
 
 /** Who is asking: the owner sees their orders, an admin (roles re-read from the database) sees all. */
 export interface Viewer {
@@ -76,7 +87,12 @@ function customerMatches(q: string) {
 }
 
 export class OrdersService {
-  constructor(private readonly deps: OrdersDeps) {}
+  /** Checkouts queued while the writer was busy, written together (`placeCartOrders`); one per customer in a batch. */
+  private readonly checkouts: (request: CheckoutRequest) => Promise<OrderDto>
+
+  constructor(private readonly deps: OrdersDeps) {
+    this.checkouts = writeBatches(deps.database.write, (tx, requests) => this.checkoutGroup(tx, requests), (request) => request.userId)
+  }
 
   /** Admin rights are re-read from the database: a token's roles are not trusted for them. */
   async viewer(user: Principal): Promise<Viewer> {
@@ -85,34 +101,61 @@ export class OrdersService {
   }
 
   async checkout(userId: string, input: CheckoutInput, idempotencyKey?: string): Promise<OrderDto> {
-    const { database, clock, dataKeys, lifecycle, idempotency } = this.deps
-    const given = input.shipping_address && checkAddress(input.shipping_address, 'shipping_address')
+    const { dataKeys, idempotency, clock } = this.deps
+    const given = input.shipping_address ? checkAddress(input.shipping_address, 'shipping_address') : undefined
     // Sealed before the write lock is taken; one crypto operation per order either way (see below).
-    const givenSealed = given && sealAddress(given, dataKeys)
-    const request = idempotencyKey === undefined ? null : idempotency.request(userId, idempotencyKey, 'POST /v1/orders', input)
     const nowMs = clock.now()
-    const at = isoAt(nowMs)
-    return database.write(async (tx) => {
-      const replayed = request && (await idempotency.replay(tx, request, nowMs))
-      if (replayed) return replayed.body as OrderDto
-      // The profile only when the body leaves something to default.
-      const profile = given && input.customer_name ? undefined : await this.deps.contact(tx, userId)
-      // The profile's address is copied as it is sealed (openAddress reads any of the keys).
-      const shippingAddressSealed = givenSealed || profile?.addressSealed
-      if (!shippingAddressSealed) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', { errors: [{ field: 'shipping_address', message: 'Required: none on the profile' }] })
-      const placed = await checkout(tx, lifecycle, {
-        orderId: newId(),
-        userId,
-        customerName: input.customer_name ?? profile!.name,
-        shippingAddressSealed,
-        paymentDueAt: isoAt(nowMs + this.deps.paymentCheckDelayMs),
-        at,
-      })
-      // Answered from what was written, not read back; a copied address is opened once, for this answer.
-      const order = this.toDto(placed, given || openAddress(shippingAddressSealed, dataKeys))
-      if (request) await idempotency.save(tx, request, { status: 201, body: order }, nowMs)
-      return order
+    return this.checkouts({
+      userId,
+      input,
+      given,
+      givenSealed: given && sealAddress(given, dataKeys),
+      request: idempotencyKey === undefined ? null : idempotency.request(userId, idempotencyKey, 'POST /v1/orders', input),
+      nowMs,
     })
+  }
+
+  private async checkoutGroup(tx: Tx, requests: CheckoutRequest[]): Promise<BatchOutcome<OrderDto>[]> {
+    const { dataKeys, idempotency } = this.deps
+    const outcomes: BatchOutcome<OrderDto>[] = []
+    const toPlace: { i: number; order: CartOrder }[] = []
+    for (const [i, { userId, input, givenSealed, request, nowMs }] of requests.entries()) {
+      try {
+        const replayed = request && (await idempotency.replay(tx, request, nowMs))
+        if (replayed) {
+          outcomes[i] = { value: replayed.body as OrderDto }
+          continue
+        }
+        // The profile only when the body leaves something to default.
+        const profile = givenSealed && input.customer_name ? undefined : await this.deps.contact(tx, userId)
+        // The profile's address is copied as it is sealed (openAddress reads any of the keys).
+        const shippingAddressSealed = givenSealed || profile?.addressSealed
+        if (!shippingAddressSealed) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', { errors: [{ field: 'shipping_address', message: 'Required: none on the profile' }] })
+        const order = { orderId: newId(), userId, customerName: input.customer_name ?? profile!.name, shippingAddressSealed, paymentDueAt: isoAt(nowMs + this.deps.paymentCheckDelayMs), at: isoAt(nowMs) }
+        toPlace.push({ i, order })
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error
+        outcomes[i] = { error }
+      }
+    }
+    const placed = await placeCartOrders(
+      tx,
+      this.deps.lifecycle,
+      toPlace.map(({ order }) => order),
+    )
+    for (const [j, { i, order }] of toPlace.entries()) {
+      const result = placed[j]!
+      if (result instanceof AppError) {
+        outcomes[i] = { error: result }
+        continue
+      }
+      const { given, request, nowMs } = requests[i]!
+      // Answered from what was written, not read back; a copied address is opened once, for this answer.
+      const dto = this.toDto(result, given || openAddress(order.shippingAddressSealed, dataKeys))
+      if (request) await idempotency.save(tx, request, { status: 201, body: dto }, nowMs)
+      outcomes[i] = { value: dto }
+    }
+    return outcomes
   }
 
   async list(user: Principal, query: OrdersQueryInput) {
