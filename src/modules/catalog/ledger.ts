@@ -82,7 +82,8 @@ export async function moveStocks(tx: Tx, moves: (StockMove & { at: string })[]) 
   if (!moves.length) return
   const deltas = new Map<string, number>()
   for (const move of moves) deltas.set(move.productId, (deltas.get(move.productId) ?? 0) + move.delta)
-  const at = moves.reduce((latest, move) => (move.at > latest ? move.at : latest), moves[0]!.at)
+  // ISO times in UTC: the latest sorts last.
+  const at = moves.map((move) => move.at).sort().at(-1)!
   const rows = await applyDeltas(tx, [...deltas].map(([id, delta]) => ({ id, delta })), at)
   if (rows.length !== deltas.size) throw new Error(`moveStocks: ${deltas.size - rows.length} of ${deltas.size} products were unknown or short`)
   // Walk forward from the stock before the group: the final stock less the group's deltas.
