@@ -1,8 +1,9 @@
 /**
  * SQL statements per checkout (cart add → order → card payment → its webhook) and what each
  * costs inside the driver, counted by wrapping libsql's statement methods: what the single
- * writer pays per checkout. One checkout at a time, after a warm-up.
- * `bun bench/statements.ts [--checkouts 10]`
+ * writer pays per checkout. One checkout at a time after a warm-up, or `--concurrent N` at
+ * once (their orders then queue together and are written as batches).
+ * `bun bench/statements.ts [--checkouts 10] [--concurrent 1]`
  */
 import { parseArgs } from 'node:util'
 import Database from 'libsql'
@@ -10,8 +11,9 @@ import { startShop } from '../test/support/harness'
 import { address, shopping } from '../test/support/shopping'
 import { APPROVED_CARD } from './lib/shop'
 
-const { values } = parseArgs({ args: process.argv.slice(2), options: { checkouts: { type: 'string', default: '10' } } })
+const { values } = parseArgs({ args: process.argv.slice(2), options: { checkouts: { type: 'string', default: '10' }, concurrent: { type: 'string', default: '1' } } })
 const checkouts = Number(values.checkouts)
+const concurrent = Number(values.concurrent)
 const counts = new Map<string, { n: number; ms: number }>()
 let counting = false
 
@@ -58,7 +60,7 @@ try {
   }
   await checkout()
   counting = true
-  for (let i = 0; i < checkouts; i++) await checkout()
+  for (let i = 0; i < checkouts; i += concurrent) await Promise.all(Array.from({ length: Math.min(concurrent, checkouts - i) }, checkout))
   counting = false
   const rows = [...counts].sort((a, b) => b[1].n - a[1].n)
   const per = (x: number) => (x / checkouts).toFixed(1).padStart(5)

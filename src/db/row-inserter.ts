@@ -3,15 +3,16 @@ import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import { prepared, type Queryable } from './client'
 
 export interface RowInserterOptions {
-  /** Rows per statement while there are that many left; the rest go one statement each. */
+  /** Rows per statement while there are that many left; the rest in statements of 32, 16, …, 1 rows. */
   perStatement?: number
   /** `ON CONFLICT DO NOTHING`: the count returned then says how many rows went in. */
   ignoreConflicts?: boolean
 }
 
 /**
- * Inserts rows of `table` through two statements prepared once per handle (`prepared`): one
- * of `perStatement` rows, one of a single row. Building a multi-row INSERT costs far more than
+ * Inserts rows of `table` through statements prepared once per handle (`prepared`): one of
+ * `perStatement` rows and one of each power of two below it, so any count of rows (a batch of
+ * checkouts) goes in a few statements. Building a multi-row INSERT costs far more than
  * running it here (drizzle spent ~15 ms building a 500-row one); prepared shapes cost nothing
  * to reuse, and a remote database still gets one round trip per `perStatement` rows. Every
  * row gives a value (null for none) for exactly `columns`. A placeholder's value goes through
@@ -33,8 +34,10 @@ export function rowInserter<T extends SQLiteTable, C extends keyof T['$inferInse
       const insert = q.insert(table).values(values as T['$inferInsert'][])
       return (ignoreConflicts ? insert.onConflictDoNothing() : insert).prepare()
     })
-  const single = shape(1)
-  const chunk = shape(perStatement)
+  const sizes = [perStatement]
+  for (let rows = 1; rows < perStatement; rows *= 2) sizes.push(rows)
+  sizes.sort((a, b) => b - a)
+  const shapes = sizes.map((rows) => ({ rows, statement: shape(rows) }))
   const params = (rows: Pick<T['$inferInsert'], C>[]) => {
     const named: Record<string, unknown> = {}
     for (let i = 0; i < rows.length; i++) {
@@ -49,8 +52,7 @@ export function rowInserter<T extends SQLiteTable, C extends keyof T['$inferInse
   return async (q: Queryable, rows: Pick<T['$inferInsert'], C>[]) => {
     let inserted = 0
     let i = 0
-    for (; i + perStatement <= rows.length; i += perStatement) inserted += (await chunk(q).run(params(rows.slice(i, i + perStatement)))).rowsAffected
-    for (; i < rows.length; i++) inserted += (await single(q).run(params([rows[i]!]))).rowsAffected
+    for (const { rows: size, statement } of shapes) for (; i + size <= rows.length; i += size) inserted += (await statement(q).run(params(rows.slice(i, i + size)))).rowsAffected
     return inserted
   }
 }
