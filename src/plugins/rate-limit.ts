@@ -137,14 +137,16 @@ export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clien
       // Only a credentials route has an arrival charge kept (it fails closed: there always is one).
       const arrival = request.method === 'POST' && onArrival.get(request)
       if (!arrival) return
-      const email = (body as { email?: unknown } | undefined)?.email
-      if (typeof email !== 'string') return
-      const account = sha256Hex(email.trim().toLowerCase())
-      const strict = await charge({ checks: [bucket(`auth-email:${account}:${arrival.ip}`, rates.authEmail)], credential: true })
+      // The OAuth token route names the email `username` (RFC 6749).
+      const { email, username } = (body ?? {}) as { email?: unknown; username?: unknown }
+      const account = typeof email === 'string' ? email : username
+      if (typeof account !== 'string') return
+      const hashed = sha256Hex(account.trim().toLowerCase())
+      const strict = await charge({ checks: [bucket(`auth-email:${hashed}:${arrival.ip}`, rates.authEmail)], credential: true })
       if (!strict) return
       Object.assign(set.headers, headersOf(tightest(arrival.decision, strict)))
       // The backstop refuses nothing by itself: spent, it only narrows each address to its first tries.
-      const backstop = await limiter.take([bucket(`auth-email:${account}`, rates.authEmailBackstop)], clock.now())
+      const backstop = await limiter.take([bucket(`auth-email:${hashed}`, rates.authEmailBackstop)], clock.now())
       if (backstop.allowed || rates.authEmail.limit - strict.remaining <= UNDER_ATTACK_TRIES) return
       const retryAfter = String(Math.max(1, Math.ceil(backstop.retryAfterMs / 1000)))
       throw new AppError(429, 'rate_limited', `Too many attempts for this account; retry in ${retryAfter} s`, { headers: { ...headersOf({ ...strict, remaining: 0 }), 'retry-after': retryAfter } })
