@@ -77,6 +77,17 @@ test('a description keeps newlines and tabs and refuses every other control char
   }
 })
 
+test('a refund reason, multi-line too, keeps newlines and refuses other control characters', async () => {
+  const refund = (reason: string) => s.request('POST', '/v1/orders/01a00000-0000-7000-8000-000000000000/refund', { token: admin.token, body: { reason } })
+  for (const bad of ['\u0000', '\r', '\u001b']) {
+    const res = await refund(`damaged${bad}box`)
+    expect(res.status).toBe(422)
+    expect(res.body.errors[0].field).toBe('reason')
+  }
+  // Past validation: no such order.
+  expect((await refund('damaged box\n\tsecond line')).status).toBe(404)
+})
+
 test('blank names are still refused; other Unicode is kept as sent', async () => {
   const u = await s.createUser()
   expect((await s.request('PATCH', '/v1/me', { token: u.token, body: { name: '   ' } })).status).toBe(422)

@@ -53,7 +53,7 @@ export const PatchOrderBody = strictObject(
 
 export const RefundBody = strictObject(
   {
-    reason: t.String({ minLength: 1, maxLength: 500, pattern: '\\S', description: 'Why, for the records (kept with the payment)' }),
+    reason: Text({ blank: false, multiline: true, minLength: 1, maxLength: 500, description: 'Why, for the records (kept with the payment)' }),
     restock: t.Optional(t.Boolean({ description: 'Take a shipped order’s units back into stock (an unshipped one’s always come back)' })),
   },
   { description: 'Refunds the order’s paid payment through the gateway' },
