@@ -106,7 +106,9 @@ Bun.serve, same settings): ${fmt(baseline.rps)} req/s.
 ${rows.join('\n')}
 
 \`appendfsync always\` is what makes a 202 survive a Redis crash (test/flash-sale-durability).
-Redis fsyncs once per turn of its event loop, so under load one fsync covers every entry that
-arrived together (auto-pipelining sends them together).`
+Redis fsyncs once per turn of its event loop: one at a time, \`always\` adds an fsync to every
+answer; at once, one fsync covers every entry that arrived together (auto-pipelining sends them
+together), so throughput falls far less than latency rises. On a shared machine rounds vary by
+several times (the load average above): compare the three within a round.`
 writeSection(join(REPO, 'bench/RESULTS-redis.md'), 'durability', section)
 console.log(section)
