@@ -3,6 +3,8 @@ import type { Worker } from './lib/worker'
 import type { AppDeps } from './deps'
 import { httpErrors } from './plugins/http-errors'
 import { docs } from './plugins/docs'
+import { bodyTypes } from './plugins/body-parsing'
+import { apiDescription } from './api-description'
 import { pageLimit } from './plugins/page-limit'
 import { auth } from './plugins/auth'
 import { streamLimit } from './plugins/stream-limit'
@@ -82,12 +84,13 @@ export function createApp(deps: AppDeps) {
   const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, queue: deps.flashSaleQueue, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on', background })
   workers.push(...flashSale.workers)
 
+  const bodies = { multipartRoutes: ['/v1/me/photo', '/v1/products/:id/image'], rawBodyRoutes: [WEBHOOK_PATH] }
   const app = new Elysia({ normalize: false })
     .use(front.routing)
-    .use(httpErrors({ logger, multipartRoutes: ['/v1/me/photo', '/v1/products/:id/image'], rawBodyRoutes: [WEBHOOK_PATH] }))
+    .use(httpErrors({ logger, ...bodies }))
     .use(pageLimit)
     .use(front.plugins)
-    .use(docs('/swagger'))
+    .use(docs({ path: '/swagger', ...apiDescription, bodyTypesOf: bodyTypes(bodies) }))
     .use(
       opsRoutes({
         probes: [{ name: 'database', check: () => database.ping() }, { name: 'files', check: () => files.ping() }, ...deps.probes],

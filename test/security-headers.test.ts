@@ -72,19 +72,19 @@ describe('headers on every kind of answer', () => {
     }
   })
 
-  test('the Swagger page may run exactly its own inline code and its CDN, nothing else', async () => {
+  test('the Swagger page may run exactly its own files, nothing else (the rate-limited configuration: test/docs.test.ts)', async () => {
     const res = await fetch(s.url + '/swagger')
     const html = await res.text()
     const csp = res.headers.get('content-security-policy')!
     expect(csp).toContain("default-src 'none'")
+    expect(csp).toContain("script-src 'self';")
+    expect(csp).toContain("style-src 'self';")
     expect(csp).toContain("frame-ancestors 'none'")
     expect(csp).not.toContain('unsafe-inline')
     expect(csp).not.toContain('unsafe-eval')
-    const inlineScript = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!
-    const hash = new Bun.CryptoHasher('sha256').update(inlineScript).digest('base64')
-    expect(csp).toMatch(new RegExp(`script-src [^;]*'sha256-${hash.replace(/[+/]/g, '\\$&')}'`))
-    const cdn = /<script src="(https:\/\/[^/"]+)/.exec(html)![1]!
-    expect(csp).toMatch(new RegExp(`script-src [^;]*${cdn}`))
+    expect(csp).not.toContain('http')
+    expect(html).not.toContain('<script>')
+    expect(html).not.toContain('<style')
     expect(csp).toContain("connect-src 'self'")
   })
 })

@@ -11,30 +11,43 @@ export const strictObject = <P extends Parameters<typeof t.Object>[0]>(propertie
  */
 export const query = <P extends Parameters<typeof t.Object>[0]>(properties: P) => t.Object(properties, { additionalProperties: false })
 
-export const Problem = t.Object(
-  {
-    type: t.String(),
-    title: t.String(),
-    status: t.Integer(),
-    detail: t.String(),
-    code: t.String(),
-    request_id: t.String(),
-    errors: t.Optional(t.Array(t.Any())),
-  },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
-)
-
-/** The problem schema, described with the codes a route answers under one status (Swagger shows it for that status). */
-export const ProblemOf = (description: string) => t.Object(Problem.properties, { additionalProperties: true, description })
-/** Any route that writes may answer it: the database cannot write right now (disk full, locked past its timeout); nothing was written. */
-export const Unavailable = ProblemOf('`service_unavailable`: the database cannot write right now (disk full, locked) or a dependency is down; nothing was written, retry after `Retry-After` seconds')
-
 /**
  * An integer in a JSON body or answer. Elysia's `t.Integer` also takes numeric strings
  * ("100"), which the contract does not allow for money and quantities; TypeBox's does not.
  * The one numeric query parameter, `limit`, is made a number by the page-limit hook.
  */
 export const Int = Type.Integer
+
+/**
+ * The media type an answer of this schema is sent as, for the OpenAPI document (the
+ * framework's generator writes `application/json` for every object); see src/plugins/openapi.ts.
+ */
+export const MEDIA_TYPE = 'x-media-type'
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json'
+
+export const FieldError = t.Object({ field: t.String({ description: 'The field, dotted (`address.postal_code`), or `body`' }), message: t.String() })
+
+const problemProperties = {
+  type: t.String({ examples: ['urn:shop:problem:validation_failed'] }),
+  title: t.String({ examples: ['Unprocessable Content'] }),
+  status: Int({ examples: [422] }),
+  detail: t.String(),
+  code: t.String({ description: 'Stable and machine-readable: switch on it, not on `detail`' }),
+  request_id: t.String({ description: 'Echoed in `X-Request-Id` and the logs: quote it when reporting a problem' }),
+  errors: t.Optional(t.Array(FieldError, { description: 'Per-field details (422 `validation_failed`)' })),
+}
+
+export const Problem = t.Object(problemProperties, { additionalProperties: true, description: 'RFC 9457 problem details', [MEDIA_TYPE]: PROBLEM_MEDIA_TYPE })
+
+/** The problem schema, described with the codes a route answers under one status (Swagger shows it for that status). */
+export const ProblemOf = (description: string, more: Parameters<typeof t.Object>[0] = {}) =>
+  t.Object({ ...problemProperties, ...more }, { additionalProperties: true, description, [MEDIA_TYPE]: PROBLEM_MEDIA_TYPE })
+
+/** A line a refusal names as short of stock (`errors` of `insufficient_stock` and `out_of_stock`). */
+export const ShortLine = t.Object({ product_id: t.String(), requested: Int(), available: Int() })
+
+/** Any route that writes may answer it: the database cannot write right now (disk full, locked past its timeout); nothing was written. */
+export const Unavailable = ProblemOf('`service_unavailable`: the database cannot write right now (disk full, locked) or a dependency is down; nothing was written, retry after `Retry-After` seconds')
 
 const isRawJson = (JSON as unknown as { isRawJSON(value: unknown): boolean }).isRawJSON
 TypeRegistry.Set('ExactInteger', (_schema, value) => Number.isSafeInteger(value) || isRawJson(value))
@@ -66,8 +79,17 @@ export function decodeCursor<T>(cursor: string | undefined): T | undefined {
   }
 }
 
+/** The OpenAPI body of a route that reads its body itself (a signed webhook's bytes): JSON of this model. */
+export const readBody = (schema: TSchema) => ({ required: true, content: { 'application/json': { schema: schema as object } } })
+
 /** 204: no body. */
 export const NoContent = t.Void({ description: 'No content' })
+
+/** A Server-Sent Events stream, described by what its events carry. */
+export const EventStream = (description: string) => t.String({ description, [MEDIA_TYPE]: 'text/event-stream' })
+
+/** Image bytes of `mediaType`. */
+export const ImageBytes = (mediaType: string, description: string) => t.String({ format: 'binary', description, [MEDIA_TYPE]: mediaType })
 
 /**
  * An answer already serialised (from a cache, or by our own code), sent as it is: Elysia

@@ -72,7 +72,7 @@ export const auth = ({ tokens, currentRoles, isRevoked, streamLimit }: AuthOptio
   }
   return new Elysia({ name: 'auth' }).macro({
     auth: (audience: Audience) => ({
-      detail: { security: [{ bearerAuth: [] }] },
+      detail: { security: [{ password: [] }, { bearerAuth: [] }] },
       transform:
         audience === 'admin'
           ? ({ request }: { request: Request }) => asAdmin(request)

@@ -65,6 +65,10 @@ function tooDeep(text: string): boolean {
   return false
 }
 
+async function readForm(request: Request): Promise<Record<string, string>> {
+  return Object.fromEntries(new URLSearchParams(decoder.decode(await readLimited(request, JSON_BODY_LIMIT))))
+}
+
 async function readJson(request: Request): Promise<unknown> {
   const text = decoder.decode(await readLimited(request, JSON_BODY_LIMIT))
   if (text.length === 0) return undefined
@@ -74,6 +78,27 @@ async function readJson(request: Request): Promise<unknown> {
   } catch {
     throw new AppError(400, 'malformed_json', 'The body is not valid JSON')
   }
+}
+
+/** Which routes take which bodies; every other route takes JSON only. */
+export interface BodyRoutes {
+  /** Route templates that take multipart bodies (file uploads). */
+  multipartRoutes: string[]
+  /** Route templates that take `application/x-www-form-urlencoded` only (OAuth's token endpoint). */
+  formRoutes?: string[]
+  /**
+   * Route templates whose handler gets the body's exact bytes (a `Uint8Array`, empty when there
+   * is none), whatever the content type: a signed webhook checks its signature before parsing.
+   */
+  rawBodyRoutes?: string[]
+}
+
+const FORM = 'application/x-www-form-urlencoded'
+
+/** The media types a route's body may have: what the OpenAPI document says it takes (raw routes describe their own). */
+export function bodyTypes({ multipartRoutes, formRoutes = [], rawBodyRoutes = [] }: BodyRoutes) {
+  const [multipart, form, raw] = [new Set(multipartRoutes), new Set(formRoutes), new Set(rawBodyRoutes)]
+  return (route: string): string[] => (raw.has(route) ? [] : multipart.has(route) ? ['multipart/form-data'] : form.has(route) ? [FORM] : ['application/json'])
 }
 
 /**
@@ -93,12 +118,13 @@ async function readMultipart(request: Request, contentType: string): Promise<Rec
 }
 
 /**
- * The parse hook: the webhook's exact bytes, multipart where a route takes it, JSON
+ * The parse hook: the webhook's exact bytes, multipart or a form where a route takes it, JSON
  * everywhere else (415 for any other type). Synchronous until there is a body to read: a
  * bodiless POST (a flash-sale entry) waits for nothing.
  */
-export function bodyParser(multipartRoutes: string[], rawBodyRoutes: string[]) {
+export function bodyParser({ multipartRoutes, formRoutes = [], rawBodyRoutes = [] }: BodyRoutes) {
   const multipart = new Set(multipartRoutes)
+  const form = new Set(formRoutes)
   const raw = new Set(rawBodyRoutes)
   return ({ request, contentType, route }: { request: Request; contentType?: string; route: string }) => {
     if (raw.has(route)) return readLimited(request, JSON_BODY_LIMIT)
@@ -107,6 +133,10 @@ export function bodyParser(multipartRoutes: string[], rawBodyRoutes: string[]) {
     const type = contentType?.split(';')[0]?.trim().toLowerCase()
     if (type === 'multipart/form-data' && multipart.has(route)) return readMultipart(request, request.headers.get('content-type')!)
     if (multipart.has(route)) throw new AppError(415, 'unsupported_media_type', 'Send this as multipart/form-data')
+    if (form.has(route)) {
+      if (type !== FORM) throw new AppError(415, 'unsupported_media_type', `Send this as ${FORM}`)
+      return readForm(request)
+    }
     if (type !== 'application/json' && !type?.endsWith('+json')) {
       throw new AppError(415, 'unsupported_media_type', 'Send a JSON body with Content-Type: application/json')
     }

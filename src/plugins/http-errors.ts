@@ -4,18 +4,11 @@ import type { Logger } from '../lib/logger'
 import { arrive } from './request-state'
 import { isRedisOutage } from '../infra/redis'
 import { cannotWrite } from '../db/errors'
-import { bodyParser, MAX_BODY_BYTES } from './body-parsing'
+import { bodyParser, MAX_BODY_BYTES, type BodyRoutes } from './body-parsing'
 import { problem, problemVia, requestIdOf, type ResponseSet } from './problems'
 
-export interface HttpErrorsOptions {
+export interface HttpErrorsOptions extends BodyRoutes {
   logger: Logger
-  /** Route templates that take multipart bodies; every other route takes JSON only. */
-  multipartRoutes: string[]
-  /**
-   * Route templates whose handler gets the body's exact bytes (a `Uint8Array`, empty when there
-   * is none), whatever the content type: a signed webhook checks its signature before parsing.
-   */
-  rawBodyRoutes?: string[]
 }
 
 /** `/address/postal_code` → `address.postal_code`; a missing property names itself. */
@@ -79,8 +72,8 @@ function renderError(logger: Logger, { code, error: thrown, request, route, set 
  * the route cannot take (415) or that are too large (413, see body-parsing.ts), and never
  * lets a message or stack of an unexpected error reach the client.
  */
-export const httpErrors = ({ logger, multipartRoutes, rawBodyRoutes = [] }: HttpErrorsOptions) => {
-  const parse = bodyParser(multipartRoutes, rawBodyRoutes)
+export const httpErrors = ({ logger, ...bodies }: HttpErrorsOptions) => {
+  const parse = bodyParser(bodies)
   return new Elysia({ name: 'http-errors' })
     .onRequest(({ request, set }) => {
       const { id } = arrive(request)

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Id, Int, Page, PageQuery, Problem, ProblemOf, query, strictObject, Timestamp } from '../../lib/models'
+import { Id, ImageBytes, Int, Page, PageQuery, Problem, ProblemOf, query, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 
 const RoleName = t.Union([t.Literal('customer'), t.Literal('admin')])
@@ -7,15 +7,19 @@ const Email = t.String({ format: 'email', maxLength: 254 })
 // Length in code points, common passwords and the email are the policy's (422 weak_password).
 const Password = t.String({ minLength: 1, maxLength: 128, description: 'At least 8 characters; not only spaces, not the email or its local part, not one of the 10,000 most common passwords' })
 const Name = Text({ blank: false, minLength: 1, maxLength: 100 })
+const ADDRESS_EXAMPLE = { line1: 'Rua Augusta 1500', line2: 'apto 42', city: 'São Paulo', state: 'SP', postal_code: '01304-001', country: 'BR' }
 
-export const Address = strictObject({
+export const Address = strictObject(
+  {
   line1: Text({ blank: false, minLength: 1, maxLength: 200 }),
   line2: t.Optional(Text({ maxLength: 200 })),
   city: Text({ blank: false, minLength: 1, maxLength: 100 }),
   state: t.Optional(Text({ maxLength: 100 })),
   postal_code: Text({ blank: false, minLength: 1, maxLength: 20 }),
-  country: t.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
-})
+    country: t.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+  },
+  { examples: [ADDRESS_EXAMPLE] },
+)
 
 export const Profile = t.Object({
   id: t.String(),
@@ -43,16 +47,22 @@ export const StreamTicket = t.Object(
   { description: 'A short-lived credential for EventSource, which cannot send an Authorization header' },
 )
 
-export const RegisterBody = strictObject({ email: Email, name: Name, password: Password })
-export const LoginBody = strictObject({ email: t.String({ minLength: 1, maxLength: 254 }), password: t.String({ minLength: 1, maxLength: 128 }) })
-export const RefreshBody = strictObject({ refresh_token: t.String({ minLength: 1, maxLength: 512 }) })
-export const PatchMeBody = strictObject({ name: t.Optional(Name), address: t.Optional(Address) })
-export const PasswordBody = strictObject({ current_password: t.String({ minLength: 1, maxLength: 128 }), new_password: Password })
-export const DeleteMeBody = strictObject({ password: t.String({ minLength: 1, maxLength: 128 }) })
+export const RegisterBody = strictObject({ email: Email, name: Name, password: Password }, { examples: [{ email: 'ada@example.com', name: 'Ada Lovelace', password: 'correct horse battery' }] })
+export const LoginBody = strictObject(
+  { email: t.String({ minLength: 1, maxLength: 254 }), password: t.String({ minLength: 1, maxLength: 128 }) },
+  { examples: [{ email: 'admin@shop.test', password: 'admin password' }] },
+)
+export const RefreshBody = strictObject({ refresh_token: t.String({ minLength: 1, maxLength: 512 }) }, { examples: [{ refresh_token: 'kQ3v9xZ0c2Jb7mW1yT8nR4sP6hL5aE0dFgHjK2uV9wY' }] })
+export const PatchMeBody = strictObject({ name: t.Optional(Name), address: t.Optional(Address) }, { examples: [{ name: 'Ada Lovelace', address: ADDRESS_EXAMPLE }] })
+export const PasswordBody = strictObject(
+  { current_password: t.String({ minLength: 1, maxLength: 128 }), new_password: Password },
+  { examples: [{ current_password: 'correct horse battery', new_password: 'staple battery horse' }] },
+)
+export const DeleteMeBody = strictObject({ password: t.String({ minLength: 1, maxLength: 128 }) }, { examples: [{ password: 'correct horse battery' }] })
 export const PasswordInvalid = ProblemOf('`validation_failed`; `weak_password`: under 8 characters, only spaces, the email or its local part, or one of the 10,000 most common passwords')
-export const PhotoBody = t.Object({ photo: t.File() })
+export const PhotoBody = t.Object({ photo: t.File({ description: 'JPEG, PNG or WebP, at most 5 MB; stored re-encoded as WebP' }) })
 export const PhotoResult = t.Object({ photo_url: t.String() })
-export const PhotoBytes = t.Unknown({ description: 'The image bytes (image/webp)' })
+export const PhotoBytes = ImageBytes('image/webp', 'The photo, re-encoded as WebP')
 export const PhotoParams = t.Object({ key: t.String({ pattern: '^[0-9a-f-]{36}\\.webp$' }) })
 
 export const AdminUser = t.Composite([Profile, t.Object({ disabled: t.Boolean({ description: 'Cannot sign in; its tokens are refused' }) })])
@@ -68,7 +78,7 @@ export const PatchUserBody = strictObject(
     roles: t.Optional(t.Array(RoleName, { minItems: 1, maxItems: 2, uniqueItems: true })),
     disabled: t.Optional(t.Boolean({ description: "true: the account cannot sign in and its tokens are refused at once, on every instance (its sessions end); false: it can sign in again" })),
   },
-  { minProperties: 1 },
+  { minProperties: 1, examples: [{ roles: ['admin', 'customer'] }, { disabled: true }] },
 )
 export const UserParams = t.Object({ id: Id })
 

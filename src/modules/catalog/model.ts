@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Id, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
+import { Id, ImageBytes, Int, Page, PageQuery, Problem, query, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 
 const MAX_MINOR_UNITS = 1_000_000_000_000
@@ -39,7 +39,7 @@ export const CreateProductBody = strictObject({
   stock: t.Optional(Int({ minimum: 0, maximum: 1_000_000_000, description: 'Initial stock, written to the ledger as an adjustment' })),
   category_ids: t.Optional(CategoryIds),
   attributes: t.Optional(Attributes),
-})
+}, { examples: [{ type: 'generic', region_id: '0196f1c2-7a3b-7c4d-9e5f-0a1b2c3d4e5f', sku: 'MUG-001', title: 'Enamel mug', description: 'Blue, 350 ml', price: 3990, stock: 50 }] })
 
 export const PatchProductBody = strictObject({
   sku: t.Optional(Sku),
@@ -49,7 +49,7 @@ export const PatchProductBody = strictObject({
   price: t.Optional(Price),
   category_ids: t.Optional(CategoryIds),
   attributes: t.Optional(Attributes),
-})
+}, { examples: [{ price: 3490, description: 'Blue, 350 ml; dishwasher safe' }] })
 
 // Read from the query string as digits and made numbers by the service: a transforming schema would cost every list request a decode.
 const MinorUnits = (description: string) => t.String({ pattern: '^\\d{1,13}$', description })
@@ -68,11 +68,11 @@ export const ProductPage = Page(Product)
 export const ProductParams = t.Object({ id: Id })
 
 export const Category = t.Object({ id: t.String(), name: t.String(), created_at: Timestamp })
-export const CreateCategoryBody = strictObject({ name: Text({ blank: false, maxLength: 100 }) })
+export const CreateCategoryBody = strictObject({ name: Text({ blank: false, maxLength: 100 }) }, { examples: [{ name: 'Kitchen' }] })
 export const CategoryParams = t.Object({ id: Id })
 export const ImageBody = t.Object({ image: t.File({ description: 'JPEG, PNG or WebP, at most 5 MB; stored re-encoded as WebP without metadata' }) })
 export const ImageParams = t.Object({ key: t.String({ pattern: '^[0-9a-f-]{36}\\.webp$' }) })
-export const ImageBytes = t.Unknown({ description: 'The image bytes (image/webp)' })
+export const ProductImageBytes = ImageBytes('image/webp', 'The image, re-encoded as WebP')
 export const CategoriesQuery = query({ ...PageQuery })
 export const CategoryPage = Page(Category)
 

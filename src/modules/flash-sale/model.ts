@@ -51,11 +51,11 @@ export const CreateCampaignBody = strictObject({
   per_customer_limit: t.Literal(1, { description: 'Units one customer may win per drop (only 1 is supported)' }),
   payment_window_seconds: PaymentWindow,
   waitlist_size: t.Optional(WaitlistSize('Defaults to units_per_drop')),
-})
+}, { examples: [{ product_id: '0196f1c2-7a3b-7c4d-9e5f-0a1b2c3d4e5f', price: 1990, units_per_drop: 10, drop_count: 24, interval_seconds: 3600, starts_at: '2030-01-02T10:00:00Z', per_customer_limit: 1, payment_window_seconds: 900, waitlist_size: 10 }] })
 
 export const EditCampaignBody = strictObject(
   { price: t.Optional(Price), units_per_drop: t.Optional(UnitsPerDrop), waitlist_size: t.Optional(WaitlistSize('Entries kept waiting for an unpaid unit')), payment_window_seconds: t.Optional(PaymentWindow) },
-  { minProperties: 1, description: 'New terms for the drops that have not opened; an open or closed drop keeps its own' },
+  { minProperties: 1, description: 'New terms for the drops that have not opened; an open or closed drop keeps its own', examples: [{ price: 1490, units_per_drop: 20 }] },
 )
 
 export const CampaignParams = t.Object({ id: Id })

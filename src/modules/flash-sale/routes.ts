@@ -1,5 +1,5 @@
-import { Elysia, t } from 'elysia'
-import { preserialized, Unavailable } from '../../lib/models'
+import { Elysia } from 'elysia'
+import { EventStream, preserialized, ProblemOf } from '../../lib/models'
 import type { AuthPlugin } from '../../plugins/auth'
 import { rateLimitClasses } from '../../plugins/rate-limit'
 import { STREAM_IDLE_SECONDS } from '../../lib/sse'
@@ -32,9 +32,9 @@ function entryAnswer(outcome: EntryOutcome, set: ResponseSet, requestId: string)
   }
 }
 
-const customerErrors = { 401: Problem, 403: Problem, 404: Problem, 422: Problem, 429: Problem, 503: Problem }
+const EntryStream = EventStream('`event: entry`, `data` as GET …/entries/me; ends after `lost` or `expired`')
+const NotPrepared = ProblemOf('`service_unavailable`: the drop is opening; retry after `Retry-After` seconds')
 
-const adminErrors = { 401: Problem, 403: Problem, 404: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
 
 export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaigns, entryEvents: EntryEvents, auth: AuthPlugin) =>
   new Elysia({ name: 'flash-sale-routes' })
@@ -45,14 +45,14 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaig
         .post('', async ({ body, user, status }) => status(201, await campaigns.create(user.id, body)), {
           auth: 'admin',
           body: CreateCampaignBody,
-          response: { 201: Campaign, ...adminErrors },
-          detail: { summary: 'Create a flash-sale campaign and schedule its drops' },
+          response: { 201: Campaign, 403: Problem, 404: ProblemOf('`not_found`: no such product') },
+          detail: { summary: 'Create a flash-sale campaign and schedule its drops', description: 'Admins. Schedules `drop_count` drops, `interval_seconds` apart from `starts_at`; each takes `units_per_drop` units out of stock when it opens and sells them at `price` to the first entries.' },
         })
         .patch('/:id', ({ params, body }) => campaigns.edit(params.id, body), {
           auth: 'admin',
           params: CampaignParams,
           body: EditCampaignBody,
-          response: { 200: Campaign, ...adminErrors, 409: Problem },
+          response: { 200: Campaign, 403: Problem, 404: Problem, 409: ProblemOf('`conflict`: the campaign is cancelled or every drop has opened') },
           detail: {
             summary: "Change the terms of a campaign's drops that have not opened",
             description:
@@ -62,7 +62,7 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaig
         .post('/:id/cancel', ({ params }) => campaigns.cancel(params.id), {
           auth: 'admin',
           params: CampaignParams,
-          response: { 200: Campaign, ...adminErrors },
+          response: { 200: Campaign, 403: Problem, 404: Problem },
           detail: {
             summary: 'Cancel a campaign',
             description: 'Every drop that has not opened becomes `cancelled` and takes no units; a drop already open runs to its close. Cancelling again changes nothing.',
@@ -70,19 +70,19 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaig
         })
         .get('', ({ query }) => campaigns.list(query.limit, query.cursor), {
           query: CampaignsQuery,
-          response: { 200: CampaignPage, 422: Problem, 429: Problem },
-          detail: { summary: 'Flash-sale campaigns, newest first, each drop with its status and units left' },
+          response: { 200: CampaignPage },
+          detail: { summary: 'Flash-sale campaigns, newest first, each drop with its status and units left', description: 'A page at a time (`next_cursor`). Public.' },
         })
         .get('/:id', ({ params }) => campaigns.get(params.id), {
           params: CampaignParams,
-          response: { 200: Campaign, 404: Problem, 422: Problem, 429: Problem },
-          detail: { summary: 'A flash-sale campaign' },
+          response: { 200: Campaign, 404: Problem },
+          detail: { summary: 'A flash-sale campaign', description: 'Its terms and every drop with its window, status and units left. Public.' },
         })
         .post('/drops/:drop_id/entries', async ({ params, user, set, request }) => entryAnswer(await flashSales.enter(user.id, params.drop_id), set, requestIdOf(request)), {
           auth: 'customer',
           rateLimit: 'flash-sale-entry',
           params: DropParams,
-          response: { 200: MyEntry, 202: EntryAccepted, 409: Problem, ...customerErrors },
+          response: { 200: MyEntry, 202: EntryAccepted, 403: Problem, 404: Problem, 409: ProblemOf('`sold_out`: every unit is taken and the waitlist is full; `drop_not_open`: with `opens_at` and `closes_at`'), 503: NotPrepared },
           detail: {
             summary: 'Enter a drop: 202 queued with its seq; a repeat answers 200 with the entry as it is now',
             description:
@@ -92,8 +92,8 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaig
         .get('/drops/:drop_id/entries/me', ({ params, user }) => flashSales.myEntry(user.id, params.drop_id), {
           auth: 'customer',
           params: DropParams,
-          response: { 200: MyEntry, ...customerErrors },
-          detail: { summary: 'My entry in a drop and its result' },
+          response: { 200: MyEntry, 403: Problem, 404: Problem },
+          detail: { summary: 'My entry in a drop and its result', description: 'Queued, won (with the order to pay and its deadline), waitlisted, lost or expired.' },
         })
         .get(
           '/drops/:drop_id/entries/me/events',
@@ -104,13 +104,16 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaig
           {
             stream: 'customer',
             params: DropParams,
-              response: { 200: t.String({ description: 'text/event-stream: `event: entry`, `data` as GET …/entries/me; ends after `lost` or `expired`' }), ...customerErrors },
-            detail: { summary: 'My entry in a drop, live (Server-Sent Events): at once, then each change' },
+            response: { 200: EntryStream, 403: Problem, 404: Problem },
+            detail: { summary: 'My entry in a drop, live (Server-Sent Events): at once, then each change', description: 'The entry as GET …/entries/me shows it, then each change, until it is lost or expired.' },
           },
         )
         .get('/drops/:drop_id/audit', ({ params }) => flashSales.audit(params.drop_id), {
           params: DropParams,
-          response: { 200: Audit, 404: Problem, 409: Problem, 422: Problem, 429: Problem },
-          detail: { summary: 'The entries of a closed drop in seq order, with a salted customer hash and outcome (waitlisted ones once final)' },
+          response: { 200: Audit, 404: Problem, 409: ProblemOf('`conflict`: the drop has not closed yet') },
+          detail: {
+            summary: 'The entries of a closed drop in seq order, with a salted customer hash and outcome (waitlisted ones once final)',
+            description: 'Public, so anyone can check that units went to the first entries: a customer finds their own entry by hashing the salt with their id.',
+          },
         }),
     )

@@ -10,7 +10,7 @@ export const StockBody = strictObject(
     set: t.Optional(Int({ minimum: 0, maximum: MAX_UNITS, description: 'The stock counted; the ledger records the difference' })),
     reason: Text({ blank: false, maxLength: 200, description: "Why (stored as the ledger row's ref)" }),
   },
-  { description: 'Exactly one of delta or set, plus reason' },
+  { description: 'Exactly one of delta or set, plus reason', examples: [{ delta: 10, reason: 'Found in the back room' }] },
 )
 export const StockResult = t.Object({ stock: Int() })
 
@@ -36,7 +36,7 @@ const PurchaseLine = strictObject({
 export const PurchaseBody = strictObject({
   supplier: Text({ blank: false, maxLength: 200 }),
   items: t.Array(PurchaseLine, { minItems: 1, maxItems: 200 }),
-})
+}, { examples: [{ supplier: 'Acme Ltd', items: [{ product_id: '0196f1c2-7a3b-7c4d-9e5f-0a1b2c3d4e5f', quantity: 100, unit_cost: 1500 }] }] })
 export const Purchase = t.Object({
   id: t.String(),
   supplier: t.String(),

@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import type { MetricsExposition } from '../../infra/workers'
-import { Problem } from '../../lib/models'
 import { notFound, unauthorized } from '../../lib/errors'
+import { MEDIA_TYPE, ProblemOf } from '../../lib/models'
 import { safeEqual } from '../../lib/crypto'
 import { rateLimitClasses } from '../../plugins/rate-limit'
 
@@ -22,7 +22,7 @@ export interface OpsOptions {
 const Health = t.Object({ status: t.String() })
 const Check = t.Union([t.Literal('ok'), t.Literal('down')])
 const Readiness = t.Object({ status: t.Union([t.Literal('ok'), t.Literal('unavailable')]), checks: t.Record(t.String(), Check, { description: 'database, files, and redis when configured' }) })
-const MetricsText = t.String({ description: 'Prometheus text exposition format' })
+const MetricsText = t.String({ description: 'Prometheus text exposition format', [MEDIA_TYPE]: 'text/plain; version=0.0.4' })
 
 /**
  * `/health` says the process serves; `/ready` says its dependencies answer (load balancers
@@ -32,7 +32,7 @@ const MetricsText = t.String({ description: 'Prometheus text exposition format' 
 export const opsRoutes = ({ probes, metrics, metricsToken, metricsNeedToken = false }: OpsOptions) =>
   new Elysia({ name: 'ops-routes', detail: { tags: ['ops'] } })
     .use(rateLimitClasses)
-    .get('/health', () => ({ status: 'ok' }), { rateLimit: 'exempt', response: { 200: Health }, detail: { tags: ['ops'], summary: 'Liveness' } })
+    .get('/health', () => ({ status: 'ok' }), { rateLimit: 'exempt', response: { 200: Health }, detail: { tags: ['ops'], summary: 'Liveness', description: 'Answers while the process serves, whatever its dependencies say: for restarting a stuck process.' } })
     .get(
       '/ready',
       async ({ status }) => {
@@ -42,7 +42,11 @@ export const opsRoutes = ({ probes, metrics, metricsToken, metricsNeedToken = fa
         const ok = results.every(([, r]) => r === 'ok')
         return status(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks })
       },
-      { rateLimit: 'exempt', response: { 200: Readiness, 503: Readiness }, detail: { tags: ['ops'], summary: 'Readiness of the database (and Redis)' } },
+      {
+        rateLimit: 'exempt',
+        response: { 200: Readiness, 503: Readiness },
+        detail: { tags: ['ops'], summary: 'Readiness of the database (and Redis)', description: 'Each dependency `ok` or down; 503 when one is down, so a load balancer stops routing here.' },
+      },
     )
     .get(
       '/metrics',
@@ -51,5 +55,13 @@ export const opsRoutes = ({ probes, metrics, metricsToken, metricsNeedToken = fa
         if (metricsToken && !safeEqual(headers.authorization ?? '', `Bearer ${metricsToken}`)) throw unauthorized('This scrape needs the metrics token')
         return new Response(await metrics.metrics(), { headers: { 'content-type': metrics.contentType } })
       },
-      { rateLimit: 'exempt', response: { 200: MetricsText, 401: Problem, 404: Problem }, detail: { tags: ['ops'], summary: 'Prometheus metrics (request counts and latencies by route, queues, allocations)' } },
+      {
+        rateLimit: 'exempt',
+        response: { 200: MetricsText, 401: ProblemOf('`unauthorized`: this scrape needs the metrics token'), 404: ProblemOf('`not_found`: in production without a metrics token, `/metrics` is served only on METRICS_PORT') },
+        detail: {
+          tags: ['ops'],
+          summary: 'Prometheus metrics (request counts and latencies by route, queues, allocations)',
+          description: 'For Prometheus. When a metrics token is configured, send it as `Authorization: Bearer <token>`.',
+        },
+      },
     )

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Id, Int, Page, PageQuery, Problem, ProblemOf, query, strictObject, Timestamp } from '../../lib/models'
+import { EventStream, Id, Int, Page, PageQuery, Problem, ProblemOf, query, ShortLine, strictObject, Timestamp } from '../../lib/models'
 import { Text } from '../../lib/text'
 import { Address } from '../accounts'
 import { ORDER_STATUSES, TIMELINE_EVENTS } from './schema'
@@ -44,11 +44,11 @@ export const Order = t.Object({
 export const CheckoutBody = strictObject({
   shipping_address: t.Optional(Address),
   customer_name: t.Optional(Text({ blank: false, minLength: 1, maxLength: 100 })),
-})
+}, { examples: [{ customer_name: 'Ada Lovelace', shipping_address: { line1: 'Rua Augusta 1500', line2: 'apto 42', city: 'São Paulo', state: 'SP', postal_code: '01304-001', country: 'BR' } }] })
 
 export const PatchOrderBody = strictObject(
   { shipping_address: t.Optional(Address), status: t.Optional(OrderStatusName) },
-  { minProperties: 1, description: 'The owner changes `shipping_address` while the order awaits payment; an admin sets `status`' },
+  { minProperties: 1, description: 'The owner changes `shipping_address` while the order awaits payment; an admin sets `status`', examples: [{ status: 'shipped' }] },
 )
 
 export const RefundBody = strictObject(
@@ -56,7 +56,7 @@ export const RefundBody = strictObject(
     reason: Text({ blank: false, multiline: true, minLength: 1, maxLength: 500, description: 'Why, for the records (kept with the payment)' }),
     restock: t.Optional(t.Boolean({ description: 'Take a shipped order’s units back into stock (an unshipped one’s always come back)' })),
   },
-  { description: 'Refunds the order’s paid payment through the gateway' },
+  { description: 'Refunds the order’s paid payment through the gateway', examples: [{ reason: 'Arrived damaged', restock: false }] },
 )
 
 export const IdempotencyHeaders = t.Object(
@@ -83,7 +83,10 @@ export const EventsHeaders = t.Object({ 'last-event-id': t.Optional(t.String({ p
 export const CheckoutInvalid = ProblemOf('`validation_failed` (an empty cart, no shipping address); `order_too_large`: the order_total would exceed 10^13 minor units (nothing is taken, the cart is kept)')
 export const CancelConflict = ProblemOf('`invalid_transition`: only an order awaiting payment is cancelled; its owner may also take back a paid order that has not shipped (refunded); an admin refunds with POST …/refund')
 export const RefundConflict = ProblemOf('`invalid_transition`: only a paid, shipped or delivered order is refunded (once)')
+export const CheckoutConflict = ProblemOf('`out_of_stock`: `errors` names every short line; nothing was taken and the cart is kept', { errors: t.Optional(t.Array(ShortLine)) })
 export const PatchConflict = ProblemOf('`conflict`: the address changes only while the order awaits payment; `invalid_transition`; `address_required`: an order without a shipping address cannot ship')
+
+export const StatusStream = EventStream('`event: status`, `data: { status, at, event?, payment_id? }` (`event` on a money event: payment_voided, payment_refunded), `id` the timeline entry: the status now, then each change; ends after a final status')
 
 export { Problem }
 export type OrderDto = typeof Order.static

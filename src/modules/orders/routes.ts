@@ -3,9 +3,7 @@ import type { AuthPlugin } from '../../plugins/auth'
 import { STREAM_IDLE_SECONDS } from '../../lib/sse'
 import { Unavailable } from '../../lib/models'
 import type { OrdersService } from './service'
-import { CancelConflict, CheckoutBody, CheckoutInvalid, EventsHeaders, IdempotencyHeaders, Order, OrderPage, OrderParams, OrdersQuery, PatchConflict, PatchOrderBody, Problem, RefundBody, RefundConflict } from './model'
-
-const errors = { 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Unavailable }
+import { CancelConflict, CheckoutBody, CheckoutConflict, CheckoutInvalid, EventsHeaders, IdempotencyHeaders, Order, OrderPage, OrderParams, OrdersQuery, PatchConflict, PatchOrderBody, Problem, RefundBody, RefundConflict, StatusStream } from './model'
 
 export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
   new Elysia({ name: 'orders-routes' }).use(auth).group('/v1/orders', { detail: { tags: ['orders'] } }, (app) =>
@@ -14,13 +12,16 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
         auth: 'customer',
         body: CheckoutBody,
         headers: IdempotencyHeaders,
-        response: { 201: Order, ...errors, 422: CheckoutInvalid },
-        detail: { summary: 'Check out my cart: stock taken for every line at once, or none (honours Idempotency-Key)' },
+        response: { 201: Order, 403: Problem, 409: CheckoutConflict, 422: CheckoutInvalid, 503: Unavailable },
+        detail: {
+          summary: 'Check out my cart: stock taken for every line at once, or none (honours Idempotency-Key)',
+          description: 'Places an order from the cart in `pending_payment`, at the prices of now, and empties the cart. The address and name default to the profile. A retry with the same `Idempotency-Key` and body answers the same order. Pay it before `payment_due_at`.',
+        },
       })
       .get('', ({ user, query }) => orders.list(user, query), {
         auth: 'user',
         query: OrdersQuery,
-        response: { 200: OrderPage, ...errors },
+        response: { 200: OrderPage },
         detail: {
           summary: 'My orders, newest first (admins: every order, and search)',
           description:
@@ -30,28 +31,34 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
       .get('/:id', ({ user, params }) => orders.get(user, params.id), {
         auth: 'user',
         params: OrderParams,
-        response: { 200: Order, ...errors },
-        detail: { summary: 'An order with its timeline (owner or admin)' },
+        response: { 200: Order, 404: Problem },
+        detail: { summary: 'An order with its timeline (owner or admin)', description: "Lines, totals, address and each status change with its time. Another customer's order is 404." },
       })
       .patch('/:id', ({ user, params, body }) => orders.update(user, params.id, body), {
         auth: 'user',
         params: OrderParams,
         body: PatchOrderBody,
-        response: { 200: Order, ...errors, 409: PatchConflict },
-        detail: { summary: 'Owner: change the shipping address while awaiting payment; admin: set the status' },
+        response: { 200: Order, 403: Problem, 404: Problem, 409: PatchConflict, 503: Unavailable },
+        detail: { summary: 'Owner: change the shipping address while awaiting payment; admin: set the status', description: 'Admins move a paid order to `shipped` and `delivered`; payments set the other statuses. Each change is added to the timeline and pushed to live trackers.' },
       })
       .delete('/:id', ({ user, params }) => orders.cancel(user, params.id), {
         auth: 'user',
         params: OrderParams,
-        response: { 200: Order, ...errors, 409: CancelConflict },
-        detail: { summary: 'Cancel an order awaiting payment (stock returned); the owner of a paid, unshipped order gets it refunded (admins refund with POST …/refund)' },
+        response: { 200: Order, 404: Problem, 409: CancelConflict, 503: Unavailable },
+        detail: {
+          summary: 'Cancel an order awaiting payment (stock returned); the owner of a paid, unshipped order gets it refunded (admins refund with POST …/refund)',
+          description: 'The owner (or an admin) cancels a `pending_payment` order: its open payments close and its stock returns through the ledger. An admin\'s DELETE of a paid order is 409: admins refund.',
+        },
       })
       .post('/:id/refund', ({ user, params, body }) => orders.refund(user, params.id, body), {
         auth: 'admin',
         params: OrderParams,
         body: RefundBody,
-        response: { 200: Order, ...errors, 409: RefundConflict },
-        detail: { summary: 'Refund a paid, shipped or delivered order: its payment back through the gateway, its stock back when unshipped or restock is true' },
+        response: { 200: Order, 403: Problem, 404: Problem, 409: RefundConflict, 503: Unavailable },
+        detail: {
+          summary: 'Refund a paid, shipped or delivered order: its payment back through the gateway, its stock back when unshipped or restock is true',
+          description: 'Admins. The order becomes `refunded` and its paid payment `refunded` through the gateway and its signed webhook; the timeline says so.',
+        },
       })
       .get(
         '/:id/events',
@@ -64,8 +71,11 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
           stream: 'user',
           params: OrderParams,
           headers: EventsHeaders,
-          response: { 200: t.String({ description: 'text/event-stream: `event: status`, `data: { status, at, event?, payment_id? }` (`event` on a money event: payment_voided, payment_refunded), `id` the timeline entry' }), 204: t.Void({ description: 'The order reached a final status the client has seen' }), ...errors },
-          detail: { summary: 'Live status of an order (Server-Sent Events; Last-Event-ID replays what was missed)' },
+          response: { 200: StatusStream, 204: t.Void({ description: 'The order reached a final status the client has seen' }), 404: Problem },
+          detail: {
+            summary: 'Live status of an order (Server-Sent Events; Last-Event-ID replays what was missed)',
+            description: 'A stream of the order\'s status: the current one, then each change, with a heartbeat comment every few seconds. Reconnect with `Last-Event-ID` to get only what was missed; 204 once a final status was seen.',
+          },
         },
       ),
   )

@@ -29,12 +29,26 @@ const Card = strictObject({
 
 export const PayBody = strictObject(
   { method: PaymentMethodName, card: t.Optional(Card) },
-  { description: '`{ method: "card", card }` or `{ method: "pix" }`' },
+  { description: '`{ method: "card", card }` or `{ method: "pix" }`', examples: [{ method: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2030, cvc: '123', holder: 'Ada Lovelace' } }] },
 )
 
-export const SimulateBody = strictObject({ outcome: t.UnionEnum(['paid', 'expired'], { default: undefined }) })
+export const SimulateBody = strictObject({ outcome: t.UnionEnum(['paid', 'expired'], { default: undefined }) }, { examples: [{ outcome: 'paid' }] })
 
 export const WebhookAck = t.Object({ received: t.Boolean() })
+
+/** What the gateway reports, signed; each event is applied once by its id. */
+export const WebhookEvent = t.Object(
+  {
+    id: t.String({ minLength: 1, maxLength: 200, description: "The gateway's event id: a repeat is acknowledged and ignored" }),
+    type: t.UnionEnum(['charge.paid', 'charge.failed', 'charge.expired', 'charge.refunded'], { default: undefined }),
+    charge_ref: t.String({ minLength: 1, description: "The gateway's charge" }),
+    payment_id: t.String({ minLength: 1 }),
+    amount: Int({ description: 'Minor units: only exactly the order total marks it paid' }),
+    currency: t.String(),
+    created: Int({ description: 'Unix seconds' }),
+  },
+  { examples: [{ id: 'evt_01J9ZQ4K7M', type: 'charge.paid', charge_ref: 'ch_01J9ZQ3X2B', payment_id: '0196f1c2-7a3b-7c4d-9e5f-0a1b2c3d4e5f', amount: 10990, currency: 'BRL', created: 1767225600 }] },
+)
 
 export const PaymentParams = t.Object({ id: Id })
 

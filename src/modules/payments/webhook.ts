@@ -1,8 +1,7 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { t } from 'elysia'
 import type { Tx } from '../../db/client'
 import { invalid } from '../../lib/errors'
-import { Int } from '../../lib/models'
+import { WebhookEvent } from './model'
 import type { OrderMoves } from '../orders'
 import type { GatewayEvent } from './gateway'
 import { adoptCharge, endPending, markPaid, markRefunded, paymentWithOrder, recordEvent, setEventOutcome } from './queries'
@@ -10,15 +9,7 @@ import type { PaymentsDeps } from './service'
 import type { Settlement } from './settlement'
 
 /** Compiled once: an event is checked on every webhook. */
-const GatewayEventShape = TypeCompiler.Compile(t.Object({
-  id: t.String({ minLength: 1, maxLength: 200 }),
-  type: t.UnionEnum(['charge.paid', 'charge.failed', 'charge.expired', 'charge.refunded'], { default: undefined }),
-  charge_ref: t.String({ minLength: 1 }),
-  payment_id: t.String({ minLength: 1 }),
-  amount: Int(),
-  currency: t.String(),
-  created: Int(),
-}))
+const GatewayEventShape = TypeCompiler.Compile(WebhookEvent)
 
 type PaymentWithOrder = NonNullable<Awaited<ReturnType<ReturnType<typeof paymentWithOrder>['get']>>>
 
