@@ -17,6 +17,7 @@ import type { Role } from '../../src/lib/access-tokens'
 import { newId } from '../../src/lib/ids'
 import { freshSecrets } from './secrets'
 import { createRegion } from './fixtures'
+import { AnswerRecord } from './declared-answers'
 import { Registry } from 'prom-client'
 import { createRedis } from '../../src/infra/redis'
 
@@ -96,6 +97,7 @@ export async function startShop(options: StartOptions = {}) {
   shop.app.listen({ hostname: '127.0.0.1', port: 0, ...SERVER_LIMITS })
   const url = `http://127.0.0.1:${shop.app.server!.port}`
 
+  const answers = new AnswerRecord()
   async function request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...opts.headers }
     if (opts.token) headers.authorization = `Bearer ${opts.token}`
@@ -105,6 +107,7 @@ export async function startShop(options: StartOptions = {}) {
       body = JSON.stringify(opts.body)
     }
     const res = await fetch(url + path, { method, headers, body })
+    answers.add(method, path, res.status)
     const type = res.headers.get('content-type') ?? ''
     const parsed = type.includes('json') ? await res.json() : type.startsWith('text/') ? await res.text() : await res.arrayBuffer()
     return { status: res.status, body: parsed as T, headers: res.headers }
@@ -140,11 +143,14 @@ export async function startShop(options: StartOptions = {}) {
     createUser,
     admin: () => createUser(['admin', 'customer'], 'Admin'),
     async close() {
+      const doc = (await (await shop.app.handle(new Request('http://localhost/swagger/json'))).json()) as Parameters<AnswerRecord['undeclared']>[0]
+      const undeclared = answers.undeclared(doc)
       await shop.app.stop(true)
       await shop.stop()
       for (const client of opened) client.disconnect()
       await database.close()
       rmSync(dir, { recursive: true, force: true })
+      if (undeclared.length) throw new Error(`Answers met that the OpenAPI document does not declare: ${undeclared.join(', ')}`)
     },
   }
 }
