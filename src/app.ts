@@ -10,7 +10,7 @@ import { auth } from './plugins/auth'
 import { streamLimit } from './plugins/stream-limit'
 import { accessTokens } from './lib/access-tokens'
 import { fileUrlUnder } from './lib/file-urls'
-import { AccountsService, RevokedAccounts, accountsRoutes } from './modules/accounts'
+import { AccountsService, RevokedAccounts, TOKEN_PATH, accountsRoutes } from './modules/accounts'
 import { opsRoutes } from './modules/ops'
 import { edge } from './plugins/edge'
 import { JobQueue } from './modules/jobs'
@@ -84,7 +84,7 @@ export function createApp(deps: AppDeps) {
   const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, queue: deps.flashSaleQueue, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on', background })
   workers.push(...flashSale.workers)
 
-  const bodies = { multipartRoutes: ['/v1/me/photo', '/v1/products/:id/image'], rawBodyRoutes: [WEBHOOK_PATH] }
+  const bodies = { multipartRoutes: ['/v1/me/photo', '/v1/products/:id/image'], formRoutes: [TOKEN_PATH], rawBodyRoutes: [WEBHOOK_PATH] }
   const app = new Elysia({ normalize: false })
     .use(front.routing)
     .use(httpErrors({ logger, ...bodies }))

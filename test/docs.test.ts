@@ -106,6 +106,12 @@ describe('the OpenAPI document', () => {
     }
   })
 
+  test("Swagger's Authorize signs in through the OAuth2 password flow at the token endpoint, for every secured operation", () => {
+    expect(doc.components.securitySchemes.password.flows.password.tokenUrl).toBe('/v1/auth/token')
+    expect(doc.paths['/v1/auth/token'].post.requestBody.content['application/x-www-form-urlencoded'].example.grant_type).toBe('password')
+    for (const { name, op } of operations()) if (op.security) expect({ name, security: op.security }).toEqual({ name, security: expect.arrayContaining([{ password: [] }]) })
+  })
+
   test('streams, images and the webhook event have their media types and schemas', () => {
     for (const { name, path, op } of operations()) {
       if (path.endsWith('/events')) expect({ name, types: Object.keys(op.responses['200'].content) }).toEqual({ name, types: ['text/event-stream'] })

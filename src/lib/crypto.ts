@@ -13,6 +13,8 @@ export function safeEqual(a: string, b: string): boolean {
 
 /** URL-safe random secret with `bytes` of entropy. */
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url')
+/** A token derived from `input` under `key` (HMAC-SHA256, base64url): as unguessable as a random one without the key. */
+export const hmacToken = (key: Buffer, input: string) => createHmac('sha256', key).update(input).digest('base64url')
 
 export interface DataKey {
   id: string

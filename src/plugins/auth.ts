@@ -81,7 +81,7 @@ export const auth = ({ tokens, currentRoles, isRevoked, streamLimit }: AuthOptio
     }),
     /** An event stream: the bearer token or `?ticket=` (POST /v1/auth/stream-ticket), and a slot of the user's while it is open. */
     stream: (audience: StreamAudience) => ({
-      detail: { security: [{ bearerAuth: [] }, { streamTicket: [] }] },
+      detail: { security: [{ password: [] }, { bearerAuth: [] }, { streamTicket: [] }] },
       transform: ({ request, query }: { request: Request; query: Record<string, unknown> }) => authenticated(request, identify(request, audience, streamPrincipal(request, query.ticket))),
       resolve: ({ request }) => ({ user: principalOf(request)! }),
       afterHandle: ({ request, responseValue }) => streamLimit?.hold(principalOf(request)!.id, responseValue),

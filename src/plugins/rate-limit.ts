@@ -48,7 +48,7 @@ export interface RateLimitOptions {
 /**
  * What a route is charged against, declared by the route (`rateLimit`); without one, the
  * anonymous budget per address or the user's, by the request's token. `exempt`: not charged;
- * `credentials`: login (per address, then per email); `registration`: the same plus sign-ups
+ * `credentials`: login and the OAuth token endpoint (per address, then per email); `registration`: the same plus sign-ups
  * per address; `flash-sale-entry`: its own per-user bucket.
  */
 export type RateLimitClass = 'exempt' | 'credentials' | 'registration' | 'flash-sale-entry'

@@ -1,7 +1,7 @@
 // The accounts module's face: what other modules and the app may use.
 export { AccountsService } from './service'
 export { argon2id, type PasswordHashing } from './passwords'
-export { accountsRoutes } from './routes'
+export { TOKEN_PATH, accountsRoutes } from './routes'
 export { RevokedAccounts } from './revocations'
 export { checkAddress, openAddress, sealAddress } from './address'
 export { accountIdsByEmail, contactsOf, erasedAccountIds } from './contacts'

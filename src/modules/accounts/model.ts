@@ -61,6 +61,20 @@ export const PasswordBody = strictObject(
 export const DeleteMeBody = strictObject({ password: t.String({ minLength: 1, maxLength: 128 }) }, { examples: [{ password: 'correct horse battery' }] })
 export const PasswordInvalid = ProblemOf('`validation_failed`; `weak_password`: under 8 characters, only spaces, the email or its local part, or one of the 10,000 most common passwords')
 export const PhotoBody = t.Object({ photo: t.File({ description: 'JPEG, PNG or WebP, at most 5 MB; stored re-encoded as WebP' }) })
+/** RFC 6749 token request, form-encoded; `scope`, `client_id` and `client_secret` are accepted and ignored (Swagger sends them). */
+export const TokenBody = t.Object(
+  {
+    grant_type: t.String({ maxLength: 40, description: '`password` or `refresh_token`' }),
+    username: t.Optional(t.String({ maxLength: 254, description: 'The email (password grant)' })),
+    password: t.Optional(t.String({ maxLength: 128 })),
+    refresh_token: t.Optional(t.String({ maxLength: 512, description: 'refresh_token grant' })),
+    scope: t.Optional(t.String({ maxLength: 200 })),
+    client_id: t.Optional(t.String({ maxLength: 200 })),
+    client_secret: t.Optional(t.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false, examples: [{ grant_type: 'password', username: 'admin@shop.test', password: 'admin password' }] },
+)
+export const TokenResult = t.Object({ access_token: t.String(), token_type: t.Literal('Bearer'), expires_in: Int(), refresh_token: t.String() })
 export const PhotoResult = t.Object({ photo_url: t.String() })
 export const PhotoBytes = ImageBytes('image/webp', 'The photo, re-encoded as WebP')
 export const PhotoParams = t.Object({ key: t.String({ pattern: '^[0-9a-f-]{36}\\.webp$' }) })

@@ -1,8 +1,9 @@
 import { Elysia } from 'elysia'
 import type { AccountsService } from './service'
+import { grantToken } from './oauth'
 import {
   AdminUser, AuthResult, DeleteMeBody, PasswordInvalid, PatchUserBody, PhotoBytes, LoginBody, PasswordBody, PatchMeBody, PhotoBody, PhotoParams, PhotoResult, Problem,
-  Profile, RefreshBody, RegisterBody, StreamTicket, UserPage, UserParams, UsersQuery,
+  Profile, RefreshBody, RegisterBody, StreamTicket, TokenBody, TokenResult, UserPage, UserParams, UsersQuery,
 } from './model'
 import type { AuthPlugin } from '../../plugins/auth'
 import { rateLimitClasses } from '../../plugins/rate-limit'
@@ -12,6 +13,9 @@ import { storedImageResponse } from '../../lib/images'
 const SignInRefused = ProblemOf('`invalid_credentials`: the email or the password is wrong (the same answer for both)')
 const AccountDisabled = ProblemOf('`account_disabled`: an admin disabled this account')
 const LimiterDown = ProblemOf('`service_unavailable`: the rate limiter cannot be asked (Redis down), and sign-in fails closed; or the database cannot write. Retry after `Retry-After` seconds')
+
+/** Form-encoded (RFC 6749), where every other route takes JSON: http-errors lists it in `formRoutes`. */
+export const TOKEN_PATH = '/v1/auth/token'
 
 export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, auth: AuthPlugin) =>
   new Elysia({ name: 'accounts-routes' })
@@ -33,6 +37,21 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
             summary: 'Sign in',
             description:
               'Email and password for a new session: a 15-minute access token (send it as `Authorization: Bearer …`) and a refresh token that renews it. 401 `invalid_credentials` alike for an unknown email and a wrong password; 403 `account_disabled` for the right password of an account an admin disabled. Limited per client address and per email.',
+          },
+        })
+        .post('/token', ({ body }) => grantToken(sessions, body), {
+          rateLimit: 'credentials',
+          body: TokenBody,
+          response: {
+            200: TokenResult,
+            400: ProblemOf('OAuth errors, with `error` as RFC 6749 names it: `invalid_grant` (a wrong email or password, a bad refresh token), `unsupported_grant_type`, `invalid_request` (a missing field)'),
+            403: ProblemOf('`account_disabled` (also as `error`): an admin disabled this account'),
+            503: LimiterDown,
+          },
+          detail: {
+            summary: 'OAuth 2.0 token endpoint (password and refresh_token grants)',
+            description:
+              'RFC 6749, form-encoded: `grant_type=password&username=<email>&password=…` signs in as /login does; `grant_type=refresh_token&refresh_token=…` rotates as /refresh does. `scope`, `client_id` and an empty client authentication are accepted and ignored. This is what Swagger\'s **Authorize** calls. Limited as /login.',
           },
         })
         .post('/refresh', ({ body }) => sessions.refresh(body.refresh_token), {

@@ -2,7 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm'
 import type { Tx } from '../../db/client'
 import { isUniqueViolation } from '../../db/errors'
 import { ACCESS_TOKEN_TTL_SECONDS, STREAM_TICKET_TTL_SECONDS, type Principal, type Role } from '../../lib/access-tokens'
-import { randomToken, sha256Hex } from '../../lib/crypto'
+import { hmacToken, randomToken, sha256Hex } from '../../lib/crypto'
 import { AppError, unauthorized } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { checkPassword, invalidCredentials } from './passwords'
@@ -12,6 +12,8 @@ import { refreshTokens, sessions, users } from './schema'
 import type { AccountsDeps } from './service'
 
 const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000
+/** A rotated refresh token presented again this soon (two tabs refreshing at once) gets the same successor, not a revoked session. */
+export const REFRESH_OVERLAP_MS = 10_000
 
 export const accountDisabled = () => new AppError(403, 'account_disabled', 'This account has been disabled by an administrator')
 
@@ -38,8 +40,7 @@ export class Sessions {
     return { sessionId, refreshToken: await this.issueRefreshToken(tx, sessionId) }
   }
 
-  private async issueRefreshToken(tx: Tx, sessionId: string) {
-    const refreshToken = randomToken(32)
+  private async issueRefreshToken(tx: Tx, sessionId: string, refreshToken = randomToken(32)) {
     await tx.insert(refreshTokens).values({
       id: newId(),
       sessionId,
@@ -99,6 +100,25 @@ export class Sessions {
     return this.authResult(user, sessionId, refreshToken)
   }
 
+  /**
+   * The refresh token `presented` is rotated to: derived from it under the data key rather than
+   * drawn at random, so a repeat within the overlap gets the very same one back with nothing
+   * but hashes at rest (the pair is re-issuable; a sealed copy would need a column and the key all the same).
+   */
+  private successorOf(presented: string) {
+    return hmacToken(this.deps.dataKeys[0]!.key, `refresh-successor:${presented}`)
+  }
+
+  private async isTokenOf(tx: Tx, refreshToken: string, sessionId: string) {
+    const row = await tx.select({ sessionId: refreshTokens.sessionId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get()
+    return row?.sessionId === sessionId
+  }
+
+  /**
+   * A new pair for a refresh token, which works once: presented again within
+   * `REFRESH_OVERLAP_MS` of its rotation it answers the same new refresh token (with a new
+   * access token of the same session); later, it ends the session.
+   */
   async refresh(presented: string) {
     const tokenHash = sha256Hex(presented)
     const nowMs = this.deps.clock.now()
@@ -110,15 +130,21 @@ export class Sessions {
         .where(eq(refreshTokens.tokenHash, tokenHash))
         .get()
       if (!row || row.session.revokedAt || row.token.expiresAt <= nowMs) return null
+      const successor = this.successorOf(presented)
       if (row.token.usedAt) {
-        // A rotated token came back: someone holds a copy. End the whole session.
-        await tx.update(sessions).set({ revokedAt: this.deps.clock.iso() }).where(eq(sessions.id, row.session.id))
+        const sessionId = row.session.id
+        if (nowMs - Date.parse(row.token.usedAt) <= REFRESH_OVERLAP_MS && (await this.isTokenOf(tx, successor, sessionId))) {
+          const user = await liveUserById(tx).get({ id: row.session.userId })
+          return user && !user.disabledAt ? { user, sessionId, refreshToken: successor } : null
+        }
+        // A rotated token came back later: someone holds a copy. End the whole session.
+        await tx.update(sessions).set({ revokedAt: this.deps.clock.iso() }).where(eq(sessions.id, sessionId))
         return null
       }
       await tx.update(refreshTokens).set({ usedAt: this.deps.clock.iso() }).where(eq(refreshTokens.id, row.token.id))
       const user = await liveUserById(tx).get({ id: row.session.userId })
       if (!user || user.disabledAt) return null
-      return { user, sessionId: row.session.id, refreshToken: await this.issueRefreshToken(tx, row.session.id) }
+      return { user, sessionId: row.session.id, refreshToken: await this.issueRefreshToken(tx, row.session.id, successor) }
     })
     if (!outcome) throw unauthorized('The refresh token is invalid, expired or already used')
     return this.authResult(outcome.user, outcome.sessionId, outcome.refreshToken)
