@@ -94,7 +94,7 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
         .delete('', async ({ user, body, status }) => status(204, await profiles.deleteMe(user.id, body.password)), {
           auth: 'user',
           body: DeleteMeBody,
-          response: { 204: NoContent, 401: SignInRefused, 404: Problem },
+          response: { 204: NoContent, 401: SignInRefused, 404: Problem, 409: ProblemOf('`conflict`: the last enabled admin cannot erase itself') },
           detail: { summary: 'Erase my account (orders are kept without personal data)', description: 'Needs the password. Personal data is erased at once and every token of the account is refused from then on; orders stay for the books, without name or address.' },
         })
         .put('/password', async ({ user, body, status }) => status(204, await sessions.changePassword(user.id, user.sid, body.current_password, body.new_password)), {
