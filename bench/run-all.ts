@@ -2,8 +2,10 @@
  * `bun run bench`: every figure of the budget in one run, each next to a baseline taken
  * minutes apart on the same machine. wrk measures raw throughput (baseline, product list,
  * flash-sale entry); each scenario then runs as its own process against a shop of its own;
- * the allocator's drain rate last. Prints the budget and regenerates bench/RESULTS.md
- * (bench/RESULTS-redis.md when REDIS_URL is set). Exit 1 when a budget line misses.
+ * the allocator's drain rate; on Redis, a WORKERS=2 row last (wrk and the write-heavy
+ * scenarios against two server processes, with a baseline of its own). Prints the budget and
+ * regenerates bench/RESULTS.md and the charts in bench/report.html (RESULTS-redis.md and
+ * report-redis.html when REDIS_URL is set). Exit 1 when a budget line misses.
  */
 import { cpus, loadavg, release, type } from 'node:os'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -13,7 +15,8 @@ import { REPO, spawnBaseline } from './lib/server'
 import { benchRedis, ownTarget, type Target } from './lib/target'
 import { ensureWrk, runWrk, type WrkOptions } from './lib/wrk'
 import { withKeptSections } from './lib/sections'
-import { budget, renderResults, type Machine, type RunResults, type WrkFigures } from './lib/results'
+import { budget, renderResults, type Machine, type RunResults, type WorkersFigures, type WrkFigures } from './lib/results'
+import { renderReport } from './lib/report'
 import type { Summary } from './lib/summary'
 import type { DrainResult } from './allocator'
 import { seedCatalog } from './catalog'
@@ -22,6 +25,9 @@ import { prepareDrop } from './flash-sale'
 const WRK = { threads: 2, connections: 64, duration: '10s' }
 const ENTRY_CUSTOMERS = 50_000
 const ALLOCATOR_ENTRIES = 50_000
+/** The server processes of the every-core row (it needs REDIS_URL, as WORKERS > 1 does). */
+const WORKERS = 2
+const WORKER_SCENARIOS = ['checkout', 'flash-sale']
 const redisUrl = process.env.REDIS_URL
 const out = DEFAULT_OUT
 
@@ -94,13 +100,34 @@ async function wrkFigures(): Promise<WrkFigures> {
   }
 }
 
-/** A scenario as its own process (fresh shop, fresh memory); its JSON summary is read back. */
-async function scenario(name: string): Promise<Summary> {
-  log(`scenario ${name}: ${COMMANDS[name]}`)
-  const child = Bun.spawn(['bun', `bench/${name}.ts`, '--out', out], { cwd: REPO, stdout: 'inherit', stderr: 'inherit', env: process.env })
+/** A scenario as its own process (fresh shop, fresh memory); its JSON summary is read back. `env`: the shop's settings (it inherits ours). */
+async function scenario(name: string, env: Record<string, string> = {}, dir = out): Promise<Summary> {
+  log(`scenario ${name}: ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}${COMMANDS[name]}`)
+  const child = Bun.spawn(['bun', `bench/${name}.ts`, '--out', dir], { cwd: REPO, stdout: 'inherit', stderr: 'inherit', env: { ...process.env, ...env } })
   const code = await child.exited
   if (code !== 0 && code !== 99) throw new Error(`scenario ${name} crashed (exit ${code})`)
-  return JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8'))
+  return JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'))
+}
+
+/** The every-core row: a baseline taken the same minute, then wrk and the write-heavy scenarios against a shop of WORKERS processes. */
+async function workersFigures(redis: string): Promise<WorkersFigures> {
+  log(`WORKERS=${WORKERS}: wrk baseline, then the product list and entries against ${WORKERS} server processes`)
+  const baselineServer = await spawnBaseline(out)
+  const baseline = await measured({ ...WRK, url: baselineServer.url }).finally(() => baselineServer.stop())
+  const env = { WORKERS: String(WORKERS) }
+  const target = await ownTarget(out, benchRedis(redis), { env })
+  let wrk: WorkersFigures['wrk']
+  try {
+    await seedCatalog(target)
+    const list = await measured({ ...WRK, url: `${target.url}/v1/products?limit=20` })
+    const entry = await entries(target)
+    wrk = { baseline, list, entry: { ...entry, customers: ENTRY_CUSTOMERS } }
+  } finally {
+    await target.close()
+  }
+  const scenarios: Record<string, Summary> = {}
+  for (const name of WORKER_SCENARIOS) scenarios[name] = await scenario(name, env, join(out, `workers-${WORKERS}`))
+  return { workers: WORKERS, wrk, scenarios }
 }
 
 async function allocatorDrain(): Promise<DrainResult> {
@@ -116,12 +143,16 @@ const started = machine()
 const wrk = await wrkFigures()
 const scenarios: Record<string, Summary> = {}
 for (const name of ['baseline', 'catalog', 'checkout', 'flash-sale', 'mixed']) scenarios[name] = await scenario(name)
-const results: RunResults = { command: redisUrl ? 'REDIS_URL=… bun run bench' : 'bun run bench', machine: started, wrk, scenarios, allocator: await allocatorDrain() }
+const allocator = await allocatorDrain()
+const workers = redisUrl ? await workersFigures(redisUrl) : undefined
+const results: RunResults = { command: redisUrl ? 'REDIS_URL=… bun run bench' : 'bun run bench', machine: started, wrk, scenarios, allocator, workers }
 
 const file = join(REPO, 'bench', redisUrl ? 'RESULTS-redis.md' : 'RESULTS.md')
 writeFileSync(file, withKeptSections(file, renderResults(results, COMMANDS)))
+const report = join(REPO, 'bench', redisUrl ? 'report-redis.html' : 'report.html')
+writeFileSync(report, renderReport(results))
 const lines = budget(results)
 console.log('\nBUDGET')
 for (const b of lines) console.log(`  ${b.ok ? '✓' : '✗'} ${b.item.padEnd(58)} ${b.target.padEnd(20)} ${b.measured}`)
-console.log(`\nwrote ${file}`)
+console.log(`\nwrote ${file} and ${report}`)
 process.exitCode = lines.every((b) => b.ok) ? 0 : 1

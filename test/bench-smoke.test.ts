@@ -3,7 +3,7 @@
 // the bench's invariant checks must all hold. An invariant test, not a timing test. Then the
 // checks are shown to catch a broken invariant, and the runner's thresholds to fail a run.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as flashSale from '../bench/flash-sale'
@@ -12,6 +12,9 @@ import { ownTarget, type Target } from '../bench/lib/target'
 import { MetricStore, setActiveStore } from '../bench/lib/metrics'
 import { api } from '../bench/lib/shop'
 import http from '../bench/lib/http'
+import { renderReport } from '../bench/lib/report'
+import type { Summary } from '../bench/lib/summary'
+import { chartsIn } from './support/chromium'
 import { testRedis } from './support/redis'
 import { expectStampedeHeld, STAMPEDE_INVARIANTS, stampedeScript } from './support/stampede'
 import { eq } from 'drizzle-orm'
@@ -34,11 +37,15 @@ async function stampede(redis?: { url: string; prefix: string }) {
   }
 }
 
+/** The in-process run's summary, for the report test below. */
+let smoke: Summary | undefined
+
 describe('flash-sale scenario, smoke size', () => {
   test('in-process: every invariant holds, and a tampered stock or payment is caught', async () => {
     const { summary, target, drop } = await stampede()
     try {
       expectStampedeHeld(summary, CUSTOMERS, UNITS)
+      smoke = summary
       // One unit vanishes behind the sale's back (an admin adjustment): the ledger still sums, the sale no longer does.
       await api('POST', `${drop.base}/v1/products/${drop.productId}/stock`, drop.admin, { delta: -1, reason: 'bench smoke: tampering' })
       // And a winner's paid payment is marked failed in our books while the gateway holds its capture.
@@ -70,6 +77,31 @@ describe('flash-sale scenario, smoke size', () => {
       await redis.cleanup()
     }
   }, 90_000)
+})
+
+describe('the report (bench/report.html)', () => {
+  test("built from the smoke run, it renders in headless Chromium with no network: every chart drawn with each of its data points", async () => {
+    expect(smoke).toBeDefined()
+    const timeline = smoke!.timeline
+    // The stampede's own timeline: every entry let in (units + the default waitlist), every winner decided.
+    expect(timeline.marks['entries accepted']).toHaveLength(2 * UNITS)
+    expect(timeline.marks['winners decided']).toHaveLength(UNITS)
+    expect(timeline.rps.reduce((sum, rps) => sum + rps * timeline.bucket_s, 0)).toBeCloseTo(smoke!.http.requests, 0)
+    const file = join(out, 'report.html')
+    writeFileSync(file, renderReport({ scenarios: { 'flash-sale': smoke! } }))
+    const statuses = Object.keys(timeline.by_status).length
+    const points = (values: (number | null)[]) => values.filter((v) => v !== null).length
+    expect(await chartsIn(file)).toEqual({
+      offline: [],
+      errors: [],
+      charts: [
+        { id: 'flash-sale:rps', declared: timeline.t.length, drawn: timeline.t.length, lines: 1 },
+        { id: 'flash-sale:latency', declared: points(timeline.p50) + points(timeline.p99), drawn: points(timeline.p50) + points(timeline.p99), lines: 2 },
+        { id: 'flash-sale:status', declared: statuses * timeline.t.length, drawn: statuses * timeline.t.length, lines: statuses },
+        { id: 'flash-sale:stampede', declared: 3 * UNITS, drawn: 3 * UNITS, lines: 2 },
+      ],
+    })
+  }, 60_000)
 })
 
 describe('the runner', () => {

@@ -1,11 +1,12 @@
 // WORKERS=2 as an operator runs it (`bun src/main.ts`, production mode, the real Redis under a
 // key prefix of its own, one libSQL file): a 2,000-entry flash-sale stampede and a checkout
-// burst over real HTTP must keep every invariant; /metrics must count the whole instance; a
+// burst over real HTTP must keep every invariant (the bench's, and the money invariant); /metrics must count the whole instance; a
 // killed worker comes back; SIGTERM drains every worker.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { inArray } from 'drizzle-orm'
 import * as checkout from '../bench/checkout'
 import { openFixtures, type Fixtures } from '../bench/lib/fixtures'
+import { moneyViolations } from '../bench/lib/money'
 import { runScript } from '../bench/lib/runner'
 import type { Target } from '../bench/lib/target'
 import { users } from '../src/modules/accounts/schema'
@@ -82,11 +83,14 @@ describe('WORKERS=2', () => {
     expect(summary.metrics.orders?.values.count).toBeGreaterThan(0)
     expect(summary.errors).toEqual({})
     expect(summary.ok).toBe(true)
+    // Every charge at the gateway is the paid payment of a paid order, and nothing is left payable.
+    expect(await moneyViolations((await target.fixtures()).database.db)).toEqual([])
   }, 120_000)
 
   test('a 2,000-entry stampede keeps every invariant; one allocator decides the drop; /metrics counts every entry of the instance', async () => {
     const summary = await runScript('workers-stampede', stampedeScript(CUSTOMERS, UNITS), target)
     expectStampedeHeld(summary, CUSTOMERS, UNITS)
+    expect(await moneyViolations((await target.fixtures()).database.db)).toEqual([])
     expect(server.logLines().filter((line) => line.msg === 'flash-sale allocator took a drop')).toHaveLength(1)
     // Whichever worker answers the scrape, it is the instance's total (the kernel spread the entries over both).
     for (let scrape = 0; scrape < 4; scrape++) {

@@ -2,7 +2,7 @@
  * Business invariants checked from outside after a run. Each is a k6 `check` named
  * `invariant: …`, so a broken one fails the run (the scenarios hold `checks: rate==1`).
  */
-import { and, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { check } from './k6'
 import { api, listAll } from './shop'
 import type { Account, Fixtures } from './fixtures'
@@ -64,6 +64,9 @@ export interface DropVerdict {
   winners: number
   /** When the units-th entry was accepted (server clock, epoch ms), from the allocation rows. */
   lastWinnerQueuedAt: number | null
+  /** When each decided entry was accepted, and when each winner was decided (epoch ms, from the allocation rows): the report's stampede timeline. */
+  acceptedAt: number[]
+  winnersDecidedAt: number[]
 }
 
 const sha256 = (text: string) => new Bun.CryptoHasher('sha256').update(text).digest('hex')
@@ -156,10 +159,17 @@ export async function verifyDrop(c: DropFacts & { fixtures: Fixtures }): Promise
   await verifyLedgers(c.base, c.admin, [{ id: c.productId, expectedStock: c.stockBefore - units }])
   await verifyMoney(c.fixtures.database.db)
 
-  const lastWinner = await c.fixtures.database.db
-    .select({ queuedAt: flashSaleEntries.queuedAt })
+  const rows = await c.fixtures.database.db
+    .select({ seq: flashSaleEntries.seq, outcome: flashSaleEntries.outcome, queuedAt: flashSaleEntries.queuedAt, decidedAt: flashSaleEntries.decidedAt })
     .from(flashSaleEntries)
-    .where(and(eq(flashSaleEntries.dropId, c.dropId), eq(flashSaleEntries.seq, units)))
-    .get()
-  return { entries: entered.length, winners: winners.length, lastWinnerQueuedAt: lastWinner ? Date.parse(lastWinner.queuedAt) : null }
+    .where(eq(flashSaleEntries.dropId, c.dropId))
+  const lastWinner = rows.find((row) => row.seq === units)
+  return {
+    entries: entered.length,
+    winners: winners.length,
+    lastWinnerQueuedAt: lastWinner ? Date.parse(lastWinner.queuedAt) : null,
+    acceptedAt: rows.map((row) => Date.parse(row.queuedAt)),
+    // A winner whose order has since expired or been cancelled was still decided a winner.
+    winnersDecidedAt: rows.filter((row) => row.seq <= units).map((row) => Date.parse(row.decidedAt)),
+  }
 }

@@ -8,6 +8,8 @@ export type Tags = Record<string, string>
 interface Series {
   tags: Tags
   values: number[]
+  /** When each value was added (`performance.now()`), for the report's charts over time. */
+  times: number[]
 }
 
 interface Metric {
@@ -50,7 +52,10 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 
 export class MetricStore {
   readonly metrics = new Map<string, Metric>()
+  readonly marks = new Map<string, number[]>()
   startedAt = performance.now()
+  /** `startedAt` on the wall clock (epoch ms), which the server's timestamps use. */
+  startedEpoch = Date.now()
   endedAt = performance.now()
 
   declare(name: string, type: MetricType, isTime = false): void {
@@ -64,8 +69,26 @@ export class MetricStore {
     const metric = this.metrics.get(name)!
     const key = tagKey(tags)
     let series = metric.series.get(key)
-    if (!series) metric.series.set(key, (series = { tags, values: [] }))
+    if (!series) metric.series.set(key, (series = { tags, values: [], times: [] }))
     series.values.push(value)
+    series.times.push(performance.now())
+  }
+
+  /** Moments the script learnt of afterwards (epoch ms, e.g. from the server's rows), kept as ms since the run started. */
+  mark(name: string, epochMs: number[]): void {
+    const list = this.marks.get(name) ?? []
+    for (const at of epochMs) list.push(at - this.startedEpoch)
+    this.marks.set(name, list)
+  }
+
+  /** Every sample of `name` whose tags include `filter`: its value, the ms since the run started, its tags. */
+  samples(name: string, filter: Tags = {}): { value: number; at: number; tags: Tags }[] {
+    const out: { value: number; at: number; tags: Tags }[] = []
+    for (const series of this.metrics.get(name)?.series.values() ?? []) {
+      if (!Object.entries(filter).every(([k, v]) => series.tags[k] === v)) continue
+      series.values.forEach((value, i) => out.push({ value, at: series.times[i]! - this.startedAt, tags: series.tags }))
+    }
+    return out
   }
 
   typeOf(name: string): MetricType | undefined {

@@ -69,6 +69,7 @@ export async function runScript(name: string, script: Script, target: Target): P
     configureHttp({ record: true })
     markRunStart()
     store.startedAt = performance.now()
+    store.startedEpoch = Date.now()
     const offsets = vuOffsets(options)
     await Promise.all(
       Object.entries(options.scenarios).map(async ([scenarioName, scenario], i) => {

@@ -1,6 +1,7 @@
 /** The end-of-run summary: thresholds, checks, HTTP figures, errors by status; as JSON and as text. */
 import type { MetricStore, MetricValues, Tags } from './metrics'
 import type { Options } from './options'
+import { timelineOf, type Timeline } from './timeline'
 
 export interface ThresholdResult {
   metric: string
@@ -29,6 +30,8 @@ export interface Summary {
   thresholds: ThresholdResult[]
   errors: Record<string, number>
   ok: boolean
+  /** The same requests over time (the report's charts). */
+  timeline: Timeline
 }
 
 /** `http_req_duration{name:entry,phase:drop}` → the metric and its tag filter. */
@@ -101,6 +104,7 @@ export function summarize(scenario: string, target: string, options: Options, st
     thresholds,
     errors: Object.fromEntries(errors),
     ok: thresholds.every((t) => t.ok) && checks.every((c) => c.fails === 0) && errors.size === 0,
+    timeline: timelineOf(store),
   }
 }
 
