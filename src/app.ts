@@ -130,3 +130,9 @@ export function createApp(deps: AppDeps) {
 }
 
 export type Shop = ReturnType<typeof createApp>
+/**
+ * The HTTP API as a type, for typed clients: a TypeScript storefront gets every route's body,
+ * query and answers with Eden Treaty (`treaty<App>(url)`) and no code generation (README,
+ * "Build a storefront"). A type only: importing it pulls no server code into a bundle.
+ */
+export type App = Shop['app']

@@ -59,9 +59,11 @@ export function edge({ config, tokens, clock, logger, metrics, limiter }: EdgeOp
   }
   return {
     /** Used on the app itself, first (before http-errors, which would answer 404): learns its routes, answers 405. */
-    routing: <App extends AnyElysia>(root: App) => {
+    // Typed as the app it is given (it adds a hook, no route), so the app's type keeps its routes for typed clients.
+    routing: <App extends AnyElysia>(root: App): App => {
       app = root
-      return root.use(methodNotAllowed(routes))
+      root.use(methodNotAllowed(routes))
+      return root
     },
     plugins,
   }
