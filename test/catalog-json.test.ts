@@ -101,4 +101,21 @@ describe('catalog JSON made by SQLite', () => {
     }
     expect((await text('GET', '/v1/products?q=%22%20%2A')).text).toBe('{"data":[],"next_cursor":null}')
   })
+
+  test('a page holds its products in id order, byte for byte as each reads alone', async () => {
+    const regionId = (await createRegion(s.database)).id
+    // Created out of order, several at a time: only the ids order a page.
+    const bodies = Array.from({ length: 30 }, (_, i) => ({ type: 'generic', region_id: regionId, sku: `ORDER-${29 - i}`, title: `Item ${29 - i}`, price: i }))
+    const ids: string[] = []
+    for (let i = 0; i < bodies.length; i += 6) {
+      const answers = await Promise.all(bodies.slice(i, i + 6).map((body) => text('POST', '/v1/products', body)))
+      for (const answer of answers) ids.push(JSON.parse(answer.text).id)
+    }
+    ids.sort()
+    const details = await Promise.all(ids.map(async (id) => (await text('GET', `/v1/products/${id}`)).text))
+    const first = await text('GET', `/v1/products?region_id=${regionId}&limit=25`)
+    const cursor = JSON.parse(first.text).next_cursor
+    expect(first.text).toBe(`{"data":[${details.slice(0, 25).join(',')}],"next_cursor":${JSON.stringify(cursor)}}`)
+    expect((await text('GET', `/v1/products?region_id=${regionId}&limit=25&cursor=${cursor}`)).text).toBe(`{"data":[${details.slice(25).join(',')}],"next_cursor":null}`)
+  })
 })

@@ -63,6 +63,10 @@ const conditions = (t: ProductsTable, shape: number) => [isNull(t.deletedAt), ..
  * One statement per shape (with or without a cursor), built once: the page's items joined
  * with commas, its last id and whether a later product matches. That check runs only for a
  * full page (CASE is lazy), so a search with fewer hits than the page size matches once.
+ * The items are joined in the order the page yields them: with its LIMIT the page is a
+ * co-routine SQLite cannot flatten into the aggregate, stepped in its ORDER BY. An ORDER BY
+ * inside group_concat would sort the page's text again (11 µs of ~60 for 20 products in a
+ * loop, 13 µs a request in the server); test/catalog-json checks the order of every shape.
  */
 const pageStatement = (shape: number, fromCursor: boolean) =>
   prepared((q) => {
@@ -77,7 +81,7 @@ const pageStatement = (shape: number, fromCursor: boolean) =>
       .as('page')
     const summary = q
       .select({
-        items: sql<string | null>`group_concat(${page.json}, ',' ORDER BY ${page.id})`.as('items'),
+        items: sql<string | null>`group_concat(${page.json}, ',')`.as('items'),
         last: sql<string | null>`max(${page.id})`.as('last'),
         count: sql<number>`count(*)`.as('count'),
       })
