@@ -2,7 +2,8 @@
  * Where the server's time goes: the shop runs under Bun's CPU profiler while wrk drives one
  * hot path (`list`, `detail`, `entry`) or a scenario script runs (`checkout`, `flash-sale`,
  * …), then the profile is written as markdown (`--cpu-prof-md`).
- * `bun bench/profile.ts list|detail|entry|<scenario> [--duration 10s] [-e LOG_LEVEL=warn …]`
+ * `bun bench/profile.ts list|detail|entry|list-uncached|detail-uncached|<scenario> [--duration 10s] [-e LOG_LEVEL=warn …]`
+ * (`-uncached`: the shop runs with CATALOG_CACHE_MS=0, so every request reads SQL)
  * → bench/out/profile-<what>.md. For finding costs, not for figures (the profiler slows it).
  */
 import { readdirSync } from 'node:fs'
@@ -22,9 +23,11 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { duration: { type: 'string', default: '10s' }, env: { type: 'string', short: 'e', multiple: true } },
 })
-const path = positionals[0] ?? 'list'
-const env = Object.fromEntries((values.env ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
-const name = `profile-${path}`
+const what = positionals[0] ?? 'list'
+const uncached = what.endsWith('-uncached')
+const path = uncached ? what.slice(0, -'-uncached'.length) : what
+const env = { ...(uncached ? { CATALOG_CACHE_MS: '0' } : {}), ...Object.fromEntries((values.env ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])) }
+const name = `profile-${what}`
 const target = await ownTarget(DEFAULT_OUT, process.env.REDIS_URL ? benchRedis(process.env.REDIS_URL) : undefined, {
   bunFlags: ['--cpu-prof-md', `--cpu-prof-dir=${DEFAULT_OUT}`, `--cpu-prof-name=${name}.md`],
   env,
