@@ -11,9 +11,16 @@ import { products } from './schema'
  * than 21 rows of 15 columns mapped into objects and serialised again (that was most of an
  * uncached list request). Keys come in `toProduct`'s order and SQLite escapes strings as
  * `JSON.stringify` does (test/catalog-json.test.ts holds both to it); `attributes` is stored as
- * `JSON.stringify` wrote it, and `json()` gives it back unchanged.
+ * `JSON.stringify` wrote it, and `json()` gives it back unchanged. `image_url` is a stored
+ * image's URL (`image_base`: the images path, under PUBLIC_URL when set, then the key) or
+ * the linked one.
  */
-const productObject = sql<string>`json_object('id', ${products.id}, 'type', ${products.type}, 'sku', ${products.sku}, 'title', ${products.title}, 'description', ${products.description}, 'image_url', iif(${products.imageKey} <> '', ${sql.placeholder('image_base')} || ${products.imageKey}, ${products.imageUrl}), 'price', ${products.price}, 'currency', ${regionTerms.currency}, 'region_id', ${products.regionId}, 'stock', ${products.stock}, 'category_ids', (SELECT json_group_array(category_id) FROM (SELECT category_id FROM product_categories WHERE product_id = ${products.id} ORDER BY category_id)), 'attributes', json(${products.attributes}), 'created_at', ${products.createdAt}, 'updated_at', ${products.updatedAt})`
+const productObject = sql<string>`json_object(
+  'id', ${products.id}, 'type', ${products.type}, 'sku', ${products.sku}, 'title', ${products.title}, 'description', ${products.description},
+  'image_url', iif(${products.imageKey} <> '', ${sql.placeholder('image_base')} || ${products.imageKey}, ${products.imageUrl}),
+  'price', ${products.price}, 'currency', ${regionTerms.currency}, 'region_id', ${products.regionId}, 'stock', ${products.stock},
+  'category_ids', (SELECT json_group_array(category_id) FROM (SELECT category_id FROM product_categories WHERE product_id = ${products.id} ORDER BY category_id)),
+  'attributes', json(${products.attributes}), 'created_at', ${products.createdAt}, 'updated_at', ${products.updatedAt})`
 
 const productStatement = prepared((q) =>
   q
