@@ -91,7 +91,7 @@ async function ensureRegions({ regions }: Services) {
 
 async function ensureCategories({ catalog }: Services) {
   const ids = new Map<string, string>()
-  for (const name of CATEGORIES) ids.set(name, ((await catalog.findCategory(name)) ?? (await catalog.createCategory(name))).id)
+  for (const name of CATEGORIES) ids.set(name, ((await catalog.categories.findCategory(name)) ?? (await catalog.categories.createCategory(name))).id)
   return ids
 }
 

@@ -73,25 +73,25 @@ export const catalogRoutes = (catalog: CatalogService, auth: AuthPlugin) =>
     })
     .group('/v1/categories', { detail: { tags: ['catalog'] } }, (app) =>
       app
-        .get('', ({ query }) => catalog.listCategories(query.limit, query.cursor), {
+        .get('', ({ query }) => catalog.categories.listCategories(query.limit, query.cursor), {
           query: CategoriesQuery,
           response: { 200: CategoryPage },
           detail: { summary: 'List categories', description: 'Every category, a page at a time (`next_cursor`). Public.' },
         })
-        .post('', async ({ body, status }) => status(201, await catalog.createCategory(body.name)), {
+        .post('', async ({ body, status }) => status(201, await catalog.categories.createCategory(body.name)), {
           auth: 'admin',
           body: CreateCategoryBody,
           response: { 201: Category, 403: Problem, 409: ProblemOf('`conflict`: a category with this name exists') },
           detail: { summary: 'Create a category', description: 'Admins. Products list their categories in `category_ids`.' },
         })
-        .patch('/:id', ({ params, body }) => catalog.updateCategory(params.id, body.name), {
+        .patch('/:id', ({ params, body }) => catalog.categories.updateCategory(params.id, body.name), {
           auth: 'admin',
           params: CategoryParams,
           body: CreateCategoryBody,
           response: { 200: Category, 403: Problem, 404: Problem, 409: ProblemOf('`conflict`: another category has this name') },
           detail: { summary: 'Rename a category', description: '409 `conflict` when another category has that name (names compare case-insensitively).' },
         })
-        .delete('/:id', async ({ params, status }) => status(204, await catalog.deleteCategory(params.id)), {
+        .delete('/:id', async ({ params, status }) => status(204, await catalog.categories.deleteCategory(params.id)), {
           auth: 'admin',
           params: CategoryParams,
           response: { 204: NoContent, 403: Problem, 404: Problem },

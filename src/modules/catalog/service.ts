@@ -1,24 +1,23 @@
-import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm'
+import { and, eq, isNull, ne, sql } from 'drizzle-orm'
 import type { Database, Queryable, Tx } from '../../db/client'
-import { isUniqueViolation } from '../../db/errors'
 import type { Clock } from '../../lib/clock'
 import type { FileStore } from '../../infra/storage'
 import type { FileUrl } from '../../lib/file-urls'
 import { processPhoto } from '../../lib/images'
 import { conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
-import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
+import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, } from '../../lib/pages'
 import { liveRegion } from '../regions'
+import { Categories, checkCategories, linkCategories } from './categories'
 import { moveStock } from './ledger'
 import type { CreateProductInput, PatchProductInput, ProductDto, ProductsFilter } from './model'
-import { categories, productCategories, products } from './schema'
+import { productCategories, products } from './schema'
 import { ftsQuery } from './search'
 import { pageJson, productJson } from './product-json'
 import { TtlCache } from '../../lib/ttl-cache'
 import type { Attributes, ProductType, ProductTypes } from './types'
 
 type ProductRow = typeof products.$inferSelect
-type CategoryRow = typeof categories.$inferSelect
 
 /** The ledger's `ref` of the stock a product is created with. */
 const INITIAL_STOCK_REF = 'initial stock'
@@ -45,8 +44,6 @@ const toProduct = (row: ProductRow, currency: string, categoryIds: string[], fil
   updated_at: row.updatedAt,
 })
 
-const toCategory = (row: CategoryRow) => ({ id: row.id, name: row.name, created_at: row.createdAt })
-
 const searchTermsOf = (type: ProductType, attributes: Attributes) => (type.searchTerms?.(attributes) ?? []).filter(Boolean).join(' ')
 
 export interface CatalogDeps {
@@ -72,8 +69,10 @@ export class CatalogService {
   private readonly products: TtlCache<string | undefined>
   /** What a stored image's key is appended to, to make its `image_url`. */
   private readonly imageBase: string
+  readonly categories: Categories
 
   constructor(private readonly deps: CatalogDeps) {
+    this.categories = new Categories(deps, (fn) => this.write(fn))
     this.imageBase = deps.fileUrl(imagePath(''))
     this.pages = new TtlCache(deps.cacheMs ?? 0)
     this.products = new TtlCache(deps.cacheMs ?? 0)
@@ -261,65 +260,6 @@ export class CatalogService {
     if (!deleted) throw notFound('Product')
   }
 
-  async listCategories(limit = DEFAULT_PAGE_SIZE, cursor?: string) {
-    const after = cursorAfter(cursor, isStringKey)
-    const rows = await this.deps.database.db
-      .select()
-      .from(categories)
-      .where(after ? gt(categories.id, after) : undefined)
-      .orderBy(asc(categories.id))
-      .limit(limit + 1)
-    return pageOf(rows, limit, (r) => r.id, toCategory)
-  }
-
-  async createCategory(name: string) {
-    const row: CategoryRow = { id: newId(), name: name.trim(), createdAt: this.deps.clock.iso() }
-    try {
-      await this.deps.database.write((tx) => tx.insert(categories).values(row))
-    } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`A category named "${row.name}" already exists`)
-      throw error
-    }
-    return toCategory(row)
-  }
-
-  async updateCategory(id: string, name: string) {
-    const trimmed = name.trim()
-    try {
-      const row = await this.write((tx) => tx.update(categories).set({ name: trimmed }).where(eq(categories.id, id)).returning().get())
-      if (!row) throw notFound('Category')
-      return toCategory(row)
-    } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`A category named "${trimmed}" already exists`)
-      throw error
-    }
-  }
-
-  /** Deletes a category; the products in it lose it (they stay in their other categories). */
-  async deleteCategory(id: string) {
-    const deleted = await this.write(async (tx) => {
-      await tx.delete(productCategories).where(eq(productCategories.categoryId, id))
-      return tx.delete(categories).where(eq(categories.id, id)).returning({ id: categories.id }).get()
-    })
-    if (!deleted) throw notFound('Category')
-  }
-
-  /** A category by name, case-insensitively (the seed finds what it made before this way). */
-  async findCategory(name: string) {
-    const row = await this.deps.database.db.select().from(categories).where(sql`lower(${categories.name}) = lower(${name.trim()})`).get()
-    return row && toCategory(row)
-  }
-}
-
-async function checkCategories(tx: Tx, ids: string[]) {
-  if (ids.length === 0) return
-  const found = new Set((await tx.select({ id: categories.id }).from(categories).where(inArray(categories.id, ids))).map((c) => c.id))
-  const errors = ids.flatMap((id, i) => (found.has(id) ? [] : [{ field: `category_ids.${i}`, message: 'No such category' }]))
-  if (errors.length) throw invalid(errors)
-}
-
-async function linkCategories(tx: Tx, productId: string, ids: string[]) {
-  if (ids.length) await tx.insert(productCategories).values(ids.map((categoryId) => ({ productId, categoryId })))
 }
 
 /** A live product of the region with the same sku, or the same unique attribute of its type (a book's ISBN), is a 409. */
