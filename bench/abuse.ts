@@ -61,8 +61,7 @@ function* chunked(total: number, piece = 256 * 1024) {
   for (let sent = 0; sent < total; sent += piece) yield framed
 }
 
-const photoHead = (extra: string) =>
-  `PUT /v1/me/photo HTTP/1.1\r\nHost: shop\r\nAuthorization: ${auth.authorization}\r\nContent-Type: multipart/form-data; boundary=b\r\n${extra}\r\n`
+const photoHead = (extra: string) => `PUT /v1/me/photo HTTP/1.1\r\nHost: shop\r\nAuthorization: ${auth.authorization}\r\nContent-Type: multipart/form-data; boundary=b\r\n${extra}\r\n`
 const multipartHead = Buffer.from('--b\r\nContent-Disposition: form-data; name="photo"; filename="x.png"\r\nContent-Type: image/png\r\n\r\n')
 
 const photo = (bytes: Uint8Array) => {
@@ -96,7 +95,12 @@ const KINDS: Kind[] = [
   { name: 'PNG header claiming 16,000 × 16,000 px', count: 4, send: () => photo(bomb) },
   { name: 'JSON array nested 30,000 deep (60 KB)', count: 8, send: () => json('PATCH', '/v1/me', deepJson) },
   { name: 'JSON object nested 10,000 deep', count: 8, send: () => json('PATCH', '/v1/me', deepObject) },
-  { name: 'JSON body of 10 MB, chunked', count: 6, send: () => rawRequest(`PATCH /v1/me HTTP/1.1\r\nHost: shop\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`, chunked(10 * 1024 * 1024)) },
+  {
+    name: 'JSON body of 10 MB, chunked',
+    count: 6,
+    send: () =>
+      rawRequest(`PATCH /v1/me HTTP/1.1\r\nHost: shop\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`, chunked(10 * 1024 * 1024)),
+  },
   { name: 'malformed JSON, control characters, NUL', count: 20, send: () => json('POST', '/v1/orders', `{"customer_name":"a\\u0000b","shipping_address":{"line1":"\\u001b[31m"}`) },
   {
     name: 'login with a 128-character password, unknown email',
@@ -104,7 +108,12 @@ const KINDS: Kind[] = [
     send: () => json('POST', '/v1/auth/login', JSON.stringify({ email: `${crypto.randomUUID()}@x.test`, password: 'p'.repeat(128) })),
     outside: "a well-formed request: argon2id's 64 MiB per hash, one hash per core at once (Bun's pool), whatever the burst; rate-limited per address and (email, address) in production",
   },
-  { name: 'body that stalls after 10 bytes (slowloris)', count: 20, send: () => rawRequest(`PATCH /v1/me HTTP/1.1\r\nHost: shop\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`, [Buffer.from('{"name":"a')]) },
+  {
+    name: 'body that stalls after 10 bytes (slowloris)',
+    count: 20,
+    send: () =>
+      rawRequest(`PATCH /v1/me HTTP/1.1\r\nHost: shop\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`, [Buffer.from('{"name":"a')]),
+  },
 ]
 
 interface Row {
@@ -152,11 +161,20 @@ try {
   // Warm the server's code paths (JIT, sharp, argon2) so first use is not counted as abuse.
   await measure('warm-up', [() => photo(bomb), () => json('PATCH', '/v1/me', '{"name":"warm"}'), () => json('POST', '/v1/auth/login', '{"email":"w@x.test","password":"warm-up password"}')])
   for (const kind of KINDS) {
-    const row = { ...(await measure(kind.name, Array.from({ length: kind.count }, () => kind.send))), outside: kind.outside }
+    const row = {
+      ...(await measure(
+        kind.name,
+        Array.from({ length: kind.count }, () => kind.send),
+      )),
+      outside: kind.outside,
+    }
     rows.push(row)
     console.error(`${row.name}: ${row.answers}; ${row.cpuPerRequestS.toFixed(3)} s CPU a request, RSS +${row.rssGrowthMiB.toFixed(1)} MiB, ${row.wallS.toFixed(1)} s`)
   }
-  const all = await measure('all of the above at once, logins aside', KINDS.filter((k) => !k.outside).flatMap((kind) => Array.from({ length: kind.count }, () => kind.send)))
+  const all = await measure(
+    'all of the above at once, logins aside',
+    KINDS.filter((k) => !k.outside).flatMap((kind) => Array.from({ length: kind.count }, () => kind.send)),
+  )
   rows.push(all)
   console.error(`all at once: ${all.answers}; RSS +${all.rssGrowthMiB.toFixed(1)} MiB`)
 } finally {

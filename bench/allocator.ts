@@ -57,11 +57,7 @@ export async function measureDrain(entries: number, redisUrl?: string): Promise<
     const seconds = (performance.now() - started) / 1000
     await allocator.stop()
 
-    const tally = await s.database.db
-      .select({ outcome: flashSaleEntries.outcome, n: count() })
-      .from(flashSaleEntries)
-      .where(eq(flashSaleEntries.dropId, dropId))
-      .groupBy(flashSaleEntries.outcome)
+    const tally = await s.database.db.select({ outcome: flashSaleEntries.outcome, n: count() }).from(flashSaleEntries).where(eq(flashSaleEntries.dropId, dropId)).groupBy(flashSaleEntries.outcome)
     const decided = tally.reduce((sum, t) => sum + t.n, 0)
     const winners = tally.find((t) => t.outcome === 'won')?.n ?? 0
     return { entries, units: UNITS, redis: Boolean(redis), seconds, entries_per_second: entries / seconds, winners, decided }

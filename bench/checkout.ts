@@ -80,7 +80,11 @@ export async function teardown({ base, admin, productIds }: CheckoutData, target
   check(all, { 'invariant: every order is paid': (list) => list.length > 0 && list.every((o) => o.status === 'paid') })
   const ordered = new Map<string, number>()
   for (const o of all) for (const item of o.items) ordered.set(item.product_id, (ordered.get(item.product_id) ?? 0) + item.quantity)
-  await verifyLedgers(base, admin, productIds.map((id) => ({ id, expectedStock: STOCK - (ordered.get(id) ?? 0) })))
+  await verifyLedgers(
+    base,
+    admin,
+    productIds.map((id) => ({ id, expectedStock: STOCK - (ordered.get(id) ?? 0) })),
+  )
   await verifyMoney((await target.fixtures()).database.db)
 }
 

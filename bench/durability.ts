@@ -24,7 +24,11 @@ const WRK = { threads: 2, connections: 64, duration: values.duration! }
 const CUSTOMERS = 90_000
 /** Customers kept for the one-at-a-time run. */
 const SEQUENTIAL = 15_000
-const MODES = { 'appendonly no': ['--appendonly', 'no'], 'appendfsync everysec': ['--appendonly', 'yes', '--appendfsync', 'everysec'], 'appendfsync always': ['--appendonly', 'yes', '--appendfsync', 'always'] }
+const MODES = {
+  'appendonly no': ['--appendonly', 'no'],
+  'appendfsync everysec': ['--appendonly', 'yes', '--appendfsync', 'everysec'],
+  'appendfsync always': ['--appendonly', 'yes', '--appendfsync', 'always'],
+}
 type Mode = keyof typeof MODES
 
 /** A redis-server on a free port and a fresh directory under the repository (a real disk: tmpfs would make fsync free). */
@@ -34,7 +38,13 @@ async function redisServer(args: string[]) {
   const port = probe.port!
   probe.stop(true)
   const child = Bun.spawn(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...args], { stdout: 'ignore', stderr: 'inherit' })
-  for (let i = 0; Bun.spawnSync(['redis-cli', '-p', String(port), 'ping']).stdout.toString().trim() !== 'PONG'; i++) {
+  for (
+    let i = 0;
+    Bun.spawnSync(['redis-cli', '-p', String(port), 'ping'])
+      .stdout.toString()
+      .trim() !== 'PONG';
+    i++
+  ) {
     if (i > 100) throw new Error('redis-server did not start')
     await Bun.sleep(50)
   }
@@ -78,7 +88,9 @@ for (let round = 0; round < Number(values.rounds); round++) {
   for (const mode of order) {
     const result = await entryRun(mode)
     runs[mode].push(result)
-    console.error(`${mode}: one at a time p50 ${result.one.latency.p50} ms; 64 at once ${result.many.rps.toFixed(0)} req/s, p99 ${result.many.latency.p99} ms, ${JSON.stringify(result.many.by_status)}`)
+    console.error(
+      `${mode}: one at a time p50 ${result.one.latency.p50} ms; 64 at once ${result.many.rps.toFixed(0)} req/s, p99 ${result.many.latency.p99} ms, ${JSON.stringify(result.many.by_status)}`,
+    )
   }
 }
 

@@ -51,4 +51,9 @@ try {
 } finally {
   await target.close()
 }
-console.log(`profile: ${readdirSync(DEFAULT_OUT).filter((f) => f.startsWith(name)).map((f) => join(DEFAULT_OUT, f)).join(', ')}`)
+console.log(
+  `profile: ${readdirSync(DEFAULT_OUT)
+    .filter((f) => f.startsWith(name))
+    .map((f) => join(DEFAULT_OUT, f))
+    .join(', ')}`,
+)

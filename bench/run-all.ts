@@ -102,7 +102,11 @@ async function wrkFigures(): Promise<WrkFigures> {
 
 /** A scenario as its own process (fresh shop, fresh memory); its JSON summary is read back. `env`: the shop's settings (it inherits ours). */
 async function scenario(name: string, env: Record<string, string> = {}, dir = out): Promise<Summary> {
-  log(`scenario ${name}: ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}${COMMANDS[name]}`)
+  log(
+    `scenario ${name}: ${Object.entries(env)
+      .map(([k, v]) => `${k}=${v} `)
+      .join('')}${COMMANDS[name]}`,
+  )
   const child = Bun.spawn(['bun', `bench/${name}.ts`, '--out', dir], { cwd: REPO, stdout: 'inherit', stderr: 'inherit', env: { ...process.env, ...env } })
   const code = await child.exited
   if (code !== 0 && code !== 99) throw new Error(`scenario ${name} crashed (exit ${code})`)

@@ -14,7 +14,7 @@ export const apiDescription = {
   tags: [
     { name: 'auth', description: 'Sign up, sign in, tokens' },
     { name: 'me', description: 'My profile, address and photo' },
-    { name: 'users', description: "Admins: users and their roles" },
+    { name: 'users', description: 'Admins: users and their roles' },
     { name: 'regions', description: 'Regions: country, currency and tax' },
     { name: 'catalog', description: 'Products and categories' },
     { name: 'inventory', description: 'Admins: stock, its ledger and purchases' },

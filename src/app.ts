@@ -81,7 +81,17 @@ export function createApp(deps: AppDeps) {
   // Started once the routes exist (it sends webhooks still owed), then the reconciler; stopped before the jobs and the database: webhooks in flight land first.
   // Elsewhere than worker 0 only this process's own deliveries are waited for.
   workers.push(...(background ? [gateway, reconciler] : [{ start() {}, stop: () => gateway.stop() }]))
-  const flashSale = createFlashSale({ database, clock, logger, metrics: deps.metrics, queue: deps.flashSaleQueue, orders: orderLifecycle, events, runAllocator: config.FLASH_SALE_ALLOCATOR === 'on', background })
+  const flashSale = createFlashSale({
+    database,
+    clock,
+    logger,
+    metrics: deps.metrics,
+    queue: deps.flashSaleQueue,
+    orders: orderLifecycle,
+    events,
+    runAllocator: config.FLASH_SALE_ALLOCATOR === 'on',
+    background,
+  })
   workers.push(...flashSale.workers)
 
   const bodies = { multipartRoutes: ['/v1/me/photo', '/v1/products/:id/image'], formRoutes: [TOKEN_PATH], rawBodyRoutes: [WEBHOOK_PATH] }

@@ -92,7 +92,10 @@ function combinationProblems(config: Config) {
   const problems: { setting: string; problem: string }[] = []
   const n = config.WORKERS
   if (n > 1 && !config.REDIS_URL) {
-    problems.push({ setting: 'WORKERS', problem: `WORKERS=${n} needs REDIS_URL: the worker processes share rate limits, the flash-sale queue and order events through Redis; set REDIS_URL, or WORKERS=1 (auto gives 1 without Redis)` })
+    problems.push({
+      setting: 'WORKERS',
+      problem: `WORKERS=${n} needs REDIS_URL: the worker processes share rate limits, the flash-sale queue and order events through Redis; set REDIS_URL, or WORKERS=1 (auto gives 1 without Redis)`,
+    })
   }
   if (n > 1 && config.DATABASE_URL.startsWith('file:') && config.DATABASE_URL.includes(':memory:')) {
     problems.push({ setting: 'WORKERS', problem: `WORKERS=${n} cannot share an in-memory database (each process would have its own); use a file or WORKERS=1` })
@@ -100,7 +103,13 @@ function combinationProblems(config: Config) {
   return problems
 }
 
-const csv = (value: string | undefined) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : [])
+const csv = (value: string | undefined) =>
+  value
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : []
 
 /** Reads and validates the environment; throws one clear message listing every problem. */
 export function loadConfig(env: Env = process.env, secretsPath = 'data/secrets.json'): Config {

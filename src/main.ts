@@ -82,7 +82,9 @@ async function serve(config: Config, worker: number | undefined) {
 }
 
 const worker = workerIndex()
-const config = await Promise.resolve().then(() => loadConfig()).catch(cannotStart)
+const config = await Promise.resolve()
+  .then(() => loadConfig())
+  .catch(cannotStart)
 // The watchdog starts first, so a boot that hangs (a stuck migration) is ended too.
 if (config.WATCHDOG_STALL_MS > 0) startWatchdog(config.WATCHDOG_STALL_MS)
 if (config.WORKERS > 1 && worker === undefined) await import('./primary').then(({ runPrimary }) => runPrimary(config)).catch(cannotStart)

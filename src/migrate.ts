@@ -15,7 +15,9 @@ try {
   // Fly runs a release command on a temporary machine without volumes: a local file there is a
   // fresh, throwaway one, and the real file would be left unmigrated until the server starts.
   if (process.env.RELEASE_COMMAND === '1' && localDatabasePath(config.DATABASE_URL)) {
-    throw new StartupError([{ setting: 'DATABASE_URL', problem: 'a local file cannot be migrated by a release command (its machine has no volume); remove release_command: the server migrates the file at start' }])
+    throw new StartupError([
+      { setting: 'DATABASE_URL', problem: 'a local file cannot be migrated by a release command (its machine has no volume); remove release_command: the server migrates the file at start' },
+    ])
   }
   const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN, synchronous: config.DB_SYNCHRONOUS }).catch((error: unknown) => {
     throw databaseStartupError(config, error)

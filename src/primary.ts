@@ -48,7 +48,14 @@ async function copyLines(from: ReadableStream<Uint8Array>, to: ReturnType<typeof
 /** The primary's own registry: how many workers run and how often one was restarted. */
 function supervisionMetrics(running: () => number) {
   const registry = new Registry()
-  new Gauge({ name: 'shop_workers_running', help: 'Worker processes serving now (WORKERS)', registers: [registry], collect() { this.set(running()) } })
+  new Gauge({
+    name: 'shop_workers_running',
+    help: 'Worker processes serving now (WORKERS)',
+    registers: [registry],
+    collect() {
+      this.set(running())
+    },
+  })
   const restarts = new Counter({ name: 'shop_worker_restarts_total', help: 'Workers restarted after they exited without being asked to', registers: [registry] })
   return { registry, restarts }
 }

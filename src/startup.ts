@@ -76,7 +76,9 @@ const withoutSecrets = (url: string) => url.replace(/\/\/[^/@]*@/, '//').replace
 export function databaseStartupError(config: Pick<Config, 'DATABASE_URL'>, error: unknown): StartupError {
   const status = (error as { cause?: { status?: number } }).cause?.status
   if (status === 401 || status === 403) {
-    return new StartupError([{ setting: 'DATABASE_AUTH_TOKEN', problem: `${withoutSecrets(config.DATABASE_URL)} refused the token (HTTP ${status}); set a valid token for this database (turso db tokens create)` }])
+    return new StartupError([
+      { setting: 'DATABASE_AUTH_TOKEN', problem: `${withoutSecrets(config.DATABASE_URL)} refused the token (HTTP ${status}); set a valid token for this database (turso db tokens create)` },
+    ])
   }
   return new StartupError([{ setting: 'DATABASE_URL', problem: `cannot open or migrate the database at ${withoutSecrets(config.DATABASE_URL)}: ${oneLine(error)}` }])
 }

@@ -114,16 +114,26 @@ describe('access tokens', () => {
   })
 
   test.each([
-    ['alg none', async (id: string) => {
-      const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
-      const now = Math.floor(Date.now() / 1000)
-      return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: id, roles: ['customer'], typ: 'access', iss: 'shop', aud: 'shop-api', iat: now, exp: now + 600 })}.`
-    }],
+    [
+      'alg none',
+      async (id: string) => {
+        const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+        const now = Math.floor(Date.now() / 1000)
+        return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: id, roles: ['customer'], typ: 'access', iss: 'shop', aud: 'shop-api', iat: now, exp: now + 600 })}.`
+      },
+    ],
     ['HS512', (id: string) => sign({ sub: id, roles: ['customer'], typ: 'access', iss: 'shop', aud: 'shop-api' }, s.config.JWT_SECRET, 'HS512')],
     ['a foreign secret', (id: string) => sign({ sub: id, roles: ['customer'], typ: 'access', iss: 'shop', aud: 'shop-api' }, 'another-secret-another-secret-another')],
     ['a foreign issuer', (id: string) => sign({ sub: id, roles: ['customer'], typ: 'access', iss: 'evil', aud: 'shop-api' }, s.config.JWT_SECRET)],
     ['expired', (id: string) => sign({ sub: id, roles: ['customer'], typ: 'access', iss: 'shop', aud: 'shop-api' }, s.config.JWT_SECRET, 'HS256', Math.floor(Date.now() / 1000) - 60)],
-    ['no exp', (id: string) => new SignJWT({ sub: id, roles: ['customer'], typ: 'access', iss: 'shop', aud: 'shop-api' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().sign(new TextEncoder().encode(s.config.JWT_SECRET))],
+    [
+      'no exp',
+      (id: string) =>
+        new SignJWT({ sub: id, roles: ['customer'], typ: 'access', iss: 'shop', aud: 'shop-api' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuedAt()
+          .sign(new TextEncoder().encode(s.config.JWT_SECRET)),
+    ],
     ['a refresh-typed token', (id: string) => sign({ sub: id, roles: ['customer'], typ: 'refresh', iss: 'shop', aud: 'shop-api' }, s.config.JWT_SECRET)],
   ])('%s is refused', async (_, make) => {
     const u = await s.createUser()

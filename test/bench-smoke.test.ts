@@ -80,7 +80,7 @@ describe('flash-sale scenario, smoke size', () => {
 })
 
 describe('the report (bench/report.html)', () => {
-  test("built from the smoke run, it renders in headless Chromium with no network: every chart drawn with each of its data points", async () => {
+  test('built from the smoke run, it renders in headless Chromium with no network: every chart drawn with each of its data points', async () => {
     expect(smoke).toBeDefined()
     const timeline = smoke!.timeline
     // The stampede's own timeline: every entry let in (units + the default waitlist), every winner decided.

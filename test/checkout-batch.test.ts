@@ -104,7 +104,13 @@ describe('batched checkout', () => {
     const release = holdWriter()
     // Sent one after another so the batch decides them in this order.
     const sent = []
-    for (const [c, headers] of [[first, {}], [short, {}], [empty, {}], [retrying, { 'idempotency-key': 'batch-1' }], [last, {}]] as const) {
+    for (const [c, headers] of [
+      [first, {}],
+      [short, {}],
+      [empty, {}],
+      [retrying, { 'idempotency-key': 'batch-1' }],
+      [last, {}],
+    ] as const) {
       sent.push(shop.checkout(c.token, headers))
       await sleep(20)
     }

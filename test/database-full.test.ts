@@ -26,7 +26,13 @@ async function fillTheFile(): Promise<() => Promise<void>> {
   const [{ max_page_count: unlimited }] = (await s.database.write((tx) => tx.all(sql`PRAGMA max_page_count`))) as [{ max_page_count: number }]
   await s.database.write((tx) => tx.run(sql`CREATE TABLE IF NOT EXISTS test_filler (blob BLOB)`))
   await s.database.write((tx) => tx.run(sql`PRAGMA max_page_count = 1`))
-  for (let full = false; !full; ) full = await s.database.write((tx) => tx.run(sql`INSERT INTO test_filler VALUES (zeroblob(1000))`)).then(() => false, () => true)
+  for (let full = false; !full; )
+    full = await s.database
+      .write((tx) => tx.run(sql`INSERT INTO test_filler VALUES (zeroblob(1000))`))
+      .then(
+        () => false,
+        () => true,
+      )
   return async function spaceReturns() {
     await s.database.write((tx) => tx.run(sql.raw(`PRAGMA max_page_count = ${unlimited}`)))
   }
@@ -62,7 +68,17 @@ describe('a database that cannot write', () => {
         expect(refused.length).toBeGreaterThan(0)
         for (const res of answers.filter((r) => r.status === 503)) expect503(res)
         // Nothing half-written: a refused customer has no order and still has the cart; the stock is what the taken orders left.
-        expect(await s.database.db.select().from(orders).where(inArray(orders.userId, refused.map((u) => u.id)))).toEqual([])
+        expect(
+          await s.database.db
+            .select()
+            .from(orders)
+            .where(
+              inArray(
+                orders.userId,
+                refused.map((u) => u.id),
+              ),
+            ),
+        ).toEqual([])
         for (const u of refused) expect((await s.request('GET', '/v1/cart', { token: u.token })).body.items).toMatchObject([{ product_id: p.id, quantity: 2 }])
         const taken = answers.length - refused.length
         expect(await shop.stockOf(p.id)).toBe(100 - 2 * taken)

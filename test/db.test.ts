@@ -57,10 +57,12 @@ describe('database', () => {
   test('once SQLite has ended a transaction by itself, its later statements are refused, not committed alone', async () => {
     const id = newId()
     // A ROLLBACK stands in for what SQLite does on a full disk or an I/O error.
-    const outcome = await database.write(async (tx) => {
-      await tx.run(sql`ROLLBACK`)
-      await tx.insert(users).values(user(id))
-    }).catch((error) => error)
+    const outcome = await database
+      .write(async (tx) => {
+        await tx.run(sql`ROLLBACK`)
+        await tx.insert(users).values(user(id))
+      })
+      .catch((error) => error)
     expect(String(outcome?.cause ?? outcome)).toContain('TRANSACTION_CLOSED')
     expect(await database.db.select().from(users).where(sql`id = ${id}`)).toHaveLength(0)
     await database.write((tx) => tx.insert(users).values(user(id)))

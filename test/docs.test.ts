@@ -14,8 +14,7 @@ beforeAll(async () => {
 })
 afterAll(() => s.close())
 
-const operations = () =>
-  Object.entries<Json>(doc.paths).flatMap(([path, ops]) => Object.entries<Json>(ops).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, path, op })))
+const operations = () => Object.entries<Json>(doc.paths).flatMap(([path, ops]) => Object.entries<Json>(ops).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, path, op })))
 
 describe('the Swagger page', () => {
   for (const path of ['/swagger', '/swagger/']) {

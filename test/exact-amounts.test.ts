@@ -26,7 +26,10 @@ describe('exact amounts', () => {
     const ids: string[] = []
     for (let i = 0; i < 10; i++) {
       // Through the API: the admin may price this close to the catalog's cap.
-      const res = await s.request('POST', '/v1/products', { token: admin.token, body: { type: 'generic', sku: `NEAR-CAP-${i}`, title: 'Near cap', price: 999_999_999_999 - i, region_id: region.id, stock: 1000, attributes: {} } })
+      const res = await s.request('POST', '/v1/products', {
+        token: admin.token,
+        body: { type: 'generic', sku: `NEAR-CAP-${i}`, title: 'Near cap', price: 999_999_999_999 - i, region_id: region.id, stock: 1000, attributes: {} },
+      })
       expect(res.status).toBe(201)
       ids.push(res.body.id)
       expect((await add(u.token, res.body.id, 999)).status).toBe(200)

@@ -27,12 +27,28 @@ const cancel = (id: string, token = admin.token, shop = s) => shop.request('POST
 /** A campaign of `drops` hourly drops of 10 units at 100, starting now, made by `boss` on `shop`. */
 async function campaignOf(drops: number, shop = s, boss = admin) {
   const product = await createProduct(shop.database, (await createRegion(shop.database)).id, 1000, { price: 999_900 })
-  const body = { product_id: product.id, price: 100, units_per_drop: 10, drop_count: drops, interval_seconds: 3600, starts_at: shop.deps.clock.iso(), per_customer_limit: 1, payment_window_seconds: 900, waitlist_size: 5 }
+  const body = {
+    product_id: product.id,
+    price: 100,
+    units_per_drop: 10,
+    drop_count: drops,
+    interval_seconds: 3600,
+    starts_at: shop.deps.clock.iso(),
+    per_customer_limit: 1,
+    payment_window_seconds: 900,
+    waitlist_size: 5,
+  }
   const res = await shop.request('POST', '/v1/flash-sales', { token: boss.token, body })
   expect(res.status).toBe(201)
   return { campaign: res.body, product }
 }
-const reservedBy = async (dropId: string) => (await s.database.db.select().from(stockMovements).where(and(eq(stockMovements.ref, dropId), eq(stockMovements.reason, 'flash_sale_reserve')))).map((m) => m.delta)
+const reservedBy = async (dropId: string) =>
+  (
+    await s.database.db
+      .select()
+      .from(stockMovements)
+      .where(and(eq(stockMovements.ref, dropId), eq(stockMovements.reason, 'flash_sale_reserve')))
+  ).map((m) => m.delta)
 
 describe('PATCH /v1/flash-sales/{id}', () => {
   test('new terms reach the drops that have not opened; the open one keeps its own', async () => {

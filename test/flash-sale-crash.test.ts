@@ -69,7 +69,15 @@ test('kill -9 mid-batch, twice: no entry lost, no unit allocated twice, still in
   const winners = rows.filter((r) => r.outcome === 'won')
   expect(winners.map((r) => r.seq)).toEqual(Array.from({ length: UNITS }, (_, i) => i + 1))
   // One order per winner and no other: a batch that died before its commit left nothing behind.
-  const made = await s.database.db.select({ id: orders.id, userId: orders.userId }).from(orders).where(inArray(orders.userId, buyers.map((b) => b.id)))
+  const made = await s.database.db
+    .select({ id: orders.id, userId: orders.userId })
+    .from(orders)
+    .where(
+      inArray(
+        orders.userId,
+        buyers.map((b) => b.id),
+      ),
+    )
   expect(made).toHaveLength(UNITS)
   expect(new Set(made.map((o) => o.id))).toEqual(new Set(winners.map((w) => w.orderId!)))
   // Every customer's result was published after the replay.
@@ -89,7 +97,12 @@ test('an allocator that lost the drop to a newer epoch cannot commit; nor can on
   await expect(s.database.write((tx) => allocateBatch(tx, deps, dropId, old, [entry(1, a.id)], Date.now()))).rejects.toBeInstanceOf(StaleAllocator)
   await expect(s.database.write((tx) => allocateBatch(tx, deps, dropId, current, [entry(2, b.id)], Date.now()))).rejects.toBeInstanceOf(OutOfOrder)
   expect(await entriesOf(s, dropId)).toEqual([])
-  expect(await s.database.db.select().from(orders).where(inArray(orders.userId, [a.id, b.id]))).toEqual([])
+  expect(
+    await s.database.db
+      .select()
+      .from(orders)
+      .where(inArray(orders.userId, [a.id, b.id])),
+  ).toEqual([])
   // The current holder, in order, writes; a replay of the same batch changes nothing.
   const batch = [entry(1, a.id), entry(2, b.id)]
   const first = await s.database.write((tx) => allocateBatch(tx, deps, dropId, current, batch, Date.now()))

@@ -82,7 +82,16 @@ test('appendonly yes, appendfsync always: every acknowledged entry is decided ex
   const winners = rows.filter((r) => r.outcome === 'won')
   expect(winners.length).toBe(Math.min(UNITS, rows.length))
   expect(winners.every((w) => w.seq <= UNITS)).toBe(true)
-  const made = await s.database.db.select({ n: count() }).from(orders).where(inArray(orders.userId, winners.map((w) => w.userId))).get()
+  const made = await s.database.db
+    .select({ n: count() })
+    .from(orders)
+    .where(
+      inArray(
+        orders.userId,
+        winners.map((w) => w.userId),
+      ),
+    )
+    .get()
   expect(made!.n).toBe(winners.length)
   const stock = await s.database.db.select({ stock: products.stock }).from(products).where(eq(products.id, product.id)).get()
   expect(stock!.stock).toBeGreaterThanOrEqual(0)

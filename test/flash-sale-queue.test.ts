@@ -77,10 +77,17 @@ describe.each(adapters)('%s queue', (_name, make) => {
     const id = await openDrop(10)
     for (const user of ['a', 'b', 'c', 'd']) await queue.enter(id, user, `e-${user}`, NOW)
     const first = await queue.read(id, 3, 0)
-    expect(first.map((e) => [e.seq, e.userId, e.entryId])).toEqual([[1, 'a', 'e-a'], [2, 'b', 'e-b'], [3, 'c', 'e-c']])
+    expect(first.map((e) => [e.seq, e.userId, e.entryId])).toEqual([
+      [1, 'a', 'e-a'],
+      [2, 'b', 'e-b'],
+      [3, 'c', 'e-c'],
+    ])
     // A successor sees the delivered-but-unsettled entries first, oldest first.
     expect((await queue.replay(id, 10)).map((e) => e.seq)).toEqual([1, 2, 3])
-    await queue.settle(id, [{ id: first[0]!.id, userId: 'a', status: 'won' }, { id: first[1]!.id, userId: 'b', status: 'waitlisted' }])
+    await queue.settle(id, [
+      { id: first[0]!.id, userId: 'a', status: 'won' },
+      { id: first[1]!.id, userId: 'b', status: 'waitlisted' },
+    ])
     expect((await queue.replay(id, 10)).map((e) => e.seq)).toEqual([3])
     expect(await queue.entryOf(id, 'a')).toMatchObject({ seq: 1, status: 'won' })
     expect(await queue.entryOf(id, 'b')).toMatchObject({ seq: 2, status: 'waitlisted' })
@@ -139,8 +146,14 @@ describe.each(adapters)('%s queue', (_name, make) => {
     // Restored entries are not waiting for the allocator: only the two new ones are.
     expect(await queue.backlog(id)).toBe(2)
     const delivered = await queue.read(id, 10, 0)
-    expect(delivered.map((e) => [e.seq, e.userId])).toEqual([[4, 'new'], [5, 'd']])
-    await queue.settle(id, delivered.map((e) => ({ id: e.id, userId: e.userId, status: 'waitlisted' as const })))
+    expect(delivered.map((e) => [e.seq, e.userId])).toEqual([
+      [4, 'new'],
+      [5, 'd'],
+    ])
+    await queue.settle(
+      id,
+      delivered.map((e) => ({ id: e.id, userId: e.userId, status: 'waitlisted' as const })),
+    )
     expect(await queue.backlog(id)).toBe(0)
     expect((await queue.enter(id, 'e', 'e-e', NOW)) as unknown).toMatchObject({ kind: 'accepted', entry: { seq: 6 } })
     expect(await queue.enter(id, 'f', 'e-f', NOW)).toEqual({ kind: 'sold_out' })

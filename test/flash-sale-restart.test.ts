@@ -30,7 +30,15 @@ async function expectNoDoubleAllocation(s: TestShop, dropId: string, units: numb
   expect(new Set(rows.map((r) => r.userId)).size).toBe(entered)
   const winners = rows.filter((r) => r.outcome === 'won')
   expect(winners.length).toBeLessThanOrEqual(units)
-  const made = await s.database.db.select({ id: orders.id, userId: orders.userId }).from(orders).where(inArray(orders.userId, rows.map((r) => r.userId)))
+  const made = await s.database.db
+    .select({ id: orders.id, userId: orders.userId })
+    .from(orders)
+    .where(
+      inArray(
+        orders.userId,
+        rows.map((r) => r.userId),
+      ),
+    )
   expect(made.map((o) => o.id).sort()).toEqual(winners.map((w) => w.orderId!).sort())
   return rows
 }
@@ -53,7 +61,10 @@ describe('in-process queue', () => {
       const late = await Promise.all(Array.from({ length: 8 }, () => after.createUser()))
       const [answers, repeats] = await Promise.all([Promise.all(late.map((b) => enter(after, dropId, b.token))), Promise.all(early.map((b) => enter(after, dropId, b.token)))])
       // The early customers are still known: their own entries back, not second ones.
-      expect(repeats.map((a) => [a.status, a.body.seq])).toEqual([[200, 1], [200, 2]])
+      expect(repeats.map((a) => [a.status, a.body.seq])).toEqual([
+        [200, 1],
+        [200, 2],
+      ])
       const accepted = answers.filter((a) => a.status === 202)
       expect(accepted.map((a) => a.body.seq).sort()).toEqual([3, 4, 5])
       expect(answers.filter((a) => a.status === 409).map((a) => a.body.code)).toEqual(Array(5).fill('sold_out'))
@@ -93,10 +104,16 @@ describe('in-process queue', () => {
       await expect(s.database.write((tx) => allocateBatch(tx, deps, dropId, epoch, [entry(2, a.id)], Date.now()))).rejects.toBeInstanceOf(EntryConflict)
       expect((await entriesOf(s, dropId)).map((r) => [r.seq, r.userId])).toEqual([[1, a.id]])
       await s.database.write((tx) => allocateBatch(tx, deps, dropId, epoch, [entry(1, a.id), entry(2, c.id)], Date.now()))
-      expect((await entriesOf(s, dropId)).map((r) => [r.seq, r.userId, r.outcome])).toEqual([[1, a.id, 'won'], [2, c.id, 'won']])
+      expect((await entriesOf(s, dropId)).map((r) => [r.seq, r.userId, r.outcome])).toEqual([
+        [1, a.id, 'won'],
+        [2, c.id, 'won'],
+      ])
       // Reading SQL to restore a queue fences the allocator: a batch it read from the lost queue cannot commit after.
       const restored = await s.database.write((tx) => decidedEntries(tx, dropId))
-      expect(restored.map((e) => [e.seq, e.userId, e.status])).toEqual([[1, a.id, 'won'], [2, c.id, 'won']])
+      expect(restored.map((e) => [e.seq, e.userId, e.status])).toEqual([
+        [1, a.id, 'won'],
+        [2, c.id, 'won'],
+      ])
       await expect(s.database.write((tx) => allocateBatch(tx, deps, dropId, epoch, [entry(3, b.id)], Date.now()))).rejects.toBeInstanceOf(StaleAllocator)
     } finally {
       await s.close()
@@ -134,7 +151,11 @@ describe('Redis queue', () => {
       const late = await Promise.all([s.createUser(), s.createUser(), s.createUser()])
       const answers = []
       for (const buyer of late) answers.push(await enter(s, dropId, buyer.token))
-      expect(answers.map((a) => [a.status, a.body.seq ?? a.body.code])).toEqual([[202, 3], [202, 4], [409, 'sold_out']])
+      expect(answers.map((a) => [a.status, a.body.seq ?? a.body.code])).toEqual([
+        [202, 3],
+        [202, 4],
+        [409, 'sold_out'],
+      ])
       expect((await enter(s, dropId, early[1]!.token)).body).toMatchObject({ seq: 2 })
       await allocated(s, dropId, 4)
       const rows = await expectNoDoubleAllocation(s, dropId, 2, 4)

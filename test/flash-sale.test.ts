@@ -77,7 +77,15 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       expect(res.status).toBe(201)
       expect(res.body).toMatchObject({ product_id: product.id, price: 100, currency: 'BRL', waitlist_size: 100, units_per_drop: 100, drop_count: 24 })
       expect(res.body.drops).toHaveLength(24)
-      expect(res.body.drops[0]).toEqual({ id: expect.any(String), opens_at: body.starts_at, closes_at: new Date(clock.now() + 2 * HOUR).toISOString(), units: 100, price: 100, status: 'scheduled', units_left: 100 })
+      expect(res.body.drops[0]).toEqual({
+        id: expect.any(String),
+        opens_at: body.starts_at,
+        closes_at: new Date(clock.now() + 2 * HOUR).toISOString(),
+        units: 100,
+        price: 100,
+        status: 'scheduled',
+        units_left: 100,
+      })
       expect(res.body.drops[23].closes_at).toBe(new Date(clock.now() + 25 * HOUR).toISOString())
       const one = await s.request('GET', `/v1/flash-sales/${res.body.id}`)
       expect(one.status).toBe(200)
@@ -95,7 +103,15 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       const body = { product_id: product.id, price: 100, units_per_drop: 5, drop_count: 1, interval_seconds: 60, starts_at: clock.iso(), per_customer_limit: 1, payment_window_seconds: 60 }
       expect((await s.request('POST', '/v1/flash-sales', { body })).status).toBe(401)
       expect((await s.request('POST', '/v1/flash-sales', { token: customer.token, body })).status).toBe(403)
-      for (const bad of [{ per_customer_limit: 2 }, { price: -1 }, { price: 1.5 }, { units_per_drop: 0 }, { starts_at: 'tomorrow' }, { stock: 5 }, { starts_at: new Date(clock.now() - HOUR).toISOString() }]) {
+      for (const bad of [
+        { per_customer_limit: 2 },
+        { price: -1 },
+        { price: 1.5 },
+        { units_per_drop: 0 },
+        { starts_at: 'tomorrow' },
+        { stock: 5 },
+        { starts_at: new Date(clock.now() - HOUR).toISOString() },
+      ]) {
         const res = await s.request('POST', '/v1/flash-sales', { token: admin.token, body: { ...body, ...bad } })
         expect(res.status).toBe(422)
         expect(res.body.code).toBe('validation_failed')
@@ -175,7 +191,10 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       expect(campaign.body.drops[0]).toMatchObject({ status: 'open', units: 3, units_left: 2 })
       // Closing returns the two units nobody won.
       await closeDrop()
-      expect((await ledgerOf(s, product.id, dropId)).map((m) => [m.delta, m.reason])).toEqual([[-3, 'flash_sale_reserve'], [2, 'flash_sale_return']])
+      expect((await ledgerOf(s, product.id, dropId)).map((m) => [m.delta, m.reason])).toEqual([
+        [-3, 'flash_sale_reserve'],
+        [2, 'flash_sale_return'],
+      ])
       expect((await s.database.db.select().from(products).where(eq(products.id, product.id)).get())!.stock).toBe(9)
       expect((await enter(dropId, buyer!.token)).body.code).toBe('drop_not_open')
     })
@@ -302,7 +321,13 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       expect(closed.map((e) => e.outcome)).toEqual(['won', 'won', 'waitlisted', 'waitlisted', 'waitlisted'])
       expect(await deltas(productId, dropId)).toEqual([-2])
       // The audit holds back the entries that may still win.
-      expect(await auditOf(dropId)).toEqual({ final: false, entries: [[1, 'won'], [2, 'won']] })
+      expect(await auditOf(dropId)).toEqual({
+        final: false,
+        entries: [
+          [1, 'won'],
+          [2, 'won'],
+        ],
+      })
       clock.advance(60_000)
       await expire(closed[0]!.orderId!)
       const rows = await entriesOf(s, dropId)
@@ -318,7 +343,16 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       await tick()
       expect(await outcomes(dropId)).toEqual(['expired', 'won', 'won', 'lost', 'lost'])
       expect((await mine(dropId, buyers[4]!.token)).body.status).toBe('lost')
-      expect(await auditOf(dropId)).toEqual({ final: true, entries: [[1, 'expired'], [2, 'won'], [3, 'won'], [4, 'lost'], [5, 'lost']] })
+      expect(await auditOf(dropId)).toEqual({
+        final: true,
+        entries: [
+          [1, 'expired'],
+          [2, 'won'],
+          [3, 'won'],
+          [4, 'lost'],
+          [5, 'lost'],
+        ],
+      })
       expect(await deltas(productId, dropId)).toEqual([-2])
     })
 
@@ -330,12 +364,29 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       expect(await deltas(productId, dropId)).toEqual([-2])
       // The promoted winner does not pay either: nobody is left waiting, the unit returns.
       await expire(rows[2]!.orderId!)
-      expect((await ledgerOf(s, productId, dropId)).map((m) => [m.delta, m.reason])).toEqual([[-2, 'flash_sale_reserve'], [1, 'flash_sale_return']])
-      expect(await auditOf(dropId)).toEqual({ final: false, entries: [[1, 'expired'], [2, 'won'], [3, 'expired']] })
+      expect((await ledgerOf(s, productId, dropId)).map((m) => [m.delta, m.reason])).toEqual([
+        [-2, 'flash_sale_reserve'],
+        [1, 'flash_sale_return'],
+      ])
+      expect(await auditOf(dropId)).toEqual({
+        final: false,
+        entries: [
+          [1, 'expired'],
+          [2, 'won'],
+          [3, 'expired'],
+        ],
+      })
       // The last winner cancels: final, and that unit returns too.
       expect((await s.request('DELETE', `/v1/orders/${rows[1]!.orderId}`, { token: buyers[1]!.token })).status).toBe(200)
       expect(await deltas(productId, dropId)).toEqual([-2, 1, 1])
-      expect(await auditOf(dropId)).toEqual({ final: true, entries: [[1, 'expired'], [2, 'expired'], [3, 'expired']] })
+      expect(await auditOf(dropId)).toEqual({
+        final: true,
+        entries: [
+          [1, 'expired'],
+          [2, 'expired'],
+          [3, 'expired'],
+        ],
+      })
       expect((await s.database.db.select().from(products).where(eq(products.id, productId)).get())!.stock).toBe(1000)
     })
 
@@ -435,13 +486,25 @@ describe.each(['memory', 'redis'] as const)('flash sale (%s queue)', (mode) => {
       await expire((await entriesOf(s, dropId))[0]!.orderId!)
       await closeDrop()
       // Seq 4 may still win while seq 2 and 3 have time to pay: held back until final.
-      expect(await auditOf(dropId)).toEqual({ final: false, entries: [[1, 'expired'], [2, 'won'], [3, 'won']] })
+      expect(await auditOf(dropId)).toEqual({
+        final: false,
+        entries: [
+          [1, 'expired'],
+          [2, 'won'],
+          [3, 'won'],
+        ],
+      })
       for (const row of (await entriesOf(s, dropId)).filter((e) => e.outcome === 'won')) await pay(row.orderId!)
       await tick()
       const audit = await s.request('GET', `/v1/flash-sales/drops/${dropId}/audit`)
       expect(audit.status).toBe(200)
       expect(audit.body).toMatchObject({ units: 2, final: true })
-      expect(audit.body.entries.map((e: { seq: number; outcome: string }) => [e.seq, e.outcome])).toEqual([[1, 'expired'], [2, 'won'], [3, 'won'], [4, 'lost']])
+      expect(audit.body.entries.map((e: { seq: number; outcome: string }) => [e.seq, e.outcome])).toEqual([
+        [1, 'expired'],
+        [2, 'won'],
+        [3, 'won'],
+        [4, 'lost'],
+      ])
       buyers.forEach((buyer, i) => expect(audit.body.entries[i].customer_hash).toBe(sha256Hex(`${audit.body.salt}:${buyer.id}`)))
       expect((await s.request('GET', '/v1/flash-sales/drops/nope/audit')).status).toBe(404)
     })

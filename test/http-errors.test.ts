@@ -55,7 +55,12 @@ describe('request bodies', () => {
 
   test('a raw-body route gets the exact bytes, whatever the content type says, and an empty body as no bytes', async () => {
     const bytes = new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0xff, 0x22])
-    for (const [body, type] of [[bytes, undefined], [bytes, 'text/plain'], [bytes, 'application/json'], [bytes, 'multipart/form-data; boundary=x']] as const) {
+    for (const [body, type] of [
+      [bytes, undefined],
+      [bytes, 'text/plain'],
+      [bytes, 'application/json'],
+      [bytes, 'multipart/form-data; boundary=x'],
+    ] as const) {
       const res = await post('/raw/1', body, type)
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ raw: true, hex: 'efbbbf7bff22' })

@@ -92,7 +92,19 @@ describe('operations', () => {
 
   test('OpenAPI document lists every route with tags and a Swagger UI is served', async () => {
     const doc = (await s.request('GET', '/swagger/json')).body
-    for (const path of ['/v1/auth/register', '/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout', '/v1/me', '/v1/me/photo', '/v1/me/password', '/v1/users', '/v1/users/{id}', '/health', '/ready']) {
+    for (const path of [
+      '/v1/auth/register',
+      '/v1/auth/login',
+      '/v1/auth/refresh',
+      '/v1/auth/logout',
+      '/v1/me',
+      '/v1/me/photo',
+      '/v1/me/password',
+      '/v1/users',
+      '/v1/users/{id}',
+      '/health',
+      '/ready',
+    ]) {
       expect(doc.paths[path]).toBeDefined()
     }
     expect(doc.paths['/v1/auth/register'].post.requestBody).toBeDefined()

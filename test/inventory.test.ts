@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { castOf, useShop, type Fixture, type TestShop } from './support/harness'
-import { createProduct, } from './support/fixtures'
+import { createProduct } from './support/fixtures'
 import { moveStock } from '../src/modules/catalog'
 
 let s: TestShop, admin: Fixture, customer: Fixture, regionId: string
@@ -129,7 +129,13 @@ describe('purchases', () => {
     const [a, b] = [await createProduct(s.database, regionId, 1), await createProduct(s.database, regionId, 0)]
     const res = await s.request('POST', '/v1/purchases', {
       token: admin.token,
-      body: { supplier: 'Distribuidora Paulista', items: [{ product_id: a.id, quantity: 10, unit_cost: 450 }, { product_id: b.id, quantity: 3, unit_cost: 1200 }] },
+      body: {
+        supplier: 'Distribuidora Paulista',
+        items: [
+          { product_id: a.id, quantity: 10, unit_cost: 450 },
+          { product_id: b.id, quantity: 3, unit_cost: 1200 },
+        ],
+      },
     })
     expect(res.status).toBe(201)
     expect(res.body).toEqual({
@@ -157,7 +163,14 @@ describe('purchases', () => {
     await s.request('DELETE', `/v1/products/${deleted.id}`, { token: admin.token })
     const res = await s.request('POST', '/v1/purchases', {
       token: admin.token,
-      body: { supplier: 'X', items: [{ product_id: a.id, quantity: 5, unit_cost: 1 }, { product_id: 'nope', quantity: 1, unit_cost: 1 }, { product_id: deleted.id, quantity: 1, unit_cost: 1 }] },
+      body: {
+        supplier: 'X',
+        items: [
+          { product_id: a.id, quantity: 5, unit_cost: 1 },
+          { product_id: 'nope', quantity: 1, unit_cost: 1 },
+          { product_id: deleted.id, quantity: 1, unit_cost: 1 },
+        ],
+      },
     })
     expect(res.status).toBe(422)
     expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['items.1.product_id', 'items.2.product_id'])

@@ -77,7 +77,10 @@ describe('job queue', () => {
       }),
     )
     expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0])
-    const runs = readFileSync(runsFile, 'utf8').trim().split('\n').map((line) => line.split(' '))
+    const runs = readFileSync(runsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '))
     expect(runs.map(([, n]) => Number(n)).sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, n) => n))
     // Both took part, so the claims really raced.
     expect(new Set(runs.map(([owner]) => owner))).toEqual(new Set(['p1', 'p2']))
@@ -86,7 +89,12 @@ describe('job queue', () => {
   test('a job leased by an instance that died runs elsewhere once the lease runs out', async () => {
     const kind = `k-${newId()}`
     await schedule(kind, 0)
-    await database.write((tx) => tx.update(jobs).set({ leaseOwner: 'dead', leaseUntil: clock.now() + 60_000, attempts: 1 }).where(eq(jobs.kind, kind)))
+    await database.write((tx) =>
+      tx
+        .update(jobs)
+        .set({ leaseOwner: 'dead', leaseUntil: clock.now() + 60_000, attempts: 1 })
+        .where(eq(jobs.kind, kind)),
+    )
     let ran = 0
     const q = queue({ owner: 'alive' })
     q.register(kind, async () => void ran++)

@@ -28,7 +28,11 @@ const both = async (fn: (client: Client) => Promise<ResultSet>) => {
   expect(observed(b)).toEqual(observed(a))
   return b
 }
-const failure = (promise: Promise<unknown>) => promise.then(() => null, (e: { code?: string; extendedCode?: string; message?: string }) => ({ code: e.code, extendedCode: e.extendedCode, message: e.message }))
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (e: { code?: string; extendedCode?: string; message?: string }) => ({ code: e.code, extendedCode: e.extendedCode, message: e.message }),
+  )
 
 test('answers as @libsql/client does: rows by index and by name (a repeated name keeps its first column), counts, ids', async () => {
   for (const client of [theirs, ours]) {

@@ -31,7 +31,11 @@ const env: Record<string, string> = {
 }
 
 async function call(base: string, method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
   return { status: res.status, body: (await res.json().catch(() => null)) as any }
 }
 
@@ -54,13 +58,21 @@ test('kill -9 during a burst of card and Pix payments: after the restart and the
 
   // The burst; the process dies as soon as a few have answered, with the rest in flight.
   let answered = 0
-  const burst = orders.map((o) => call(base, 'POST', `/v1/orders/${o.id}/payments`, o.customer.token, o.body, { 'idempotency-key': o.key }).then(() => answered++, () => undefined))
+  const burst = orders.map((o) =>
+    call(base, 'POST', `/v1/orders/${o.id}/payments`, o.customer.token, o.body, { 'idempotency-key': o.key }).then(
+      () => answered++,
+      () => undefined,
+    ),
+  )
   await eventually(() => expect(answered).toBeGreaterThanOrEqual(3), 20_000)
   first.kill('SIGKILL')
   await first.exited()
   await Promise.all(burst)
   expect(answered).toBeLessThan(ORDERS)
-  const interrupted = await fixtures.database.db.select({ id: payments.id }).from(payments).where(and(eq(payments.status, 'pending'), isNull(payments.gatewayRef)))
+  const interrupted = await fixtures.database.db
+    .select({ id: payments.id })
+    .from(payments)
+    .where(and(eq(payments.status, 'pending'), isNull(payments.gatewayRef)))
 
   const second = serverProcess(env)
   base = await second.url()
@@ -88,7 +100,9 @@ test('kill -9 during a burst of card and Pix payments: after the restart and the
     const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${env.METRICS_TOKEN}` } })).text()
     expect(metrics).toContain('shop_payments_reconcile_passes_total{outcome="ok"}')
     const repairs = second.logLines().filter((line) => line.msg === 'reconciler repaired')
-    console.log(`kill -9 after ${answered}/${ORDERS} answers: ${interrupted.length} payments interrupted between their row and their charge; reconciler repairs after restart: ${JSON.stringify(repairs.map((line) => line.action))}`)
+    console.log(
+      `kill -9 after ${answered}/${ORDERS} answers: ${interrupted.length} payments interrupted between their row and their charge; reconciler repairs after restart: ${JSON.stringify(repairs.map((line) => line.action))}`,
+    )
     for (const line of repairs) expect(line).toMatchObject({ level: 'warn', action: expect.any(String), payment_id: expect.any(String) })
   } finally {
     second.kill('SIGTERM')

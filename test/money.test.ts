@@ -30,8 +30,17 @@ afterAll(() => s.close())
 
 const card = () => approvedCard(new Date(clock.now()).getUTCFullYear() + 2)
 const placed = () => shop.placedOrder({ quantity: 2 })
-const refundRows = (orderId: string) => s.database.db.select().from(stockMovements).where(and(eq(stockMovements.ref, orderId), eq(stockMovements.reason, 'refund')))
-const checkJob = (orderId: string) => s.database.db.select().from(jobs).where(eq(jobs.dedupeKey, `payment-check:${orderId}`)).get()
+const refundRows = (orderId: string) =>
+  s.database.db
+    .select()
+    .from(stockMovements)
+    .where(and(eq(stockMovements.ref, orderId), eq(stockMovements.reason, 'refund')))
+const checkJob = (orderId: string) =>
+  s.database.db
+    .select()
+    .from(jobs)
+    .where(eq(jobs.dedupeKey, `payment-check:${orderId}`))
+    .get()
 const entries = (timeline: { status: string; event?: string }[]) => timeline.map((e) => (e.event ? `${e.status}/${e.event}` : e.status))
 
 describe('failure 1: a cancelled order can no longer be charged', () => {
@@ -159,7 +168,9 @@ describe('failure 2: a card paid at the payment deadline', () => {
     // A 201 is always a payment that went through (never "201, expired" with the card charged); a refusal leaves nothing charged.
     expect(answers.map((answer, i) => `${answer.status} ${finals[i].status}`).filter((pair) => pair !== '201 paid' && pair !== '409 unpaid')).toEqual([])
     expect(await m.violations()).toEqual([])
-    console.log(`race: ${finals.filter((o) => o.status === 'paid').length} paid, ${finals.filter((o) => o.status === 'unpaid').length} unpaid of ${orders.length}; first checks: ${JSON.stringify(seen)}`)
+    console.log(
+      `race: ${finals.filter((o) => o.status === 'paid').length} paid, ${finals.filter((o) => o.status === 'unpaid').length} unpaid of ${orders.length}; first checks: ${JSON.stringify(seen)}`,
+    )
   }, 60_000)
 })
 
@@ -197,7 +208,17 @@ describe('failure 4: a payment interrupted by a crash never blocks the order', (
     const paymentId = newId()
     await s.database.write(async (tx) => {
       const at = clock.iso()
-      await tx.insert(payments).values({ id: paymentId, orderId: order.id, method: body.method as 'card', status: 'pending', amount: order.order_total, currency: 'BRL', idempotencyKey: 'crashed', createdAt: at, updatedAt: at })
+      await tx.insert(payments).values({
+        id: paymentId,
+        orderId: order.id,
+        method: body.method as 'card',
+        status: 'pending',
+        amount: order.order_total,
+        currency: 'BRL',
+        idempotencyKey: 'crashed',
+        createdAt: at,
+        updatedAt: at,
+      })
       await idempotency.reserve(tx, request, clock.now())
     })
     if (chargeAtGateway) {

@@ -36,8 +36,7 @@ const scrape = async () => {
   expect(res.headers.get('content-type')).toContain('text/plain')
   return parsePrometheus(await res.text())
 }
-const value = (samples: Sample[], name: string, labels: Record<string, string>) =>
-  samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value ?? 0
+const value = (samples: Sample[], name: string, labels: Record<string, string>) => samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value ?? 0
 
 describe('/metrics', () => {
   test('parses as Prometheus text and counts requests by route template and status', async () => {
@@ -104,9 +103,7 @@ describe('request log', () => {
     expect(mine[0]).toMatchObject({ level: 'info', msg: 'request', method: 'GET', route: '/v1/me', status: 200, user_id: u.id })
     expect(mine[0]!.duration_ms).toBeNumber()
     const anonymous = await s.request('POST', '/v1/auth/login', { body: { email: 'nobody@example.com', password: 'whatever pw' } })
-    await eventually(() =>
-      expect(logged().find((l) => l.request_id === anonymous.headers.get('x-request-id'))).toMatchObject({ route: '/v1/auth/login', status: 401, user_id: null }),
-    )
+    await eventually(() => expect(logged().find((l) => l.request_id === anonymous.headers.get('x-request-id'))).toMatchObject({ route: '/v1/auth/login', status: 401, user_id: null }))
   })
 
   test('no password, token or card number in any line after register, login, refresh, logout, a password change and card payments', async () => {
@@ -136,7 +133,11 @@ describe('request log', () => {
 
     const last = await s.request('GET', '/health')
     await eventually(() => expect(logged().some((l) => l.request_id === last.headers.get('x-request-id'))).toBe(true))
-    expect(logged().filter((l) => l.route === '/v1/orders/:id/payments').map((l) => l.status)).toEqual([402, 201])
+    expect(
+      logged()
+        .filter((l) => l.route === '/v1/orders/:id/payments')
+        .map((l) => l.status),
+    ).toEqual([402, 201])
     const text = lines.join('\n')
     expect(lines.length).toBeGreaterThan(6)
     for (const secret of secrets) expect(text).not.toContain(secret)

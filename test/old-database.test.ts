@@ -38,8 +38,7 @@ const freshSchema = async (name: string) => {
     await fresh.close()
   }
 }
-const journalRows = async (database: Database, module: string) =>
-  (await database.db.get<{ n: number }>(sql.raw(`SELECT count(*) AS n FROM __drizzle_migrations_${module}`)))!.n
+const journalRows = async (database: Database, module: string) => (await database.db.get<{ n: number }>(sql.raw(`SELECT count(*) AS n FROM __drizzle_migrations_${module}`)))!.n
 
 describe('a database file made by main before idempotency keys had their own migrations', () => {
   test('opens with every table it had, now as a fresh database has them, its data kept, and Idempotency-Key works on it', async () => {

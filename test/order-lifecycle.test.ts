@@ -25,7 +25,11 @@ afterAll(() => s.close())
 const at = '2026-11-27T10:00:00.000Z'
 const stockOf = async (id: string) => (await s.database.db.select({ stock: products.stock }).from(products).where(eq(products.id, id)).get())!.stock
 const ledgerSum = async (id: string) =>
-  (await s.database.db.select({ sum: sql<number>`sum(${stockMovements.delta})` }).from(stockMovements).where(eq(stockMovements.productId, id)).get())!.sum
+  (await s.database.db
+    .select({ sum: sql<number>`sum(${stockMovements.delta})` })
+    .from(stockMovements)
+    .where(eq(stockMovements.productId, id))
+    .get())!.sum
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10))
 
 async function placed(source: PlaceOrderInput['source'], quantity = 2, stock = 5) {
@@ -36,18 +40,20 @@ async function placed(source: PlaceOrderInput['source'], quantity = 2, stock = 5
     if (source === 'cart') await moveStock(tx, { productId: product.id, delta: -quantity, reason: 'sale' }, at)
     const [order] = await lifecycle.placeOrders(
       tx,
-      [{
-        userId: user.id,
-        source,
-        regionId: region.id,
-        currency: 'BRL',
-        customerName: 'Ana',
-        shippingAddressSealed: null,
-        items: [{ productId: product.id, title: 'Thing', sku: product.sku, unitPrice: 1999, quantity }],
-        pricesIncludeTax: source === 'flash_sale',
-        taxBps: 1000,
-        paymentDueAt: '2026-11-27T10:01:00.000Z',
-      }],
+      [
+        {
+          userId: user.id,
+          source,
+          regionId: region.id,
+          currency: 'BRL',
+          customerName: 'Ana',
+          shippingAddressSealed: null,
+          items: [{ productId: product.id, title: 'Thing', sku: product.sku, unitPrice: 1999, quantity }],
+          pricesIncludeTax: source === 'flash_sale',
+          taxBps: 1000,
+          paymentDueAt: '2026-11-27T10:01:00.000Z',
+        },
+      ],
       at,
     )
     return order!.row.id
@@ -64,7 +70,11 @@ describe('placeOrders', () => {
       { orderId: id, productId: product.id, title: 'Thing', sku: product.sku, unitPrice: 1999, quantity: 2, lineTotal: 3998 },
     ])
     expect((await s.database.db.select().from(orderTimeline).where(eq(orderTimeline.orderId, id))).map((e) => e.status)).toEqual(['pending_payment'])
-    const job = (await s.database.db.select().from(jobs).where(eq(jobs.dedupeKey, `payment-check:${id}`)).get())!
+    const job = (await s.database.db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.dedupeKey, `payment-check:${id}`))
+      .get())!
     expect(job).toMatchObject({ kind: PAYMENT_CHECK_JOB, payload: { order_id: id }, runAt: Date.parse('2026-11-27T10:01:00.000Z') })
     expect(await stockOf(product.id)).toBe(3)
   })
@@ -97,7 +107,13 @@ describe('placeOrders', () => {
       expect(await s.database.db.select().from(orderItems).where(eq(orderItems.orderId, row.id))).toEqual(items)
       expect(items.map((item) => item.quantity)).toEqual([i + 1])
       expect((await s.database.db.select().from(orderTimeline).where(eq(orderTimeline.orderId, row.id))).map((e) => e.status)).toEqual(['pending_payment'])
-      expect(await s.database.db.select().from(jobs).where(eq(jobs.dedupeKey, `payment-check:${row.id}`)).get()).toBeDefined()
+      expect(
+        await s.database.db
+          .select()
+          .from(jobs)
+          .where(eq(jobs.dedupeKey, `payment-check:${row.id}`))
+          .get(),
+      ).toBeDefined()
     }
   })
 

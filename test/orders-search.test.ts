@@ -16,7 +16,12 @@ async function orderOf(name: string, createdAt: string, more: { source?: 'flash_
   const placed = await shop.checkout(user.token, {}, { shipping_address: address, customer_name: name })
   expect(placed.status).toBe(201)
   if (more.status) await s.request('DELETE', `/v1/orders/${placed.body.id}`, { token: user.token })
-  await s.database.write((tx) => tx.update(orders).set({ createdAt, ...(more.source ? { source: more.source } : {}) }).where(eq(orders.id, placed.body.id)))
+  await s.database.write((tx) =>
+    tx
+      .update(orders)
+      .set({ createdAt, ...(more.source ? { source: more.source } : {}) })
+      .where(eq(orders.id, placed.body.id)),
+  )
   return { id: placed.body.id as string, user }
 }
 

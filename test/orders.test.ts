@@ -49,7 +49,12 @@ describe('checkout POST /v1/orders', () => {
     expect(await shop.stockOf(a.id)).toBe(3)
     expect(await shop.ledgerSum(a.id)).toBe(3)
     const sale = await s.database.db.select().from(stockMovements).where(eq(stockMovements.ref, res.body.id))
-    expect(sale.map((m) => [m.productId, m.delta, m.reason]).sort()).toEqual([[a.id, -2, 'sale'], [b.id, -1, 'sale']].sort())
+    expect(sale.map((m) => [m.productId, m.delta, m.reason]).sort()).toEqual(
+      [
+        [a.id, -2, 'sale'],
+        [b.id, -1, 'sale'],
+      ].sort(),
+    )
     expect((await s.request('GET', '/v1/cart', { token: u.token })).body.items).toEqual([])
     // A later price change does not touch the order.
     await s.database.write((tx) => tx.update(products).set({ price: 1 }).where(eq(products.id, a.id)))
@@ -85,8 +90,15 @@ describe('checkout POST /v1/orders', () => {
     const plenty = await shop.product(10)
     const short1 = await shop.product(5)
     const short2 = await shop.product(5)
-    const u = await shop.customerWithCart([{ id: plenty.id, quantity: 2 }, { id: short1.id, quantity: 4 }, { id: short2.id, quantity: 5 }])
-    const rival = await shop.customerWithCart([{ id: short1.id, quantity: 3 }, { id: short2.id, quantity: 1 }])
+    const u = await shop.customerWithCart([
+      { id: plenty.id, quantity: 2 },
+      { id: short1.id, quantity: 4 },
+      { id: short2.id, quantity: 5 },
+    ])
+    const rival = await shop.customerWithCart([
+      { id: short1.id, quantity: 3 },
+      { id: short2.id, quantity: 1 },
+    ])
     expect((await shop.checkout(rival.token)).status).toBe(201)
     const res = await shop.checkout(u.token)
     expect(res.status).toBe(409)
@@ -211,10 +223,14 @@ describe('reading orders', () => {
     expect(sneaky.body.data.every((o: { user_id: string }) => o.user_id === u.id)).toBe(true)
   })
 
-  test('another customer\'s order answers 404; an admin sees any, and filters by user_id and status', async () => {
+  test("another customer's order answers 404; an admin sees any, and filters by user_id and status", async () => {
     const { u, order } = await placed()
     const stranger = await s.createUser()
-    for (const [method, path] of [['GET', `/v1/orders/${order.id}`], ['DELETE', `/v1/orders/${order.id}`], ['GET', `/v1/orders/${order.id}/events`]] as const) {
+    for (const [method, path] of [
+      ['GET', `/v1/orders/${order.id}`],
+      ['DELETE', `/v1/orders/${order.id}`],
+      ['GET', `/v1/orders/${order.id}/events`],
+    ] as const) {
       const res = await s.request(method, path, { token: stranger.token })
       expect(res.status).toBe(404)
       expect(res.body.code).toBe('not_found')
@@ -287,7 +303,10 @@ describe('changing orders', () => {
     expect(await shop.stockOf(p.id)).toBe(10)
     expect(await shop.ledgerSum(p.id)).toBe(10)
     const returned = await s.database.db.select().from(stockMovements).where(eq(stockMovements.ref, order.id))
-    expect(returned.map((m) => [m.delta, m.reason])).toEqual([[-3, 'sale'], [3, 'cancellation']])
+    expect(returned.map((m) => [m.delta, m.reason])).toEqual([
+      [-3, 'sale'],
+      [3, 'cancellation'],
+    ])
     const again = await s.request('DELETE', `/v1/orders/${order.id}`, { token: u.token })
     expect(again.status).toBe(409)
     expect(again.body.code).toBe('invalid_transition')

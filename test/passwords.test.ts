@@ -13,8 +13,7 @@ beforeAll(async () => {
 })
 afterAll(() => s.close())
 
-const register = (password: string, email = `p${crypto.randomUUID().slice(0, 8)}@example.com`) =>
-  s.request('POST', '/v1/auth/register', { body: { email, name: 'P', password } })
+const register = (password: string, email = `p${crypto.randomUUID().slice(0, 8)}@example.com`) => s.request('POST', '/v1/auth/register', { body: { email, name: 'P', password } })
 
 describe('422 weak_password', () => {
   test.each([

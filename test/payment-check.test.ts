@@ -21,10 +21,14 @@ afterAll(() => s.close())
 const card = { method: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2099, cvc: '123', holder: 'ANA' } }
 
 const placed = (target: TestShop = s) => shopping(target).placedOrder({ quantity: 2 })
-const payByPix = (target: TestShop, token: string, orderId: string) =>
-  target.request('POST', `/v1/orders/${orderId}/payments`, { token, body: { method: 'pix' } }).then((r) => r.body)
+const payByPix = (target: TestShop, token: string, orderId: string) => target.request('POST', `/v1/orders/${orderId}/payments`, { token, body: { method: 'pix' } }).then((r) => r.body)
 const statusOf = (target: TestShop, token: string, orderId: string) => target.request('GET', `/v1/orders/${orderId}`, { token }).then((r) => r.body.status)
-const checkJobOf = (target: TestShop, orderId: string) => target.database.db.select().from(jobs).where(eq(jobs.dedupeKey, `payment-check:${orderId}`)).get()
+const checkJobOf = (target: TestShop, orderId: string) =>
+  target.database.db
+    .select()
+    .from(jobs)
+    .where(eq(jobs.dedupeKey, `payment-check:${orderId}`))
+    .get()
 
 describe('the payment check', () => {
   test('an order left unpaid becomes unpaid when the check is due, and its stock returns with ledger rows', async () => {
@@ -41,7 +45,10 @@ describe('the payment check', () => {
     expect(await shop.stockOf(p.id)).toBe(10)
     expect(await shop.ledgerSum(p.id)).toBe(10)
     const moves = await s.database.db.select().from(stockMovements).where(eq(stockMovements.ref, order.id))
-    expect(moves.map((m) => [m.delta, m.reason])).toEqual([[-2, 'sale'], [2, 'cancellation']])
+    expect(moves.map((m) => [m.delta, m.reason])).toEqual([
+      [-2, 'sale'],
+      [2, 'cancellation'],
+    ])
   })
 
   test('a paid order is left alone; running the check again changes nothing', async () => {
@@ -79,7 +86,11 @@ describe('the payment check', () => {
     }
     expect((await s.request('GET', `/v1/orders/${order.id}`, { token: u.token })).body.status).toBe('pending_payment')
     expect(await shop.stockOf(p.id)).toBe(8)
-    const job = (await s.database.db.select().from(jobs).where(eq(jobs.dedupeKey, `payment-check:${order.id}`)).get())!
+    const job = (await s.database.db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.dedupeKey, `payment-check:${order.id}`))
+      .get())!
     expect(job).toMatchObject({ doneAt: null, failedAt: null, attempts: 1, lastError: expect.stringContaining('waiting for its webhook') })
   })
 

@@ -14,7 +14,20 @@ describe('CRC16-CCITT and Pix BR Code', () => {
   test('a code: fields with their lengths, amount in reais, plain upper-case names, CRC over everything before it', () => {
     const code = pixCode({ key: 'pix@shop.test', merchantName: 'Loja São João', merchantCity: 'São Paulo', amount: 100005, txid: 'ab-12_cd' })
     expect(code).toBe(
-      '000201' + '010212' + '2635' + '0014br.gov.bcb.pix' + '0113pix@shop.test' + '52040000' + '5303986' + '54071000.05' + '5802BR' + '5913LOJA SAO JOAO' + '6009SAO PAULO' + '62100506ab12cd' + '6304' + crc16ccitt(code.slice(0, -4)),
+      '000201' +
+        '010212' +
+        '2635' +
+        '0014br.gov.bcb.pix' +
+        '0113pix@shop.test' +
+        '52040000' +
+        '5303986' +
+        '54071000.05' +
+        '5802BR' +
+        '5913LOJA SAO JOAO' +
+        '6009SAO PAULO' +
+        '62100506ab12cd' +
+        '6304' +
+        crc16ccitt(code.slice(0, -4)),
     )
     expect(pixCode({ key: 'k', merchantName: 'S', merchantCity: 'C', amount: 7, txid: 'x' })).toContain('54040.07')
   })
@@ -78,10 +91,22 @@ describe('workflow steps', () => {
     const log: string[] = []
     const failure = new Error('charge refused')
     const error = await runWorkflow({}, [
-      step('reserve', async () => 'units', async (_c, out) => void log.push(`undo reserve ${out}`)),
+      step(
+        'reserve',
+        async () => 'units',
+        async (_c, out) => void log.push(`undo reserve ${out}`),
+      ),
       step('no undo', async () => void log.push('no undo ran')),
-      step('order', async () => 'order-1', async (_c, out) => void log.push(`undo order ${out}`)),
-      step('charge', async () => Promise.reject(failure), async () => void log.push('undo charge')),
+      step(
+        'order',
+        async () => 'order-1',
+        async (_c, out) => void log.push(`undo order ${out}`),
+      ),
+      step(
+        'charge',
+        async () => Promise.reject(failure),
+        async () => void log.push('undo charge'),
+      ),
     ]).catch((e) => e)
     expect(error).toBe(failure)
     expect(log).toEqual(['no undo ran', 'undo order order-1', 'undo reserve units'])
@@ -93,8 +118,16 @@ describe('workflow steps', () => {
     await runWorkflow(
       {},
       [
-        step('a', async () => 1, async () => void log.push('undo a')),
-        step('b', async () => 2, async () => Promise.reject(new Error('stuck'))),
+        step(
+          'a',
+          async () => 1,
+          async () => void log.push('undo a'),
+        ),
+        step(
+          'b',
+          async () => 2,
+          async () => Promise.reject(new Error('stuck')),
+        ),
         step('c', async () => Promise.reject(new Error('boom'))),
       ],
       (name) => reported.push(name),

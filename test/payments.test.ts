@@ -17,8 +17,7 @@ const clock = new ManualClock(Date.now())
 useShop((started) => ({ s, shop } = { s: started, shop: shopping(started) }), { clock })
 
 const card = (number = '4242424242424242') => ({ method: 'card', card: { number, exp_month: 12, exp_year: new Date(clock.now()).getUTCFullYear() + 2, cvc: '123', holder: 'ANA SOUZA' } })
-const pay = (token: string, orderId: string, body: unknown = card(), headers: Record<string, string> = {}) =>
-  s.request('POST', `/v1/orders/${orderId}/payments`, { token, body, headers })
+const pay = (token: string, orderId: string, body: unknown = card(), headers: Record<string, string> = {}) => s.request('POST', `/v1/orders/${orderId}/payments`, { token, body, headers })
 const orderOf = (token: string, id: string) => s.request('GET', `/v1/orders/${id}`, { token }).then((r) => r.body)
 
 const placed = (price = 1000) => shop.placedOrder({ price })
@@ -112,7 +111,7 @@ describe('Pix', () => {
     expect(res.body).toMatchObject({ method: 'pix', status: 'pending', pix: { expires_at: order.payment_due_at } })
     expect(code).toStartWith('000201')
     expect(code).toContain('br.gov.bcb.pix')
-    expect(code).toContain(`54${String(((order.order_total / 100).toFixed(2)).length).padStart(2, '0')}${(order.order_total / 100).toFixed(2)}`)
+    expect(code).toContain(`54${String((order.order_total / 100).toFixed(2).length).padStart(2, '0')}${(order.order_total / 100).toFixed(2)}`)
     expect(code.slice(-8, -4)).toBe('6304')
     expect(code.slice(-4)).toBe(crc16ccitt(code.slice(0, -4)))
     expect((await orderOf(u.token, order.id)).status).toBe('pending_payment')

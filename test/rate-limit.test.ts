@@ -39,7 +39,11 @@ describe('one instance, in-process limiter', () => {
       expect(res.status).toBe(404)
       seen.push([res.headers.get('ratelimit-limit'), res.headers.get('ratelimit-remaining')])
     }
-    expect(seen).toEqual([['3', '2'], ['3', '1'], ['3', '0']])
+    expect(seen).toEqual([
+      ['3', '2'],
+      ['3', '1'],
+      ['3', '0'],
+    ])
     const limited = await s.request('GET', photo, from(ip))
     expect(limited.status).toBe(429)
     expect(limited.headers.get('content-type')).toContain('application/problem+json')
@@ -148,7 +152,7 @@ describe.each([['in-process'], ['Redis']])('counted on arrival, before authentic
     expect(limitOf(await s.request('GET', '/v1/me', { token: victim.token, ...from('203.0.113.90') }))).toEqual(['4', '3'])
   })
 
-  test('a 422, 400 or 415 on login spends the address\'s login budget and says so; then even the right password waits', async () => {
+  test("a 422, 400 or 415 on login spends the address's login budget and says so; then even the right password waits", async () => {
     const u = await s.register()
     const ip = from('198.51.100.60')
     const login = (opts: Parameters<TestShop['request']>[2]) => s.request('POST', '/v1/auth/login', { ...ip, ...opts })
@@ -160,7 +164,13 @@ describe.each([['in-process'], ['Redis']])('counted on arrival, before authentic
       await login({ body: {} }),
     ]
     expect(seen.map((r) => r.status)).toEqual([422, 400, 415, 422, 422])
-    expect(seen.map(limitOf)).toEqual([['5', '4'], ['5', '3'], ['5', '2'], ['5', '1'], ['5', '0']])
+    expect(seen.map(limitOf)).toEqual([
+      ['5', '4'],
+      ['5', '3'],
+      ['5', '2'],
+      ['5', '1'],
+      ['5', '0'],
+    ])
     const right = await login({ body: { email: u.email, password: u.password } })
     expect(right.status).toBe(429)
     expect(right.body.code).toBe('rate_limited')
@@ -170,7 +180,11 @@ describe.each([['in-process'], ['Redis']])('counted on arrival, before authentic
     const ip = from('198.51.100.61')
     const seen = [await s.request('GET', '/no/such/path', ip), await s.request('PUT', '/v1/regions', ip), await s.request('POST', '/v1/nothing', { body: { a: 1 }, ...ip })]
     expect(seen.map((r) => r.status)).toEqual([404, 405, 404])
-    expect(seen.map(limitOf)).toEqual([['3', '2'], ['3', '1'], ['3', '0']])
+    expect(seen.map(limitOf)).toEqual([
+      ['3', '2'],
+      ['3', '1'],
+      ['3', '0'],
+    ])
     expect((await s.request('GET', '/no/such/path', ip)).status).toBe(429)
   })
 
@@ -180,7 +194,12 @@ describe.each([['in-process'], ['Redis']])('counted on arrival, before authentic
     const seen = [await as('GET', '/v1/regions'), await as('POST', '/v1/regions', { name: 'x' }), await as('PATCH', '/v1/me', { roles: ['admin'] }), await as('GET', '/v1/me')]
     // An anonymous route, an admin route (403 after a database read of roles), a 422, a 200.
     expect(seen.map((r) => r.status)).toEqual([200, 403, 422, 200])
-    expect(seen.map(limitOf)).toEqual([['4', '3'], ['4', '2'], ['4', '1'], ['4', '0']])
+    expect(seen.map(limitOf)).toEqual([
+      ['4', '3'],
+      ['4', '2'],
+      ['4', '1'],
+      ['4', '0'],
+    ])
     expect((await as('POST', '/v1/regions', { name: 'x' })).status).toBe(429)
   })
 
@@ -250,7 +269,7 @@ test('two instances on one Redis share the count', async () => {
   }
 })
 
-test('flash-sale entries are counted per user in their own bucket; each request\'s token is verified once, though the limiter and auth both read it', async () => {
+test("flash-sale entries are counted per user in their own bucket; each request's token is verified once, though the limiter and auth both read it", async () => {
   const checker = accessTokens('x'.repeat(32))
   let verified = 0
   const tokens = { ...checker, verify: (token: string) => (verified++, checker.verify(token)) }

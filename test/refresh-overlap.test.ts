@@ -15,7 +15,10 @@ const viaTokenEndpoint = (token: string) =>
   s.request('POST', '/v1/auth/token', { raw: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
 
 describe('a refresh token presented again within 10 s of its rotation (two tabs refreshing at once)', () => {
-  for (const [name, refresh] of [['/v1/auth/refresh', viaRefresh], ['/v1/auth/token', viaTokenEndpoint]] as const) {
+  for (const [name, refresh] of [
+    ['/v1/auth/refresh', viaRefresh],
+    ['/v1/auth/token', viaTokenEndpoint],
+  ] as const) {
     test(`${name}: 10 concurrent refreshes of one token all answer 200 with the same new refresh token, and the session lives on`, async () => {
       const u = await s.register()
       const answers = await Promise.all(Array.from({ length: 10 }, () => refresh(u.refresh_token)))

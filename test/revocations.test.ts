@@ -22,7 +22,11 @@ describe("an erased account's unexpired access token", () => {
   test('is refused at once on user and customer routes (401, not a new cart)', async () => {
     const s = await start()
     const u = await eraseAccount(s)
-    for (const [method, path] of [['GET', '/v1/me'], ['GET', '/v1/cart'], ['GET', '/v1/orders']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v1/me'],
+      ['GET', '/v1/cart'],
+      ['GET', '/v1/orders'],
+    ] as const) {
       const res = await s.request(method, path, { token: u.token })
       expect(res.status).toBe(401)
       expect(res.headers.get('www-authenticate')).toStartWith('Bearer')

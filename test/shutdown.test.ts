@@ -99,8 +99,7 @@ test('SIGTERM mid-load: every request the server accepted is answered and kept; 
 
     const database = await openDatabase({ url: databaseUrl })
     try {
-      const stored = async (emails: string[]) =>
-        (await database.db.select({ email: users.email }).from(users).where(inArray(users.email, emails))).map((r) => r.email)
+      const stored = async (emails: string[]) => (await database.db.select({ email: users.email }).from(users).where(inArray(users.email, emails))).map((r) => r.email)
       expect((await stored(created.map((a) => a.email))).sort()).toEqual(created.map((a) => a.email).sort())
       expect(await stored(failed.map((f) => f.email))).toEqual([])
     } finally {

@@ -39,7 +39,11 @@ describe('PATCH /v1/users/{id} { disabled }', () => {
     const disabled = await patch(s, admin.token, u.id, { disabled: true })
     expect(disabled.status).toBe(200)
     expect(disabled.body).toMatchObject({ id: u.id, disabled: true, roles: ['customer'] })
-    for (const [method, path] of [['GET', '/v1/me'], ['GET', '/v1/cart'], ['GET', '/v1/orders']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v1/me'],
+      ['GET', '/v1/cart'],
+      ['GET', '/v1/orders'],
+    ] as const) {
       expect((await s.request(method, path, { token: u.token })).status).toBe(401)
     }
     expect((await openEvents(`${s.url}/v1/orders/x/events?ticket=${ticket}`, null)).response.status).toBe(401)

@@ -28,7 +28,15 @@ let target: Target
 beforeAll(async () => {
   redis = await testRedis()
   scratch = scratchDir()
-  const env: Record<string, string> = { ...productionEnv(scratch.dir), REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, WORKERS: '2', RATE_LIMIT: 'off', METRICS_TOKEN, PAYMENT_CHECK_DELAY_MS: '600000' }
+  const env: Record<string, string> = {
+    ...productionEnv(scratch.dir),
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: redis.prefix,
+    WORKERS: '2',
+    RATE_LIMIT: 'off',
+    METRICS_TOKEN,
+    PAYMENT_CHECK_DELAY_MS: '600000',
+  }
   server = serverProcess(env)
   const url = await server.url()
   target = { url, redis: true, fixtures: () => (fixtures ??= openFixtures({ databaseUrl: env.DATABASE_URL!, jwtSecret: env.JWT_SECRET! })), close: async () => {} }
@@ -74,7 +82,7 @@ describe('WORKERS=2', () => {
     expect(new Set(lines.map((line) => line.pid)).size).toBe(2)
   })
 
-  test('a checkout burst: every order paid, each ledger sums to its stock (first: the stampede leaves its winners\' orders unpaid)', async () => {
+  test("a checkout burst: every order paid, each ledger sums to its stock (first: the stampede leaves its winners' orders unpaid)", async () => {
     const script = { ...checkout, options: { scenarios: { checkout: { executor: 'constant-vus' as const, vus: 32, duration: '3s' } }, thresholds: { checks: ['rate==1'] } } }
     const summary = await runScript('workers-checkout', script, target)
     for (const name of ['invariant: every order is paid', 'invariant: ledger rows sum to the stock', 'invariant: stock fell by exactly what was sold']) {
@@ -109,7 +117,12 @@ describe('WORKERS=2', () => {
       expect(workerLines().at(-1)).toMatchObject({ worker: index, background: index === 0 })
       expect(alive(pid)).toBe(false)
     }
-    expect(server.logLines().filter((line) => line.msg === 'worker exited; restarting it').map((line) => [line.worker, line.signal])).toEqual([
+    expect(
+      server
+        .logLines()
+        .filter((line) => line.msg === 'worker exited; restarting it')
+        .map((line) => [line.worker, line.signal]),
+    ).toEqual([
       [1, 'SIGKILL'],
       [0, 'SIGKILL'],
     ])
@@ -118,7 +131,9 @@ describe('WORKERS=2', () => {
   }, 60_000)
 
   test('SIGTERM reaches every worker: requests in flight are answered, none is half done, each worker stops, the primary exits 0', async () => {
-    const pids = workerLines().slice(-2).map((line) => Number(line.pid))
+    const pids = workerLines()
+      .slice(-2)
+      .map((line) => Number(line.pid))
     let signalled = false
     const answered: { email: string; status: number; afterSignal: boolean }[] = []
     const failed: string[] = []

@@ -26,10 +26,16 @@ export async function runExecutor(scenario: Scenario, iterate: Iterate): Promise
       ? { startRate: scenario.rate, stages: [{ duration: scenario.duration, target: scenario.rate }] }
       : { startRate: scenario.startRate ?? 0, stages: scenario.stages }
   const timeUnit = parseDuration(scenario.timeUnit ?? '1s')
-  return arrivals(startsBy(stages.startRate / timeUnit, stages.stages.map((s) => ({ ms: parseDuration(s.duration), rate: s.target / timeUnit }))), {
-    maxVUs: Math.max(scenario.maxVUs ?? scenario.preAllocatedVUs, scenario.preAllocatedVUs),
-    iterate,
-  })
+  return arrivals(
+    startsBy(
+      stages.startRate / timeUnit,
+      stages.stages.map((s) => ({ ms: parseDuration(s.duration), rate: s.target / timeUnit })),
+    ),
+    {
+      maxVUs: Math.max(scenario.maxVUs ?? scenario.preAllocatedVUs, scenario.preAllocatedVUs),
+      iterate,
+    },
+  )
 }
 
 interface Schedule {

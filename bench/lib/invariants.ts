@@ -133,7 +133,7 @@ export async function verifyDrop(c: DropFacts & { fixtures: Fixtures }): Promise
 
   check(audit, {
     'invariant: winners == units': (a) => a.units === c.units && winners.length === units,
-    'invariant: winners are the smallest seqs': (a) => a.entries.every((e, i) => (i < units) === (e.outcome !== 'lost')),
+    'invariant: winners are the smallest seqs': (a) => a.entries.every((e, i) => i < units === (e.outcome !== 'lost')),
     'invariant: seqs strictly increase, one entry per customer': (a) =>
       a.entries.every((e, i) => i === 0 || e.seq > a.entries[i - 1]!.seq) && new Set(a.entries.map((e) => e.customer_hash)).size === a.entries.length,
   })
@@ -141,8 +141,7 @@ export async function verifyDrop(c: DropFacts & { fixtures: Fixtures }): Promise
     'invariant: every entered customer is in the audit with their seq (the waitlist once final)': (list) =>
       list.filter(({ entry }) => !heldBack(entry)).length === audit.entries.length &&
       list.every(({ customer, entry }) => (heldBack(entry) ? !bySeq.has(entry.seq) : bySeq.get(entry.seq)?.customer_hash === sha256(`${audit.salt}:${customer.id}`))),
-    'invariant: every entry ended won or lost (or waitlisted while a winner may still pay)': (list) =>
-      list.every(({ entry }) => entry.status === 'won' || entry.status === 'lost' || heldBack(entry)),
+    'invariant: every entry ended won or lost (or waitlisted while a winner may still pay)': (list) => list.every(({ entry }) => entry.status === 'won' || entry.status === 'lost' || heldBack(entry)),
   })
 
   const orders = await eachLimited(

@@ -37,7 +37,8 @@ export async function moneyViolations(db: Queryable): Promise<string[]> {
     const payment = paymentOf.get(charge.paymentId)
     const order = payment && orderOf.get(payment.orderId)
     const what = `charge ${charge.ref} (${charge.status}) of payment ${charge.paymentId} (${payment?.status ?? 'unknown'}) on order ${order?.id ?? '?'} (${order?.status ?? 'unknown'})`
-    if (charge.status === 'paid' && !(payment?.status === 'paid' && payment.gatewayRef === charge.ref && order && PAID_LIKE.has(order.status))) broken.push(`captured ${what}: not the paid payment of a paid order, nor refunded`)
+    if (charge.status === 'paid' && !(payment?.status === 'paid' && payment.gatewayRef === charge.ref && order && PAID_LIKE.has(order.status)))
+      broken.push(`captured ${what}: not the paid payment of a paid order, nor refunded`)
     if (charge.status === 'pending' && !(payment?.status === 'pending' && order?.status === 'pending_payment')) broken.push(`payable ${what}: its payment or order is closed (a void is missing)`)
   }
   for (const payment of pays) {
@@ -52,7 +53,13 @@ export async function moneyViolations(db: Queryable): Promise<string[]> {
     if (PAID_LIKE.has(order.status) && paid !== 1) broken.push(`order ${order.id} is ${order.status} with ${paid} paid payments`)
     if (!PAID_LIKE.has(order.status) && paid > 0) broken.push(`order ${order.id} is ${order.status} with a paid payment`)
   }
-  broken.push(...(await refundViolations(db, orderRows.filter((o) => o.status === 'refunded'), pays)))
+  broken.push(
+    ...(await refundViolations(
+      db,
+      orderRows.filter((o) => o.status === 'refunded'),
+      pays,
+    )),
+  )
   return broken
 }
 
@@ -62,9 +69,15 @@ async function refundViolations(db: Queryable, refunded: { id: string; source: s
   const [items, moves, shipped, handedDown] = await Promise.all([
     db.select().from(orderItems).where(inArray(orderItems.orderId, ids)),
     db.select().from(stockMovements).where(inArray(stockMovements.ref, ids)),
-    db.select({ orderId: orderTimeline.orderId }).from(orderTimeline).where(and(inArray(orderTimeline.orderId, ids), eq(orderTimeline.status, 'shipped'))),
+    db
+      .select({ orderId: orderTimeline.orderId })
+      .from(orderTimeline)
+      .where(and(inArray(orderTimeline.orderId, ids), eq(orderTimeline.status, 'shipped'))),
     // A flash-sale winner refunded before shipping whose unit went down the waitlist.
-    db.select({ orderId: flashSaleEntries.orderId }).from(flashSaleEntries).where(and(inArray(flashSaleEntries.orderId, ids), eq(flashSaleEntries.outcome, 'expired'))),
+    db
+      .select({ orderId: flashSaleEntries.orderId })
+      .from(flashSaleEntries)
+      .where(and(inArray(flashSaleEntries.orderId, ids), eq(flashSaleEntries.outcome, 'expired'))),
   ])
   const shippedIds = new Set(shipped.map((e) => e.orderId))
   const handed = new Set(handedDown.map((e) => e.orderId))
@@ -74,7 +87,8 @@ async function refundViolations(db: Queryable, refunded: { id: string; source: s
     for (const item of items.filter((i) => i.orderId === order.id)) {
       const back = moves.filter((m) => m.productId === item.productId && m.reason === 'refund')
       const units = back.reduce((sum, m) => sum + m.delta, 0)
-      if (back.length > 1 || (units !== 0 && units !== item.quantity)) broken.push(`refunded order ${order.id} put ${units} units of ${item.productId} back in ${back.length} rows (ordered ${item.quantity})`)
+      if (back.length > 1 || (units !== 0 && units !== item.quantity))
+        broken.push(`refunded order ${order.id} put ${units} units of ${item.productId} back in ${back.length} rows (ordered ${item.quantity})`)
       const mustRestock = !shippedIds.has(order.id) && !(order.source === 'flash_sale' && handed.has(order.id))
       if (mustRestock && units !== item.quantity) broken.push(`refunded order ${order.id} had not shipped but put ${units} of ${item.quantity} units of ${item.productId} back`)
     }

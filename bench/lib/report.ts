@@ -57,14 +57,20 @@ function chart(id: string, title: string, axes: { x: string; y: string }, series
     .map((y) => `<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${sy(y)}" y2="${sy(y)}"/><text class="tick" x="${PAD.left - 6}" y="${sy(y) + 4}" text-anchor="end">${num(y)}</text>`)
     .join('')
   const xTicks = ticks(xMax)
-    .map((x) => `<line class="axis" x1="${sx(x)}" x2="${sx(x)}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom + 4}"/><text class="tick" x="${sx(x)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${num(x)}</text>`)
+    .map(
+      (x) =>
+        `<line class="axis" x1="${sx(x)}" x2="${sx(x)}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom + 4}"/><text class="tick" x="${sx(x)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${num(x)}</text>`,
+    )
     .join('')
   const lines = series
     .map((s, i) => {
       const color = COLORS[i % COLORS.length]
       const path = s.points.flatMap(([x, y], j) => (s.steps && j > 0 ? [[x, s.points[j - 1]![1]] as const, [x, y] as const] : [[x, y] as const]))
       const circles = s.points
-        .map(([x, y]) => `<circle data-point data-series="${html(s.name)}" cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="${color}"><title>${html(s.name)}: ${num(y)} at ${num(x)} s</title></circle>`)
+        .map(
+          ([x, y]) =>
+            `<circle data-point data-series="${html(s.name)}" cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="${color}"><title>${html(s.name)}: ${num(y)} at ${num(x)} s</title></circle>`,
+        )
         .join('')
       return `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${path.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>${circles}`
     })
@@ -120,7 +126,9 @@ function scenarioCharts(id: string, timeline: Timeline): string[] {
 
 function scenarioSection(id: string, title: string, s: Summary): string {
   const d = s.http.duration
-  const statuses = Object.entries(s.http.by_status).map(([status, n]) => `${status} × ${num(n)}`).join(', ')
+  const statuses = Object.entries(s.http.by_status)
+    .map(([status, n]) => `${status} × ${num(n)}`)
+    .join(', ')
   return `<section id="${html(id)}">
 <h2>${html(title)} <small class="${s.ok ? 'pass' : 'fail'}">${s.ok ? 'PASS' : 'FAIL'}</small></h2>
 <p>${num(s.http.requests)} requests in ${num(Math.round(s.duration_s * 10) / 10)} s (${num(Math.round(s.http.rps))} req/s); p50 ${num(Math.round((d.med ?? 0) * 10) / 10)} ms, p99 ${num(Math.round((d['p(99)'] ?? 0) * 10) / 10)} ms; ${html(statuses)}. Buckets of ${num(s.timeline.bucket_s)} s.</p>

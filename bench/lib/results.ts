@@ -58,7 +58,10 @@ const pct = (n: number) => `${(n * 100).toFixed(1)} %`
 
 const sub = (s: Summary | undefined, key: string) => s?.metrics[key]?.values ?? {}
 const invariantsHold = (s: Summary | undefined) => Boolean(s) && s!.checks.filter((c) => c.name.startsWith('invariant:')).every((c) => c.fails === 0 && c.passes > 0)
-const otherErrors = (s: Summary) => Object.entries(s.http.by_status).filter(([status]) => !['200', '202', '409'].includes(status)).reduce((n, [, c]) => n + c, 0) + (sub(s, 'entry_errors').count ?? 0)
+const otherErrors = (s: Summary) =>
+  Object.entries(s.http.by_status)
+    .filter(([status]) => !['200', '202', '409'].includes(status))
+    .reduce((n, [, c]) => n + c, 0) + (sub(s, 'entry_errors').count ?? 0)
 
 /** The stampede's entry p99, the baseline's under the same arrival schedule, and their ratio (bench/flash-sale.ts). */
 function stampedeP99(stampede: Summary | undefined) {
@@ -75,12 +78,22 @@ export function budget(r: RunResults): BudgetLine[] {
   const p99 = stampedeP99(stampede)
   const decided = sub(stampede, 'winners_decided_after_ms').value
   const lines: BudgetLine[] = [
-    { item: 'flash-sale entry throughput, as in a stampede (wrk)', target: '≥ 50 % of baseline', measured: `${int(r.wrk.entry.rps)} req/s = ${pct(r.wrk.entry.rps / base)}`, ok: r.wrk.entry.rps / base >= 0.5 },
+    {
+      item: 'flash-sale entry throughput, as in a stampede (wrk)',
+      target: '≥ 50 % of baseline',
+      measured: `${int(r.wrk.entry.rps)} req/s = ${pct(r.wrk.entry.rps / base)}`,
+      ok: r.wrk.entry.rps / base >= 0.5,
+    },
     { item: 'product list, 20 items (wrk)', target: '≥ 35 % of baseline', measured: `${int(r.wrk.list.rps)} req/s = ${pct(r.wrk.list.rps / base)}`, ok: r.wrk.list.rps / base >= 0.35 },
     { item: 'checkout (cart → order → card payment)', target: '≥ 1,000 orders/s', measured: `${int(sub(checkout, 'orders').rate ?? 0)} orders/s`, ok: (sub(checkout, 'orders').rate ?? 0) >= 1000 },
     { item: 'stampede: p99 entry latency, to the raw baseline under the same arrival schedule', target: '≤ 3 ×', measured: p99.text, ok: p99.ratio !== undefined && p99.ratio <= 3 },
     { item: 'stampede: errors other than sold_out', target: '0', measured: stampede ? String(otherErrors(stampede)) : 'not run', ok: Boolean(stampede) && otherErrors(stampede!) === 0 },
-    { item: 'stampede: every winner decided after the units-th entry', target: '≤ 100 ms', measured: decided === undefined ? 'not measured' : ms(decided), ok: decided !== undefined && decided <= 100 },
+    {
+      item: 'stampede: every winner decided after the units-th entry',
+      target: '≤ 100 ms',
+      measured: decided === undefined ? 'not measured' : ms(decided),
+      ok: decided !== undefined && decided <= 100,
+    },
     { item: 'allocator drain', target: '≥ 20,000 entries/s', measured: `${int(r.allocator.entries_per_second)} entries/s`, ok: r.allocator.entries_per_second >= 20_000 },
   ]
   for (const name of ['flash-sale', 'mixed', 'checkout']) {
@@ -111,7 +124,15 @@ function workersSection(r: RunResults): string[] {
       ['checkout', 'flash-sale'].every((name) => invariantsHold(f.scenarios[name])) ? 'all hold' : '**BROKEN**',
     ]
   }
-  const names = ['wrk baseline (raw Bun.serve), its own minute', '`GET /v1/products?limit=20` (wrk)', '`POST …/entries` as in a stampede (wrk)', 'checkout', 'stampede: entry p99', 'stampede: winners decided after the units-th entry', 'checkout and stampede invariants']
+  const names = [
+    'wrk baseline (raw Bun.serve), its own minute',
+    '`GET /v1/products?limit=20` (wrk)',
+    '`POST …/entries` as in a stampede (wrk)',
+    'checkout',
+    'stampede: entry p99',
+    'stampede: winners decided after the units-th entry',
+    'checkout and stampede invariants',
+  ]
   const [a, b] = [figures(one), figures(many)]
   return [
     `## Every core: WORKERS=${w.workers}`,
@@ -129,7 +150,9 @@ function workersSection(r: RunResults): string[] {
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`
 
 function wrkRow(name: string, w: WrkResult, base: number) {
-  const statuses = Object.entries(w.by_status).map(([s, n]) => `${s} × ${int(n)}`).join(', ')
+  const statuses = Object.entries(w.by_status)
+    .map(([s, n]) => `${s} × ${int(n)}`)
+    .join(', ')
   return row([name, int(w.rps), pct(w.rps / base), ms(w.latency.p50), ms(w.latency.p95), ms(w.latency.p99), ms(w.latency.max), statuses])
 }
 
@@ -142,7 +165,9 @@ function scenarioSection(name: string, command: string, s: Summary, baselineRps:
     '',
     `- ${int(s.http.requests)} requests, ${int(s.http.rps)} req/s${baselineRps ? ` (${pct(s.http.rps / baselineRps)} of the runner's baseline)` : ''}; ${int(s.iterations.count)} iterations, ${s.iterations.rate.toFixed(1)}/s`,
     `- latency: p50 ${ms(d.med)}, p95 ${ms(d['p(95)'])}, p99 ${ms(d['p(99)'])}, max ${ms(d.max)}`,
-    `- by status: ${Object.entries(s.http.by_status).map(([k, v]) => `${k} × ${int(v)}`).join(', ')}`,
+    `- by status: ${Object.entries(s.http.by_status)
+      .map(([k, v]) => `${k} × ${int(v)}`)
+      .join(', ')}`,
   ]
   if (s.iterations.interrupted || s.iterations.dropped) lines.push(`- iterations interrupted: ${s.iterations.interrupted}, dropped (no free VU): ${s.iterations.dropped}`)
   for (const [message, count] of Object.entries(s.errors)) lines.push(`- iteration error × ${count}: ${message}`)
@@ -194,7 +219,9 @@ export function renderResults(r: RunResults, commands: Record<string, string>): 
     ...(r.scenarios.mixed
       ? [`Catalog p99 during the drop: ${ms(mixedDrop['p(99)'])} (${mixedDrop.count ?? 0} requests) vs. ${ms(mixedCalm['p(99)'])} without it (${mixedCalm.count ?? 0} requests).`, '']
       : []),
-    ...Object.entries(r.scenarios).flatMap(([name, s]) => scenarioSection(name, commands[name] ?? `bun bench/${name}.ts`, s, name === 'baseline' || name === 'catalog' || name === 'checkout' ? runnerBase : undefined)),
+    ...Object.entries(r.scenarios).flatMap(([name, s]) =>
+      scenarioSection(name, commands[name] ?? `bun bench/${name}.ts`, s, name === 'baseline' || name === 'catalog' || name === 'checkout' ? runnerBase : undefined),
+    ),
     ...workersSection(r),
     '## Allocator drain',
     '',

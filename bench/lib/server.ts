@@ -35,7 +35,10 @@ async function waitUntilServing(url: string, child: Subprocess, logPath: string,
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}) before serving:\n${readFileSync(logPath, 'utf8').slice(-2000)}`)
-    const ok = await fetch(url).then((r) => r.ok, () => false)
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) return
     await Bun.sleep(100)
   }
@@ -48,12 +51,14 @@ function spawnServer(cmd: string[], env: Record<string, string>, logPath: string
   return Bun.spawn(cmd, { cwd: REPO, env, stdout: log, stderr: log })
 }
 
-const stopper = (child: Subprocess, after: () => void = () => {}) => async () => {
-  child.kill('SIGTERM')
-  const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(5000).then(() => false)])
-  if (!exited) child.kill('SIGKILL')
-  after()
-}
+const stopper =
+  (child: Subprocess, after: () => void = () => {}) =>
+  async () => {
+    child.kill('SIGTERM')
+    const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(5000).then(() => false)])
+    if (!exited) child.kill('SIGKILL')
+    after()
+  }
 
 export interface ShopServerOptions {
   /** Directory for logs; the database goes in a fresh temp dir, removed on stop. */

@@ -137,7 +137,14 @@ export function formatSummary(s: Summary): string {
   for (const [key, m] of Object.entries(s.metrics).sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${key.padEnd(width, '.')} ${describe(m.type, m.values, m.time)}`)
   }
-  lines.push('', `requests by status: ${Object.entries(s.http.by_status).map(([k, v]) => `${k} × ${v}`).join(' · ') || 'none'}`)
+  lines.push(
+    '',
+    `requests by status: ${
+      Object.entries(s.http.by_status)
+        .map(([k, v]) => `${k} × ${v}`)
+        .join(' · ') || 'none'
+    }`,
+  )
   if (Object.keys(s.errors).length) {
     lines.push('', 'ITERATION ERRORS')
     for (const [message, count] of Object.entries(s.errors)) lines.push(`  ${count} × ${message}`)

@@ -30,7 +30,7 @@ function lazyFixtures(source: () => FixtureSource) {
 export function externalTarget(url: string, env: Record<string, string | undefined>): Target {
   const { fixtures, closeFixtures } = lazyFixtures(() => {
     const { DATABASE_URL, JWT_SECRET, DATABASE_AUTH_TOKEN } = env
-    if (!DATABASE_URL || !JWT_SECRET) throw new Error('fast fixtures need the server\'s DATABASE_URL and JWT_SECRET in the environment (or -e DATABASE_URL=… -e JWT_SECRET=…)')
+    if (!DATABASE_URL || !JWT_SECRET) throw new Error("fast fixtures need the server's DATABASE_URL and JWT_SECRET in the environment (or -e DATABASE_URL=… -e JWT_SECRET=…)")
     return { databaseUrl: DATABASE_URL, jwtSecret: JWT_SECRET, databaseAuthToken: DATABASE_AUTH_TOKEN }
   })
   return { url: url.replace(/\/$/, ''), redis: Boolean(env.REDIS_URL), fixtures, close: closeFixtures }

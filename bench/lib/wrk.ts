@@ -49,7 +49,19 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
       tokensFile = join(dir, 'tokens.txt')
       writeFileSync(tokensFile, options.tokens.join('\n') + '\n')
     }
-    const cmd = ['wrk', `-t${options.threads}`, `-c${options.connections}`, `-d${options.duration}`, '-s', join(REPO, 'bench/lib/wrk.lua'), options.url, '--', options.method ?? 'GET', tokensFile, String(options.threads)]
+    const cmd = [
+      'wrk',
+      `-t${options.threads}`,
+      `-c${options.connections}`,
+      `-d${options.duration}`,
+      '-s',
+      join(REPO, 'bench/lib/wrk.lua'),
+      options.url,
+      '--',
+      options.method ?? 'GET',
+      tokensFile,
+      String(options.threads),
+    ]
     const child = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe' })
     const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
     const line = stdout.split('\n').find((l) => l.startsWith('WRK_JSON '))

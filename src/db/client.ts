@@ -98,17 +98,19 @@ async function beginWrite(client: Client): Promise<Transaction> {
  * statements run on the writer itself, so the same `tx` serves every transaction and a
  * query prepared on it (`prepared`) is prepared once for the life of the process.
  */
-const localTransactions = (client: Client, writer: Db): RunTransaction => async (fn) => {
-  const transaction = await beginWrite(client)
-  try {
-    const result = await fn(writer as unknown as Tx)
-    await transaction.commit()
-    return result
-  } catch (error) {
-    await transaction.rollback()
-    throw error
+const localTransactions =
+  (client: Client, writer: Db): RunTransaction =>
+  async (fn) => {
+    const transaction = await beginWrite(client)
+    try {
+      const result = await fn(writer as unknown as Tx)
+      await transaction.commit()
+      return result
+    } catch (error) {
+      await transaction.rollback()
+      throw error
+    }
   }
-}
 
 /**
  * Two connections: one for reads, one for writes. A single writer connection keeps
@@ -118,7 +120,15 @@ const localTransactions = (client: Client, writer: Db): RunTransaction => async 
  * `localClient` (statements kept prepared), a `libsql://` URL with @libsql/client.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const { url, authToken, synchronous = 'NORMAL', migrationsFolder = join(import.meta.dir, '../../drizzle'), onCheckpointError = () => undefined, migrate: migrating = true, checkpoints = true } = options
+  const {
+    url,
+    authToken,
+    synchronous = 'NORMAL',
+    migrationsFolder = join(import.meta.dir, '../../drizzle'),
+    onCheckpointError = () => undefined,
+    migrate: migrating = true,
+    checkpoints = true,
+  } = options
   const local = isLocal(url)
   const file = localDatabasePath(url)
   const path = file ?? (local ? url.slice('file:'.length) : '')

@@ -24,7 +24,13 @@ const VALUES = Symbol('values')
 function rowPrototype(columns: string[]): object {
   const prototype = Object.create(null)
   Object.defineProperty(prototype, 'length', { value: columns.length })
-  columns.forEach((_, i) => Object.defineProperty(prototype, i, { get(this: { [VALUES]: Value[] }) { return this[VALUES][i] } }))
+  columns.forEach((_, i) =>
+    Object.defineProperty(prototype, i, {
+      get(this: { [VALUES]: Value[] }) {
+        return this[VALUES][i]
+      },
+    }),
+  )
   return prototype
 }
 

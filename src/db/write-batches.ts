@@ -18,11 +18,7 @@ interface Waiting<I, O> {
  * (a later one waits for the next batch), so requests that must see each other's writes,
  * like one customer's two checkouts, never share one. Outcomes settle after the commit.
  */
-export function writeBatches<I, O>(
-  write: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>,
-  run: (tx: Tx, inputs: I[]) => Promise<BatchOutcome<O>[]>,
-  keyOf: (input: I) => string,
-) {
+export function writeBatches<I, O>(write: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>, run: (tx: Tx, inputs: I[]) => Promise<BatchOutcome<O>[]>, keyOf: (input: I) => string) {
   let waiting: Waiting<I, O>[] = []
   let scheduled = false
 

@@ -36,7 +36,15 @@ self.onmessage = ({ data }: MessageEvent<WatchdogMessage>) => {
     const stalledMs = Math.round(now - seenAt)
     if (stalledMs < stallMs) return
     // Written at once from this thread: the logger's buffer lives on the stalled one.
-    const line = { time: new Date().toISOString(), level: 'error', msg: 'event loop stalled; ending the process', stalled_ms: stalledMs, setting: 'WATCHDOG_STALL_MS', limit_ms: stallMs, exit_code: exitCode }
+    const line = {
+      time: new Date().toISOString(),
+      level: 'error',
+      msg: 'event loop stalled; ending the process',
+      stalled_ms: stalledMs,
+      setting: 'WATCHDOG_STALL_MS',
+      limit_ms: stallMs,
+      exit_code: exitCode,
+    }
     writeSync(2, JSON.stringify(line) + '\n')
     endProcess(exitCode)
   }, checkEveryMs)

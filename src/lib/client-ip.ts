@@ -9,7 +9,10 @@ const unmapped = (address: string) => (address.startsWith('::ffff:') && isIP(add
  */
 export function trustedProxies(spec: string | undefined): BlockList {
   const list = new BlockList()
-  for (const entry of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (spec ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [address = '', bits] = entry.split('/')
     const family = isIP(address)
     if (!family || (bits !== undefined && !/^\d{1,3}$/.test(bits))) throw new Error(`TRUSTED_PROXY: not an address or CIDR range: ${entry}`)
@@ -57,6 +60,8 @@ function ipv6Groups(address: string): number[] {
  */
 export function addressKey(address: string): string {
   if (isIP(address) !== 6) return address
-  const prefix = ipv6Groups(address).slice(0, 4).map((g) => g.toString(16))
+  const prefix = ipv6Groups(address)
+    .slice(0, 4)
+    .map((g) => g.toString(16))
   return `${prefix.join(':')}::/64`
 }

@@ -15,7 +15,8 @@ export function parseDateTime(text: string): number | null {
   const at = new Date(0)
   at.setUTCFullYear(year!, month! - 1, day!)
   at.setUTCHours(hour!, minute!, second!, Number((match[7] ?? '.').slice(1, 4).padEnd(3, '0')))
-  const exists = at.getUTCFullYear() === year && at.getUTCMonth() === month! - 1 && at.getUTCDate() === day && at.getUTCHours() === hour && at.getUTCMinutes() === minute && at.getUTCSeconds() === second
+  const exists =
+    at.getUTCFullYear() === year && at.getUTCMonth() === month! - 1 && at.getUTCDate() === day && at.getUTCHours() === hour && at.getUTCMinutes() === minute && at.getUTCSeconds() === second
   if (!exists) return null
   const offset = (match[8] === '-' ? -1 : 1) * (offsetHours! * 60 + offsetMinutes!) * 60_000
   return at.getTime() - offset

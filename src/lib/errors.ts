@@ -68,11 +68,8 @@ export class AppError extends Error {
 }
 
 export const notFound = (what = 'Resource') => new AppError(404, 'not_found', `${what} not found`)
-export const conflict = (message: string, extra?: Record<string, unknown>) =>
-  new AppError(409, 'conflict', message, { extra })
+export const conflict = (message: string, extra?: Record<string, unknown>) => new AppError(409, 'conflict', message, { extra })
 /** RFC 6750: a 401 for a bearer-protected resource names the scheme it wants. */
-export const unauthorized = (message = 'Authentication required') =>
-  new AppError(401, 'unauthorized', message, { headers: { 'www-authenticate': 'Bearer realm="shop"' } })
+export const unauthorized = (message = 'Authentication required') => new AppError(401, 'unauthorized', message, { headers: { 'www-authenticate': 'Bearer realm="shop"' } })
 export const forbidden = (message = 'This action needs a role you do not have') => new AppError(403, 'forbidden', message)
-export const invalid = (errors: FieldError[]) =>
-  new AppError(422, 'validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
+export const invalid = (errors: FieldError[]) => new AppError(422, 'validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })

@@ -40,11 +40,7 @@ export async function processPhoto(bytes: Uint8Array, edge = PHOTO_EDGE): Promis
   }
   if (format !== 'jpeg' && format !== 'png' && format !== 'webp') throw notAnImage()
   try {
-    const out = await sharp(bytes, options)
-      .rotate()
-      .resize(edge, edge, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 80 })
-      .toBuffer()
+    const out = await sharp(bytes, options).rotate().resize(edge, edge, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer()
     return new Uint8Array(out)
   } catch {
     throw notAnImage()

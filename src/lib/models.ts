@@ -2,8 +2,7 @@ import { t, type TSchema } from 'elysia'
 import { Kind, Type, TypeRegistry } from '@sinclair/typebox'
 
 /** A request object that rejects unknown fields (no mass assignment): the contract wants 422. */
-export const strictObject = <P extends Parameters<typeof t.Object>[0]>(properties: P, options: Parameters<typeof t.Object>[1] = {}) =>
-  t.Object(properties, { ...options, additionalProperties: false })
+export const strictObject = <P extends Parameters<typeof t.Object>[0]>(properties: P, options: Parameters<typeof t.Object>[1] = {}) => t.Object(properties, { ...options, additionalProperties: false })
 
 /**
  * A list's query string: a parameter the list does not know answers 422, so a misspelt filter

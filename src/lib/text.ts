@@ -23,8 +23,7 @@ export interface TextOptions {
  * checked by the schema (422 `validation_failed` naming the field), so the database gives
  * back exactly what it was given.
  */
-export const Text = ({ blank = true, multiline = false, ...options }: TextOptions) =>
-  Type.String({ ...options, pattern: `^${blank ? '' : NOT_BLANK}[^${multiline ? MULTI_LINE : SINGLE_LINE}]*$` })
+export const Text = ({ blank = true, multiline = false, ...options }: TextOptions) => Type.String({ ...options, pattern: `^${blank ? '' : NOT_BLANK}[^${multiline ? MULTI_LINE : SINGLE_LINE}]*$` })
 
 /**
  * A GLOB pattern for text that contains `fragment`, in any letter case and any script: each

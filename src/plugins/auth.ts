@@ -73,10 +73,7 @@ export const auth = ({ tokens, currentRoles, isRevoked, streamLimit }: AuthOptio
   return new Elysia({ name: 'auth' }).macro({
     auth: (audience: Audience) => ({
       detail: { security: [{ password: [] }, { bearerAuth: [] }] },
-      transform:
-        audience === 'admin'
-          ? ({ request }: { request: Request }) => asAdmin(request)
-          : ({ request }: { request: Request }) => authenticated(request, identify(request, audience)),
+      transform: audience === 'admin' ? ({ request }: { request: Request }) => asAdmin(request) : ({ request }: { request: Request }) => authenticated(request, identify(request, audience)),
       resolve: ({ request }) => ({ user: principalOf(request)! }),
     }),
     /** An event stream: the bearer token or `?ticket=` (POST /v1/auth/stream-ticket), and a slot of the user's while it is open. */

@@ -32,9 +32,7 @@ export function edge({ config, tokens, clock, logger, metrics, limiter }: EdgeOp
   // request's route before the framework has routed it.
   let app: AnyElysia | undefined
   const routes = routeIndex(() => app?.routes ?? [])
-  const plugins = new Elysia({ name: 'edge' })
-    .use(telemetry({ logger, metrics, routes }))
-    .use(securityHeaders({ corsOrigins: config.CORS_ORIGINS }))
+  const plugins = new Elysia({ name: 'edge' }).use(telemetry({ logger, metrics, routes })).use(securityHeaders({ corsOrigins: config.CORS_ORIGINS }))
   if (config.RATE_LIMIT === 'on') {
     plugins.use(
       rateLimit({

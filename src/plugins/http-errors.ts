@@ -74,14 +74,16 @@ function renderError(logger: Logger, { code, error: thrown, request, route, set 
  */
 export const httpErrors = ({ logger, ...bodies }: HttpErrorsOptions) => {
   const parse = bodyParser(bodies)
-  return new Elysia({ name: 'http-errors' })
-    .onRequest(({ request, set }) => {
-      const { id } = arrive(request)
-      set.headers['x-request-id'] = id
-      if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge(id)
-    })
-    .onParse({ as: 'global' }, parse)
-    // Named fields only: a hook that takes the whole context makes the framework build all of
-    // it (cookies, every header) for every request of every route.
-    .onError({ as: 'global' }, ({ code, error, request, route, set }) => renderError(logger, { code, error, request, route, set }))
+  return (
+    new Elysia({ name: 'http-errors' })
+      .onRequest(({ request, set }) => {
+        const { id } = arrive(request)
+        set.headers['x-request-id'] = id
+        if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge(id)
+      })
+      .onParse({ as: 'global' }, parse)
+      // Named fields only: a hook that takes the whole context makes the framework build all of
+      // it (cookies, every header) for every request of every route.
+      .onError({ as: 'global' }, ({ code, error, request, route, set }) => renderError(logger, { code, error, request, route, set }))
+  )
 }

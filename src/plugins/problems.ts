@@ -19,8 +19,7 @@ const problemBody = (status: number, code: ErrorCode, detail: string, requestId:
   request_id: requestId,
   ...more,
 })
-const problemJson = (status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown>) =>
-  JSON.stringify(problemBody(status, code, detail, requestId, more))
+const problemJson = (status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown>) => JSON.stringify(problemBody(status, code, detail, requestId, more))
 
 /** A problem+json answer on its own, for answers given before routing (413 on arrival, TRACE, 405). */
 export function problem(status: number, code: ErrorCode, detail: string, requestId: string, more: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
@@ -65,8 +64,18 @@ export function fixedProblem(status: number, code: ErrorCode, detail: string, he
 }
 
 const titles: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
-  405: 'Method Not Allowed', 409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
 }
 const titleOf = (status: number) => titles[status] ?? 'Error'

@@ -40,21 +40,19 @@ export const securityHeaders = ({ corsOrigins }: SecurityHeadersOptions) => {
   const allowed = new Set(corsOrigins)
   // With CORS on, every answer depends on the Origin: a cache (a CDN in front of the public
   // photos) must not hand an answer made for one origin, or none, to another.
-  return new Elysia({ name: 'security-headers' })
-    .headers(allowed.size ? { ...BASELINE, vary: 'Origin' } : BASELINE)
-    .onRequest(({ request, set }) => {
-      if (allowed.size) {
-        const origin = request.headers.get('origin')
-        if (origin !== null && allowed.has(origin)) Object.assign(set.headers, { 'access-control-allow-origin': origin, 'access-control-expose-headers': CORS_EXPOSED })
-      }
-      const method = request.method
-      if (REFUSED_METHODS.has(method)) {
-        set.status = 405
-        return problem(405, 'method_not_allowed', `${method} is not allowed`, requestIdOf(request), {}, { allow: `${ALLOWED_METHODS}, OPTIONS` })
-      }
-      if (method === 'OPTIONS' && request.headers.has('access-control-request-method')) {
-        set.status = 204
-        return new Response(null, { status: 204, headers: 'access-control-allow-origin' in set.headers ? CORS_PREFLIGHT : {} })
-      }
-    })
+  return new Elysia({ name: 'security-headers' }).headers(allowed.size ? { ...BASELINE, vary: 'Origin' } : BASELINE).onRequest(({ request, set }) => {
+    if (allowed.size) {
+      const origin = request.headers.get('origin')
+      if (origin !== null && allowed.has(origin)) Object.assign(set.headers, { 'access-control-allow-origin': origin, 'access-control-expose-headers': CORS_EXPOSED })
+    }
+    const method = request.method
+    if (REFUSED_METHODS.has(method)) {
+      set.status = 405
+      return problem(405, 'method_not_allowed', `${method} is not allowed`, requestIdOf(request), {}, { allow: `${ALLOWED_METHODS}, OPTIONS` })
+    }
+    if (method === 'OPTIONS' && request.headers.has('access-control-request-method')) {
+      set.status = 204
+      return new Response(null, { status: 204, headers: 'access-control-allow-origin' in set.headers ? CORS_PREFLIGHT : {} })
+    }
+  })
 }

@@ -10,7 +10,11 @@ import { createLogger } from '../../src/lib/logger'
 import { Allocator } from '../../src/modules/flash-sale/allocator'
 import { OrderLifecycle } from '../../src/modules/orders/lifecycle'
 
-const env = (name: string) => process.env[name] ?? (() => { throw new Error(`${name} is required`) })()
+const env = (name: string) =>
+  process.env[name] ??
+  (() => {
+    throw new Error(`${name} is required`)
+  })()
 const pauseMs = Number(process.env.PAUSE_MS ?? 20)
 
 const database = await openDatabase({ url: env('DATABASE_URL') })

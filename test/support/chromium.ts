@@ -27,7 +27,8 @@ export async function chartsIn(file: string) {
     const charts = await page.$$eval('svg[data-chart]', (svgs) =>
       svgs.map((svg) => {
         const box = svg.getBoundingClientRect()
-        const inside = (r: { width: number; left: number; right: number; top: number; bottom: number }) => r.width > 0 && r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1
+        const inside = (r: { width: number; left: number; right: number; top: number; bottom: number }) =>
+          r.width > 0 && r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1
         return {
           id: svg.getAttribute('data-chart'),
           declared: Number(svg.getAttribute('data-points')),

@@ -48,14 +48,16 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
   }
 }
 
-export const decidedCount = async (s: TestShop, dropId: string) =>
-  (await s.database.db.select({ n: count() }).from(flashSaleEntries).where(eq(flashSaleEntries.dropId, dropId)).get())!.n
+export const decidedCount = async (s: TestShop, dropId: string) => (await s.database.db.select({ n: count() }).from(flashSaleEntries).where(eq(flashSaleEntries.dropId, dropId)).get())!.n
 
 /** Waits until the allocator has decided `n` entries of the drop. */
 export const allocated = (s: TestShop, dropId: string, n: number) => until(`${n} entries decided`, async () => (await decidedCount(s, dropId)) >= n)
 
-export const entriesOf = (s: TestShop, dropId: string) =>
-  s.database.db.select().from(flashSaleEntries).where(eq(flashSaleEntries.dropId, dropId)).orderBy(flashSaleEntries.seq)
+export const entriesOf = (s: TestShop, dropId: string) => s.database.db.select().from(flashSaleEntries).where(eq(flashSaleEntries.dropId, dropId)).orderBy(flashSaleEntries.seq)
 
 export const ledgerOf = (s: TestShop, productId: string, ref: string) =>
-  s.database.db.select().from(stockMovements).where(and(eq(stockMovements.productId, productId), eq(stockMovements.ref, ref))).orderBy(stockMovements.id)
+  s.database.db
+    .select()
+    .from(stockMovements)
+    .where(and(eq(stockMovements.productId, productId), eq(stockMovements.ref, ref)))
+    .orderBy(stockMovements.id)

@@ -126,9 +126,7 @@ export async function startShop(options: StartOptions = {}) {
   async function createUser(roles: Role[] = ['customer'], name = 'Fixture User') {
     const id = newId()
     const now = new Date().toISOString()
-    await database.write((tx) =>
-      tx.insert(users).values({ id, email: `${id}@fixtures.test`, name, passwordHash: null, roles, createdAt: now, updatedAt: now }),
-    )
+    await database.write((tx) => tx.insert(users).values({ id, email: `${id}@fixtures.test`, name, passwordHash: null, roles, createdAt: now, updatedAt: now }))
     return { id, token: await shop.services.tokens.sign({ id, roles }) }
   }
 

@@ -1,7 +1,9 @@
 import sharp from 'sharp'
 
 export const pngBytes = (width = 64, height = 48) =>
-  sharp({ create: { width, height, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toBuffer()
+  sharp({ create: { width, height, channels: 3, background: { r: 200, g: 30, b: 30 } } })
+    .png()
+    .toBuffer()
 
 export const jpegWithExif = () =>
   sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 10, g: 200, b: 30 } } })

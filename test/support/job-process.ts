@@ -7,7 +7,11 @@ import { ManualClock } from '../../src/lib/clock'
 import { createLogger } from '../../src/lib/logger'
 import { JobQueue } from '../../src/modules/jobs/queue'
 
-const env = (name: string) => process.env[name] ?? (() => { throw new Error(`${name} is required`) })()
+const env = (name: string) =>
+  process.env[name] ??
+  (() => {
+    throw new Error(`${name} is required`)
+  })()
 const database = await openDatabase({ url: env('DATABASE_URL') })
 const queue = new JobQueue({ database, clock: new ManualClock(Number(env('NOW_MS'))), logger: createLogger('silent'), owner: env('OWNER'), batchSize: 2 })
 queue.register(env('KIND'), async ({ n }) => {

@@ -9,8 +9,7 @@ export const address = { line1: 'Av. Paulista, 1000', city: 'São Paulo', state:
 export function shopping(s: TestShop) {
   let region: { id: string } | undefined
   const theRegion = async () => (region ??= await createRegion(s.database, { taxBps: 1000 }))
-  const checkout = (token: string, headers: Record<string, string> = {}, body: Record<string, unknown> = { shipping_address: address }) =>
-    s.request('POST', '/v1/orders', { token, body, headers })
+  const checkout = (token: string, headers: Record<string, string> = {}, body: Record<string, unknown> = { shipping_address: address }) => s.request('POST', '/v1/orders', { token, body, headers })
   return {
     async product(stock: number, price = 1000) {
       return createProduct(s.database, (await theRegion()).id, stock, { price })
@@ -34,7 +33,11 @@ export function shopping(s: TestShop) {
       return (await s.database.db.select({ stock: products.stock }).from(products).where(eq(products.id, productId)).get())!.stock
     },
     async ledgerSum(productId: string) {
-      return (await s.database.db.select({ sum: sql<number>`coalesce(sum(${stockMovements.delta}), 0)` }).from(stockMovements).where(eq(stockMovements.productId, productId)).get())!.sum
+      return (await s.database.db
+        .select({ sum: sql<number>`coalesce(sum(${stockMovements.delta}), 0)` })
+        .from(stockMovements)
+        .where(eq(stockMovements.productId, productId))
+        .get())!.sum
     },
   }
 }

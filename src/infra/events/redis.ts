@@ -46,7 +46,11 @@ export function redisEventBus(publisher: Redis, subscriber: Redis, onError: (err
     async subscribe(channel, listener) {
       // A Redis that is down keeps the listener: the 'ready' handler subscribes its channel once
       // Redis answers, so a Redis outage at boot does not stop the service from starting.
-      if (local.add(channel, listener)) subscriptions.set(channel, reachable(subscriber).then((up) => up && subscriber.subscribe(prefix + channel)))
+      if (local.add(channel, listener))
+        subscriptions.set(
+          channel,
+          reachable(subscriber).then((up) => up && subscriber.subscribe(prefix + channel)),
+        )
       try {
         await subscriptions.get(channel)
       } catch (error) {

@@ -28,7 +28,11 @@ export function redisStreamSlots(redis: Redis, leaseMs = SLOT_LEASE_MS): StreamS
       return (await take(keyOf(owner), slot, limit, now, leaseMs)) === 1
     },
     async renew(owner, slot, now) {
-      await redis.multi().zadd(keyOf(owner), 'XX', now + leaseMs, slot).pexpire(keyOf(owner), leaseMs).exec()
+      await redis
+        .multi()
+        .zadd(keyOf(owner), 'XX', now + leaseMs, slot)
+        .pexpire(keyOf(owner), leaseMs)
+        .exec()
     },
     async release(owner, slot) {
       await redis.zrem(keyOf(owner), slot)

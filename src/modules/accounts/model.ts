@@ -11,11 +11,11 @@ const ADDRESS_EXAMPLE = { line1: 'Rua Augusta 1500', line2: 'apto 42', city: 'SÃ
 
 export const Address = strictObject(
   {
-  line1: Text({ blank: false, minLength: 1, maxLength: 200 }),
-  line2: t.Optional(Text({ maxLength: 200 })),
-  city: Text({ blank: false, minLength: 1, maxLength: 100 }),
-  state: t.Optional(Text({ maxLength: 100 })),
-  postal_code: Text({ blank: false, minLength: 1, maxLength: 20 }),
+    line1: Text({ blank: false, minLength: 1, maxLength: 200 }),
+    line2: t.Optional(Text({ maxLength: 200 })),
+    city: Text({ blank: false, minLength: 1, maxLength: 100 }),
+    state: t.Optional(Text({ maxLength: 100 })),
+    postal_code: Text({ blank: false, minLength: 1, maxLength: 20 }),
     country: t.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
   },
   { examples: [ADDRESS_EXAMPLE] },
@@ -90,7 +90,7 @@ export const UserPage = Page(AdminUser)
 export const PatchUserBody = strictObject(
   {
     roles: t.Optional(t.Array(RoleName, { minItems: 1, maxItems: 2, uniqueItems: true })),
-    disabled: t.Optional(t.Boolean({ description: "true: the account cannot sign in and its tokens are refused at once, on every instance (its sessions end); false: it can sign in again" })),
+    disabled: t.Optional(t.Boolean({ description: 'true: the account cannot sign in and its tokens are refused at once, on every instance (its sessions end); false: it can sign in again' })),
   },
   { minProperties: 1, examples: [{ roles: ['admin', 'customer'] }, { disabled: true }] },
 )

@@ -21,7 +21,12 @@ export class Profiles {
     if (patch.name !== undefined) set.name = patch.name.trim()
     if (patch.address) set.addressSealed = sealAddress(checkAddress(patch.address, 'address'), this.deps.dataKeys)
     const user = await this.deps.database.write(async (tx) =>
-      tx.update(users).set(set).where(and(eq(users.id, userId), isNull(users.deletedAt))).returning().get(),
+      tx
+        .update(users)
+        .set(set)
+        .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+        .returning()
+        .get(),
     )
     if (!user) throw notFound('User')
     return toProfile(user, this.deps)
@@ -33,11 +38,11 @@ export class Profiles {
     const now = this.deps.clock.iso()
     await this.deps.database.write(async (tx) => {
       await keepAnAdmin(tx, user, 'erase their own account')
+      await tx.update(users).set({ email: null, name: '', passwordHash: null, addressSealed: null, photoKey: null, deletedAt: now, updatedAt: now }).where(eq(users.id, userId))
       await tx
-        .update(users)
-        .set({ email: null, name: '', passwordHash: null, addressSealed: null, photoKey: null, deletedAt: now, updatedAt: now })
-        .where(eq(users.id, userId))
-      await tx.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+        .update(sessions)
+        .set({ revokedAt: now })
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
       for (const erase of this.deps.erasers ?? []) await erase(tx, userId)
     })
     await this.deps.revoked?.revoke(userId)

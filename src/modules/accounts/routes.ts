@@ -2,8 +2,28 @@ import { Elysia } from 'elysia'
 import type { AccountsService } from './service'
 import { grantToken } from './oauth'
 import {
-  AdminUser, AuthResult, DeleteMeBody, PasswordInvalid, PatchUserBody, PhotoBytes, LoginBody, PasswordBody, PatchMeBody, PhotoBody, PhotoParams, PhotoResult, Problem,
-  Profile, RefreshBody, RegisterBody, StreamTicket, TokenBody, TokenResult, UserPage, UserParams, UsersQuery,
+  AdminUser,
+  AuthResult,
+  DeleteMeBody,
+  PasswordInvalid,
+  PatchUserBody,
+  PhotoBytes,
+  LoginBody,
+  PasswordBody,
+  PatchMeBody,
+  PhotoBody,
+  PhotoParams,
+  PhotoResult,
+  Problem,
+  Profile,
+  RefreshBody,
+  RegisterBody,
+  StreamTicket,
+  TokenBody,
+  TokenResult,
+  UserPage,
+  UserParams,
+  UsersQuery,
 } from './model'
 import type { AuthPlugin } from '../../plugins/auth'
 import { rateLimitClasses } from '../../plugins/rate-limit'
@@ -27,7 +47,10 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
           rateLimit: 'registration',
           body: RegisterBody,
           response: { 201: AuthResult, 409: ProblemOf('`email_taken`: an account with this email exists'), 422: PasswordInvalid, 503: LimiterDown },
-          detail: { summary: 'Create a customer account', description: 'Creates a customer and signs it in: the answer carries a 15-minute access token and a 30-day refresh token. Limited per client address and per email.' },
+          detail: {
+            summary: 'Create a customer account',
+            description: 'Creates a customer and signs it in: the answer carries a 15-minute access token and a 30-day refresh token. Limited per client address and per email.',
+          },
         })
         .post('/login', ({ body }) => sessions.login(body), {
           rateLimit: 'credentials',
@@ -44,14 +67,16 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
           body: TokenBody,
           response: {
             200: TokenResult,
-            400: ProblemOf('OAuth errors, with `error` as RFC 6749 names it: `invalid_grant` (a wrong email or password, a bad refresh token), `unsupported_grant_type`, `invalid_request` (a missing field)'),
+            400: ProblemOf(
+              'OAuth errors, with `error` as RFC 6749 names it: `invalid_grant` (a wrong email or password, a bad refresh token), `unsupported_grant_type`, `invalid_request` (a missing field)',
+            ),
             403: ProblemOf('`account_disabled` (also as `error`): an admin disabled this account'),
             503: LimiterDown,
           },
           detail: {
             summary: 'OAuth 2.0 token endpoint (password and refresh_token grants)',
             description:
-              'RFC 6749, form-encoded: `grant_type=password&username=<email>&password=…` signs in as /login does; `grant_type=refresh_token&refresh_token=…` rotates as /refresh does. `scope`, `client_id` and an empty client authentication are accepted and ignored. This is what Swagger\'s **Authorize** calls. Limited as /login.',
+              "RFC 6749, form-encoded: `grant_type=password&username=<email>&password=…` signs in as /login does; `grant_type=refresh_token&refresh_token=…` rotates as /refresh does. `scope`, `client_id` and an empty client authentication are accepted and ignored. This is what Swagger's **Authorize** calls. Limited as /login.",
           },
         })
         .post('/refresh', ({ body }) => sessions.refresh(body.refresh_token), {
@@ -59,14 +84,18 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
           response: { 200: AuthResult, 401: ProblemOf('`unauthorized`: the refresh token is unknown, expired or revoked, or was rotated more than 10 s ago (its session then ends)') },
           detail: {
             summary: 'Rotate the refresh token for a new pair',
-            description: 'Each refresh token works once: the answer carries a new pair. Presented again within 10 s (two tabs refreshing together), it answers the same new pair; later, its whole session is revoked.',
+            description:
+              'Each refresh token works once: the answer carries a new pair. Presented again within 10 s (two tabs refreshing together), it answers the same new pair; later, its whole session is revoked.',
           },
         })
         .post('/logout', async ({ body, user, status }) => status(204, await sessions.logout(user.id, body.refresh_token)), {
           auth: 'user',
           body: RefreshBody,
           response: { 204: NoContent },
-          detail: { summary: 'End the session of a refresh token', description: "Revokes the session the refresh token belongs to (if it is the caller's). The access token stays valid until it expires." },
+          detail: {
+            summary: 'End the session of a refresh token',
+            description: "Revokes the session the refresh token belongs to (if it is the caller's). The access token stays valid until it expires.",
+          },
         })
         .post('/stream-ticket', async ({ user, status }) => status(201, await sessions.streamTicket(user)), {
           auth: 'user',
@@ -95,7 +124,10 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
           auth: 'user',
           body: DeleteMeBody,
           response: { 204: NoContent, 401: SignInRefused, 404: Problem, 409: ProblemOf('`conflict`: the last enabled admin cannot erase itself') },
-          detail: { summary: 'Erase my account (orders are kept without personal data)', description: 'Needs the password. Personal data is erased at once and every token of the account is refused from then on; orders stay for the books, without name or address.' },
+          detail: {
+            summary: 'Erase my account (orders are kept without personal data)',
+            description: 'Needs the password. Personal data is erased at once and every token of the account is refused from then on; orders stay for the books, without name or address.',
+          },
         })
         .put('/password', async ({ user, body, status }) => status(204, await sessions.changePassword(user.id, user.sid, body.current_password, body.new_password)), {
           auth: 'user',
@@ -107,7 +139,10 @@ export const accountsRoutes = ({ sessions, profiles, users }: AccountsService, a
           auth: 'user',
           body: PhotoBody,
           response: { 200: PhotoResult, 404: Problem, 413: Problem, 415: ProblemOf('`unsupported_media_type`: not a JPEG, PNG or WebP image, or one wider or taller than allowed') },
-          detail: { summary: 'Upload my photo (JPEG, PNG or WebP, at most 5 MB)', description: 'Multipart field `photo`. The image is decoded, stripped of metadata and re-encoded as WebP; the answer has its public URL.' },
+          detail: {
+            summary: 'Upload my photo (JPEG, PNG or WebP, at most 5 MB)',
+            description: 'Multipart field `photo`. The image is decoded, stripped of metadata and re-encoded as WebP; the answer has its public URL.',
+          },
         })
         .delete('/photo', async ({ user, status }) => status(204, await profiles.deletePhoto(user.id)), {
           auth: 'user',

@@ -91,7 +91,11 @@ export class Sessions {
   }
 
   async login(input: { email: string; password: string }) {
-    const user = await this.deps.database.db.select().from(users).where(and(eq(users.email, input.email.trim().toLowerCase()), isNull(users.deletedAt))).get()
+    const user = await this.deps.database.db
+      .select()
+      .from(users)
+      .where(and(eq(users.email, input.email.trim().toLowerCase()), isNull(users.deletedAt)))
+      .get()
     const ok = await this.deps.passwords.verify(input.password, user?.passwordHash ?? (await this.dummyHash))
     if (!user?.passwordHash || !ok) throw invalidCredentials()
     // Said only to whoever knows the password: the account exists, and an admin disabled it.
@@ -110,7 +114,11 @@ export class Sessions {
   }
 
   private async isTokenOf(tx: Tx, refreshToken: string, sessionId: string) {
-    const row = await tx.select({ sessionId: refreshTokens.sessionId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get()
+    const row = await tx
+      .select({ sessionId: refreshTokens.sessionId })
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken)))
+      .get()
     return row?.sessionId === sessionId
   }
 
@@ -177,7 +185,10 @@ export class Sessions {
     const now = this.deps.clock.iso()
     await this.deps.database.write(async (tx) => {
       await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId))
-      const others = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+      const others = await tx
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
       for (const { id } of others) if (id !== currentSessionId) await tx.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, id))
     })
   }

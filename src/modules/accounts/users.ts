@@ -49,7 +49,12 @@ export class Users {
       .where(and(isNull(users.deletedAt), q ? nameOrEmailContains(q) : undefined, role ? holdsRole(role) : undefined, after ? gt(users.id, after) : undefined))
       .orderBy(asc(users.id))
       .limit(limit + 1)
-    return pageOf(rows, limit, (u) => u.id, (u) => toAdminUser(u, this.deps))
+    return pageOf(
+      rows,
+      limit,
+      (u) => u.id,
+      (u) => toAdminUser(u, this.deps),
+    )
   }
 
   /**
@@ -60,13 +65,21 @@ export class Users {
   async update(userId: string, patch: PatchUserInput) {
     const now = this.deps.clock.iso()
     const { user, before } = await this.deps.database.write(async (tx) => {
-      const current = await tx.select().from(users).where(and(eq(users.id, userId), isNull(users.deletedAt))).get()
+      const current = await tx
+        .select()
+        .from(users)
+        .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+        .get()
       if (!current) throw notFound('User')
       const roles = patch.roles ?? current.roles
       const disabledAt = patch.disabled === undefined ? current.disabledAt : patch.disabled ? (current.disabledAt ?? now) : null
       if (!roles.includes('admin')) await keepAnAdmin(tx, current, 'give up the admin role')
       if (disabledAt) await keepAnAdmin(tx, current, 'be disabled')
-      if (disabledAt && !current.disabledAt) await tx.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+      if (disabledAt && !current.disabledAt)
+        await tx
+          .update(sessions)
+          .set({ revokedAt: now })
+          .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
       const user = await tx.update(users).set({ roles, disabledAt, updatedAt: now }).where(eq(users.id, userId)).returning().get()
       return { user: user!, before: current }
     })
@@ -77,7 +90,11 @@ export class Users {
 
   /** Start-up: make sure the configured admin exists and holds both roles (its password is only set on creation). */
   async ensureAdmin(email: string, password: string) {
-    const existing = await this.deps.database.db.select().from(users).where(and(eq(users.email, email.toLowerCase()), isNull(users.deletedAt))).get()
+    const existing = await this.deps.database.db
+      .select()
+      .from(users)
+      .where(and(eq(users.email, email.toLowerCase()), isNull(users.deletedAt)))
+      .get()
     if (!existing) {
       const weakness = passwordWeakness(password, email)
       if (weakness) throw new StartupError([{ setting: 'ADMIN_PASSWORD', problem: `${weakness} (the password policy applies to the admin too)` }])

@@ -28,7 +28,9 @@ export const AddItemBody = strictObject({ product_id: Id, quantity: Quantity }, 
 export const SetQuantityBody = strictObject({ quantity: Quantity }, { examples: [{ quantity: 3 }] })
 export const ItemParams = t.Object({ product_id: Id })
 export const AddItemInvalid = ProblemOf(`\`validation_failed\`; \`order_too_large\`: the cart already holds ${MAX_CART_LINES} lines`)
-export const LineRefused = ProblemOf('`insufficient_stock`: the line would exceed the stock (`errors` names it); `region_mismatch`: the cart holds products of another region', { errors: t.Optional(t.Array(ShortLine)) })
+export const LineRefused = ProblemOf('`insufficient_stock`: the line would exceed the stock (`errors` names it); `region_mismatch`: the cart holds products of another region', {
+  errors: t.Optional(t.Array(ShortLine)),
+})
 
 export { Problem }
 export type CartDto = typeof Cart.static

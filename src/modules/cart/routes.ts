@@ -10,7 +10,10 @@ export const cartRoutes = (cart: CartService, auth: AuthPlugin) =>
       .get('', ({ user }) => cart.get(user.id), {
         auth: 'customer',
         response: { 200: Cart, 403: Problem },
-        detail: { summary: 'My cart with totals', description: 'Lines at the current prices, with the stock available now, the subtotal, the region tax and the total. An empty cart has no currency yet.' },
+        detail: {
+          summary: 'My cart with totals',
+          description: 'Lines at the current prices, with the stock available now, the subtotal, the region tax and the total. An empty cart has no currency yet.',
+        },
       })
       .delete('', async ({ user, status }) => status(204, await cart.clear(user.id)), {
         auth: 'customer',
@@ -21,7 +24,10 @@ export const cartRoutes = (cart: CartService, auth: AuthPlugin) =>
         auth: 'customer',
         body: AddItemBody,
         response: { 200: Cart, 403: Problem, 404: Problem, 409: LineRefused, 422: AddItemInvalid, 503: Unavailable },
-        detail: { summary: 'Add a product (the quantity adds to a line already there)', description: 'A cart holds products of one region, at most 100 lines, never more of a product than is in stock. Stock is taken only at checkout.' },
+        detail: {
+          summary: 'Add a product (the quantity adds to a line already there)',
+          description: 'A cart holds products of one region, at most 100 lines, never more of a product than is in stock. Stock is taken only at checkout.',
+        },
       })
       .patch('/items/:product_id', ({ user, params, body }) => cart.setQuantity(user.id, params.product_id, body.quantity), {
         auth: 'customer',

@@ -134,7 +134,10 @@ export class CartService {
       const line = (await cartLines(tx, userId)).find((l) => l.productId === productId)
       if (!line) throw notFound('Cart item')
       if (quantity > availableOf(line)) throw insufficientStock(productId, quantity, availableOf(line))
-      await tx.update(cartItems).set({ quantity }).where(and(eq(cartItems.userId, userId), eq(cartItems.productId, productId)))
+      await tx
+        .update(cartItems)
+        .set({ quantity })
+        .where(and(eq(cartItems.userId, userId), eq(cartItems.productId, productId)))
     })
     return this.get(userId)
   }

@@ -83,8 +83,15 @@ export async function moveStocks(tx: Tx, moves: (StockMove & { at: string })[]) 
   const deltas = new Map<string, number>()
   for (const move of moves) deltas.set(move.productId, (deltas.get(move.productId) ?? 0) + move.delta)
   // ISO times in UTC: the latest sorts last.
-  const at = moves.map((move) => move.at).sort().at(-1)!
-  const rows = await applyDeltas(tx, [...deltas].map(([id, delta]) => ({ id, delta })), at)
+  const at = moves
+    .map((move) => move.at)
+    .sort()
+    .at(-1)!
+  const rows = await applyDeltas(
+    tx,
+    [...deltas].map(([id, delta]) => ({ id, delta })),
+    at,
+  )
   if (rows.length !== deltas.size) throw new Error(`moveStocks: ${deltas.size - rows.length} of ${deltas.size} products were unknown or short`)
   // Walk forward from the stock before the group: the final stock less the group's deltas.
   const stock = new Map(rows.map((row) => [row.id, row.stock - deltas.get(row.id)!]))
@@ -93,7 +100,16 @@ export async function moveStocks(tx: Tx, moves: (StockMove & { at: string })[]) 
     moves.map((move) => {
       const stockAfter = stock.get(move.productId)! + move.delta
       stock.set(move.productId, stockAfter)
-      return { productId: move.productId, delta: move.delta, reason: move.reason, ref: move.ref ?? null, supplier: move.supplier ?? null, stockAfter, actorId: move.actorId ?? null, createdAt: move.at }
+      return {
+        productId: move.productId,
+        delta: move.delta,
+        reason: move.reason,
+        ref: move.ref ?? null,
+        supplier: move.supplier ?? null,
+        stockAfter,
+        actorId: move.actorId ?? null,
+        createdAt: move.at,
+      }
     }),
   )
 }

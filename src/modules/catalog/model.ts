@@ -28,28 +28,34 @@ export const Product = t.Object({
   updated_at: Timestamp,
 })
 
-export const CreateProductBody = strictObject({
-  type: t.String({ minLength: 1, maxLength: 40, description: 'A registered product type: book, generic, …' }),
-  region_id: Id,
-  sku: t.Optional(Sku),
-  title: Title,
-  description: t.Optional(Description),
-  image_url: t.Optional(t.Union([ImageUrl, t.Null()])),
-  price: Price,
-  stock: t.Optional(Int({ minimum: 0, maximum: 1_000_000_000, description: 'Initial stock, written to the ledger as an adjustment' })),
-  category_ids: t.Optional(CategoryIds),
-  attributes: t.Optional(Attributes),
-}, { examples: [{ type: 'generic', region_id: '0196f1c2-7a3b-7c4d-9e5f-0a1b2c3d4e5f', sku: 'MUG-001', title: 'Enamel mug', description: 'Blue, 350 ml', price: 3990, stock: 50 }] })
+export const CreateProductBody = strictObject(
+  {
+    type: t.String({ minLength: 1, maxLength: 40, description: 'A registered product type: book, generic, …' }),
+    region_id: Id,
+    sku: t.Optional(Sku),
+    title: Title,
+    description: t.Optional(Description),
+    image_url: t.Optional(t.Union([ImageUrl, t.Null()])),
+    price: Price,
+    stock: t.Optional(Int({ minimum: 0, maximum: 1_000_000_000, description: 'Initial stock, written to the ledger as an adjustment' })),
+    category_ids: t.Optional(CategoryIds),
+    attributes: t.Optional(Attributes),
+  },
+  { examples: [{ type: 'generic', region_id: '0196f1c2-7a3b-7c4d-9e5f-0a1b2c3d4e5f', sku: 'MUG-001', title: 'Enamel mug', description: 'Blue, 350 ml', price: 3990, stock: 50 }] },
+)
 
-export const PatchProductBody = strictObject({
-  sku: t.Optional(Sku),
-  title: t.Optional(Title),
-  description: t.Optional(Description),
-  image_url: t.Optional(t.Union([ImageUrl, t.Null()])),
-  price: t.Optional(Price),
-  category_ids: t.Optional(CategoryIds),
-  attributes: t.Optional(Attributes),
-}, { examples: [{ price: 3490, description: 'Blue, 350 ml; dishwasher safe' }] })
+export const PatchProductBody = strictObject(
+  {
+    sku: t.Optional(Sku),
+    title: t.Optional(Title),
+    description: t.Optional(Description),
+    image_url: t.Optional(t.Union([ImageUrl, t.Null()])),
+    price: t.Optional(Price),
+    category_ids: t.Optional(CategoryIds),
+    attributes: t.Optional(Attributes),
+  },
+  { examples: [{ price: 3490, description: 'Blue, 350 ml; dishwasher safe' }] },
+)
 
 // Read from the query string as digits and made numbers by the service: a transforming schema would cost every list request a decode.
 const MinorUnits = (description: string) => t.String({ pattern: '^\\d{1,13}$', description })

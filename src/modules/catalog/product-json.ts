@@ -95,7 +95,10 @@ const pageStatement = (shape: number, fromCursor: boolean) =>
       .from(page)
       .as('summary')
     const later = alias(products, 'later')
-    const laterExists = q.select({ one: sql`1` }).from(later).where(and(...conditions(later, shape), gt(later.id, summary.last)))
+    const laterExists = q
+      .select({ one: sql`1` })
+      .from(later)
+      .where(and(...conditions(later, shape), gt(later.id, summary.last)))
     return q
       .select({ items: summary.items, last: summary.last, more: sql<number>`CASE WHEN ${summary.count} = ${limit} THEN EXISTS ${laterExists} ELSE 0 END` })
       .from(summary)

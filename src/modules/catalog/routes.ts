@@ -4,8 +4,21 @@ import { NoContent, preserialized, ProblemOf } from '../../lib/models'
 import { storedImageResponse } from '../../lib/images'
 import type { CatalogService } from './service'
 import {
-  CategoriesQuery, Category, CategoryPage, CategoryParams, CreateCategoryBody, CreateProductBody, ImageBody, ImageParams, ProductImageBytes, PatchProductBody, Problem,
-  Product, ProductPage, ProductParams, ProductsQuery,
+  CategoriesQuery,
+  Category,
+  CategoryPage,
+  CategoryParams,
+  CreateCategoryBody,
+  CreateProductBody,
+  ImageBody,
+  ImageParams,
+  ProductImageBytes,
+  PatchProductBody,
+  Problem,
+  Product,
+  ProductPage,
+  ProductParams,
+  ProductsQuery,
 } from './model'
 
 const ProductRefused = ProblemOf('`validation_failed`: a field is wrong, no such region or category, or the attributes do not fit the product type (a book needs a valid ISBN)')
@@ -21,7 +34,8 @@ export const catalogRoutes = (catalog: CatalogService, auth: AuthPlugin) =>
           response: { 200: ProductPage },
           detail: {
             summary: 'List products (filters: region_id, type, category_id, q, min_price, max_price, in_stock)',
-            description: 'Live products in id order, with their stock, a page at a time (`next_cursor`). `q` matches words of the title, author, sku or ISBN by prefix. Filters combine; a query parameter this list does not know answers 422.',
+            description:
+              'Live products in id order, with their stock, a page at a time (`next_cursor`). `q` matches words of the title, author, sku or ISBN by prefix. Filters combine; a query parameter this list does not know answers 422.',
           },
         })
         .get('/:id', async ({ params, set }) => preserialized(set, await catalog.productJson(params.id)), {
@@ -33,7 +47,10 @@ export const catalogRoutes = (catalog: CatalogService, auth: AuthPlugin) =>
           auth: 'admin',
           body: CreateProductBody,
           response: { 201: Product, 403: Problem, 409: SkuTaken, 422: ProductRefused },
-          detail: { summary: 'Create a product (a book sku defaults to its ISBN-13)', description: 'Admins. Priced in minor units of its region\'s currency; an initial `stock` is written to the ledger as an adjustment. `type` picks the attribute rules (book, generic, …).' },
+          detail: {
+            summary: 'Create a product (a book sku defaults to its ISBN-13)',
+            description: "Admins. Priced in minor units of its region's currency; an initial `stock` is written to the ledger as an adjustment. `type` picks the attribute rules (book, generic, …).",
+          },
         })
         .patch('/:id', ({ params, body }) => catalog.update(params.id, body), {
           auth: 'admin',

@@ -6,7 +6,7 @@ import type { FileUrl } from '../../lib/file-urls'
 import { processPhoto } from '../../lib/images'
 import { conflict, invalid, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
-import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, } from '../../lib/pages'
+import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey } from '../../lib/pages'
 import { liveRegion } from '../regions'
 import { Categories, checkCategories, linkCategories } from './categories'
 import { moveStock } from './ledger'
@@ -124,7 +124,11 @@ export class CatalogService {
   /** A live product of `regionId` by sku (the seed finds what it made before this way). */
   async findBySku(regionId: string, sku: string) {
     const db = this.deps.database.db
-    const row = await db.select({ id: products.id }).from(products).where(and(eq(products.regionId, regionId), eq(products.sku, sku), isNull(products.deletedAt))).get()
+    const row = await db
+      .select({ id: products.id })
+      .from(products)
+      .where(and(eq(products.regionId, regionId), eq(products.sku, sku), isNull(products.deletedAt)))
+      .get()
     return row && this.liveProduct(db, row.id)
   }
 
@@ -178,7 +182,11 @@ export class CatalogService {
     const { types } = this.deps
     let replacedImage: string | null = null
     const product = await this.write(async (tx) => {
-      const current = await tx.select().from(products).where(and(eq(products.id, id), isNull(products.deletedAt))).get()
+      const current = await tx
+        .select()
+        .from(products)
+        .where(and(eq(products.id, id), isNull(products.deletedAt)))
+        .get()
       if (!current) throw notFound('Product')
       const type = types.get(current.type)
       const attributes = patch.attributes ? types.attributesOf(type, patch.attributes) : current.attributes
@@ -230,7 +238,11 @@ export class CatalogService {
 
   private async replaceImage(id: string, key: string | null) {
     const { previous, product } = await this.write(async (tx) => {
-      const current = await tx.select({ imageKey: products.imageKey }).from(products).where(and(eq(products.id, id), isNull(products.deletedAt))).get()
+      const current = await tx
+        .select({ imageKey: products.imageKey })
+        .from(products)
+        .where(and(eq(products.id, id), isNull(products.deletedAt)))
+        .get()
       if (!current) throw notFound('Product')
       await tx.update(products).set({ imageKey: key, imageUrl: null, updatedAt: this.deps.clock.iso() }).where(eq(products.id, id))
       return { previous: current.imageKey, product: (await this.liveProduct(tx, id))! }
@@ -259,7 +271,6 @@ export class CatalogService {
     )
     if (!deleted) throw notFound('Product')
   }
-
 }
 
 /** A live product of the region with the same sku, or the same unique attribute of its type (a book's ISBN), is a 409. */

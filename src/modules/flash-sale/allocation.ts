@@ -50,7 +50,13 @@ const decidedFrom = prepared((q) =>
     .where(and(inDrop, gte(flashSaleEntries.seq, ph('fromSeq'))))
     .prepare(),
 )
-const lastDecidedSeq = prepared((q) => q.select({ seq: max(flashSaleEntries.seq) }).from(flashSaleEntries).where(inDrop).prepare())
+const lastDecidedSeq = prepared((q) =>
+  q
+    .select({ seq: max(flashSaleEntries.seq) })
+    .from(flashSaleEntries)
+    .where(inDrop)
+    .prepare(),
+)
 /** Each seq is new here, so only (drop, customer) can clash: see `insertDecided`. */
 const insertEntries = rowInserter(flashSaleEntries, ['id', 'dropId', 'userId', 'seq', 'outcome', 'orderId', 'payBy', 'queuedAt', 'decidedAt', 'updatedAt'], { ignoreConflicts: true })
 
@@ -161,7 +167,13 @@ export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, 
   }
   // The batch's orders, then its entries, many rows a statement (statements prepared once).
   const winners = rows.filter((row) => row.outcome === 'won')
-  const placed = await placeWinnerOrders(tx, deps, terms, winners.map((row) => row.userId), at)
+  const placed = await placeWinnerOrders(
+    tx,
+    deps,
+    terms,
+    winners.map((row) => row.userId),
+    at,
+  )
   winners.forEach((row, i) => Object.assign(row, placed[i]))
   await insertDecided(tx, dropId, rows)
   return settled

@@ -141,7 +141,12 @@ export class Campaigns {
       .orderBy(desc(flashSaleCampaigns.id))
       .limit(limit + 1)
     const dtos = new Map((await this.withDrops(rows.slice(0, limit))).map((dto) => [dto.id, dto]))
-    return pageOf(rows, limit, (row) => row.campaign.id, (row) => dtos.get(row.campaign.id)!)
+    return pageOf(
+      rows,
+      limit,
+      (row) => row.campaign.id,
+      (row) => dtos.get(row.campaign.id)!,
+    )
   }
 
   async get(id: string) {
@@ -169,7 +174,12 @@ export class Campaigns {
     const drops = await db
       .select()
       .from(flashSaleDrops)
-      .where(inArray(flashSaleDrops.campaignId, rows.map((r) => r.campaign.id)))
+      .where(
+        inArray(
+          flashSaleDrops.campaignId,
+          rows.map((r) => r.campaign.id),
+        ),
+      )
       .orderBy(asc(flashSaleDrops.campaignId), asc(flashSaleDrops.position))
     const openIds = drops.filter((d) => d.status === 'open').map((d) => d.id)
     const held = openIds.length

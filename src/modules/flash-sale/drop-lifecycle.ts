@@ -98,7 +98,11 @@ export async function settleClosedDrop(tx: Tx, dropId: string, at: string) {
     const stock = await moveStock(tx, { productId: drop.productId, delta: spare, reason: 'flash_sale_return', ref: dropId }, at)
     if (stock === null) throw new Error(`Cannot return the units of drop ${dropId}`)
   }
-  if (spare > 0 || final) await tx.update(flashSaleDrops).set({ unitsReturned: drop.unitsReturned + spare, settledAt: final ? at : null }).where(eq(flashSaleDrops.id, dropId))
+  if (spare > 0 || final)
+    await tx
+      .update(flashSaleDrops)
+      .set({ unitsReturned: drop.unitsReturned + spare, settledAt: final ? at : null })
+      .where(eq(flashSaleDrops.id, dropId))
   return final
 }
 

@@ -78,7 +78,10 @@ export class EntryEvents {
       events.subscribe(ORDER_STATUS_CHANNEL, (message) => {
         const { source, status, order_id, event } = message as OrderStatusEvent
         if (source !== 'flash_sale' || event || (status !== 'unpaid' && status !== 'cancelled' && status !== 'refunded')) return
-        void dropOfOrder(order_id).then((dropId) => dropId && deliver({ drop_id: dropId }), () => undefined)
+        void dropOfOrder(order_id).then(
+          (dropId) => dropId && deliver({ drop_id: dropId }),
+          () => undefined,
+        )
       }),
     ]).catch((error) => {
       this.subscriptions = undefined

@@ -16,7 +16,7 @@ export const Drop = t.Object({
   units: Int({ description: 'Planned units; once open, the units actually taken out of stock' }),
   price: Int({ description: "This drop's final price in minor units: the campaign's when the drop opened" }),
   status: DropStatus,
-  units_left: Int({ description: 'Units no winner holds yet; 0 once closed (spare units go back to stock, an unpaid winner\'s unit down the waitlist)' }),
+  units_left: Int({ description: "Units no winner holds yet; 0 once closed (spare units go back to stock, an unpaid winner's unit down the waitlist)" }),
 })
 
 export const Campaign = t.Object({
@@ -41,20 +41,46 @@ const UnitsPerDrop = Count(100_000)
 const PaymentWindow = Count(7 * 24 * 3600, 'How long a winner has to pay before the unit passes down the waitlist')
 const WaitlistSize = (description: string) => Int({ minimum: 0, maximum: 100_000, description })
 
-export const CreateCampaignBody = strictObject({
-  product_id: Id,
-  price: Price,
-  units_per_drop: UnitsPerDrop,
-  drop_count: Count(1_000),
-  interval_seconds: Count(7 * 24 * 3600, 'Seconds between drop starts; a drop stays open until the next one starts'),
-  starts_at: t.String({ format: 'date-time', maxLength: 64, description: 'When the first drop opens: an RFC 3339 date-time (2030-01-02T10:00:00Z), not in the past; the last drop must close before 9999' }),
-  per_customer_limit: t.Literal(1, { description: 'Units one customer may win per drop (only 1 is supported)' }),
-  payment_window_seconds: PaymentWindow,
-  waitlist_size: t.Optional(WaitlistSize('Defaults to units_per_drop')),
-}, { examples: [{ product_id: '0196f1c2-7a3b-7c4d-9e5f-0a1b2c3d4e5f', price: 1990, units_per_drop: 10, drop_count: 24, interval_seconds: 3600, starts_at: '2030-01-02T10:00:00Z', per_customer_limit: 1, payment_window_seconds: 900, waitlist_size: 10 }] })
+export const CreateCampaignBody = strictObject(
+  {
+    product_id: Id,
+    price: Price,
+    units_per_drop: UnitsPerDrop,
+    drop_count: Count(1_000),
+    interval_seconds: Count(7 * 24 * 3600, 'Seconds between drop starts; a drop stays open until the next one starts'),
+    starts_at: t.String({
+      format: 'date-time',
+      maxLength: 64,
+      description: 'When the first drop opens: an RFC 3339 date-time (2030-01-02T10:00:00Z), not in the past; the last drop must close before 9999',
+    }),
+    per_customer_limit: t.Literal(1, { description: 'Units one customer may win per drop (only 1 is supported)' }),
+    payment_window_seconds: PaymentWindow,
+    waitlist_size: t.Optional(WaitlistSize('Defaults to units_per_drop')),
+  },
+  {
+    examples: [
+      {
+        product_id: '0196f1c2-7a3b-7c4d-9e5f-0a1b2c3d4e5f',
+        price: 1990,
+        units_per_drop: 10,
+        drop_count: 24,
+        interval_seconds: 3600,
+        starts_at: '2030-01-02T10:00:00Z',
+        per_customer_limit: 1,
+        payment_window_seconds: 900,
+        waitlist_size: 10,
+      },
+    ],
+  },
+)
 
 export const EditCampaignBody = strictObject(
-  { price: t.Optional(Price), units_per_drop: t.Optional(UnitsPerDrop), waitlist_size: t.Optional(WaitlistSize('Entries kept waiting for an unpaid unit')), payment_window_seconds: t.Optional(PaymentWindow) },
+  {
+    price: t.Optional(Price),
+    units_per_drop: t.Optional(UnitsPerDrop),
+    waitlist_size: t.Optional(WaitlistSize('Entries kept waiting for an unpaid unit')),
+    payment_window_seconds: t.Optional(PaymentWindow),
+  },
   { minProperties: 1, description: 'New terms for the drops that have not opened; an open or closed drop keeps its own', examples: [{ price: 1490, units_per_drop: 20 }] },
 )
 

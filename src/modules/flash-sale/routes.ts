@@ -35,7 +35,6 @@ function entryAnswer(outcome: EntryOutcome, set: ResponseSet, requestId: string)
 const EntryStream = EventStream('`event: entry`, `data` as GET …/entries/me; ends after `lost` or `expired`')
 const NotPrepared = ProblemOf('`service_unavailable`: the drop is opening; retry after `Retry-After` seconds')
 
-
 export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaigns, entryEvents: EntryEvents, auth: AuthPlugin) =>
   new Elysia({ name: 'flash-sale-routes' })
     .use(auth)
@@ -46,7 +45,11 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaig
           auth: 'admin',
           body: CreateCampaignBody,
           response: { 201: Campaign, 403: Problem, 404: ProblemOf('`not_found`: no such product') },
-          detail: { summary: 'Create a flash-sale campaign and schedule its drops', description: 'Admins. Schedules `drop_count` drops, `interval_seconds` apart from `starts_at`; each takes `units_per_drop` units out of stock when it opens and sells them at `price` to the first entries.' },
+          detail: {
+            summary: 'Create a flash-sale campaign and schedule its drops',
+            description:
+              'Admins. Schedules `drop_count` drops, `interval_seconds` apart from `starts_at`; each takes `units_per_drop` units out of stock when it opens and sells them at `price` to the first entries.',
+          },
         })
         .patch('/:id', ({ params, body }) => campaigns.edit(params.id, body), {
           auth: 'admin',
@@ -82,7 +85,14 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaig
           auth: 'customer',
           rateLimit: 'flash-sale-entry',
           params: DropParams,
-          response: { 200: MyEntry, 202: EntryAccepted, 403: Problem, 404: Problem, 409: ProblemOf('`sold_out`: every unit is taken and the waitlist is full; `drop_not_open`: with `opens_at` and `closes_at`'), 503: NotPrepared },
+          response: {
+            200: MyEntry,
+            202: EntryAccepted,
+            403: Problem,
+            404: Problem,
+            409: ProblemOf('`sold_out`: every unit is taken and the waitlist is full; `drop_not_open`: with `opens_at` and `closes_at`'),
+            503: NotPrepared,
+          },
           detail: {
             summary: 'Enter a drop: 202 queued with its seq; a repeat answers 200 with the entry as it is now',
             description:
@@ -105,7 +115,10 @@ export const flashSaleRoutes = (flashSales: FlashSaleService, campaigns: Campaig
             stream: 'customer',
             params: DropParams,
             response: { 200: EntryStream, 403: Problem, 404: Problem },
-            detail: { summary: 'My entry in a drop, live (Server-Sent Events): at once, then each change', description: 'The entry as GET …/entries/me shows it, then each change, until it is lost or expired.' },
+            detail: {
+              summary: 'My entry in a drop, live (Server-Sent Events): at once, then each change',
+              description: 'The entry as GET …/entries/me shows it, then each change, until it is lost or expired.',
+            },
           },
         )
         .get('/drops/:drop_id/audit', ({ params }) => flashSales.audit(params.drop_id), {

@@ -82,7 +82,11 @@ export class DropScheduler implements Worker {
 
   /** Milliseconds until the next scheduled drop is due to be prepared (open drops close on the poll). */
   private async untilNextPreparation() {
-    const row = await this.options.database.db.select({ at: min(flashSaleDrops.opensAt) }).from(flashSaleDrops).where(eq(flashSaleDrops.status, 'scheduled')).get()
+    const row = await this.options.database.db
+      .select({ at: min(flashSaleDrops.opensAt) })
+      .from(flashSaleDrops)
+      .where(eq(flashSaleDrops.status, 'scheduled'))
+      .get()
     return (row?.at ?? Number.POSITIVE_INFINITY) - this.leadMs - this.options.clock.now()
   }
 
@@ -97,7 +101,15 @@ export class DropScheduler implements Worker {
     // The drop's id written out with its table: a one-table select names columns bare, and a bare `id` here would be the entry's.
     const highestDecidedSeq = sql<number>`(select coalesce(max(${flashSaleEntries.seq}), 0) from ${flashSaleEntries} where ${flashSaleEntries.dropId} = ${flashSaleDrops}.${sql.identifier(flashSaleDrops.id.name)})`
     const due = await database.db
-      .select({ id: flashSaleDrops.id, status: flashSaleDrops.status, opensAt: flashSaleDrops.opensAt, closesAt: flashSaleDrops.closesAt, units: flashSaleDrops.units, waitlist: flashSaleDrops.waitlistSize, decidedSeq: highestDecidedSeq })
+      .select({
+        id: flashSaleDrops.id,
+        status: flashSaleDrops.status,
+        opensAt: flashSaleDrops.opensAt,
+        closesAt: flashSaleDrops.closesAt,
+        units: flashSaleDrops.units,
+        waitlist: flashSaleDrops.waitlistSize,
+        decidedSeq: highestDecidedSeq,
+      })
       .from(flashSaleDrops)
       .where(or(eq(flashSaleDrops.status, 'open'), and(eq(flashSaleDrops.status, 'scheduled'), lte(flashSaleDrops.opensAt, now + this.leadMs))))
     schedule.remember(due)

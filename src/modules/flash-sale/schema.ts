@@ -63,10 +63,7 @@ export const flashSaleDrops = sqliteTable(
     /** Closed and final: no winner left to pay, the waitlist lost, every spare unit returned. */
     settledAt: text('settled_at'),
   },
-  (t) => [
-    uniqueIndex('flash_sale_drops_campaign_position_unique').on(t.campaignId, t.position),
-    index('flash_sale_drops_status_idx').on(t.status, t.opensAt),
-  ],
+  (t) => [uniqueIndex('flash_sale_drops_campaign_position_unique').on(t.campaignId, t.position), index('flash_sale_drops_status_idx').on(t.status, t.opensAt)],
 )
 
 /**

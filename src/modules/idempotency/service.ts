@@ -32,7 +32,13 @@ const storeKey = prepared((q) =>
   q
     .insert(idempotencyKeys)
     // The response as JSON text, or NULL while the request runs (the column's encoder would store the text "null").
-    .values({ userId: sql.placeholder('userId'), key: sql.placeholder('key'), fingerprint: sql.placeholder('fingerprint'), response: sql`${sql.placeholder('responseJson')}`, expiresAt: sql.placeholder('expiresAt') })
+    .values({
+      userId: sql.placeholder('userId'),
+      key: sql.placeholder('key'),
+      fingerprint: sql.placeholder('fingerprint'),
+      response: sql`${sql.placeholder('responseJson')}`,
+      expiresAt: sql.placeholder('expiresAt'),
+    })
     .onConflictDoUpdate({
       target: [idempotencyKeys.userId, idempotencyKeys.key],
       set: { fingerprint: sql`excluded.fingerprint`, response: sql`excluded.response`, expiresAt: sql`excluded.expires_at` },
@@ -101,10 +107,7 @@ export class Idempotency {
   /** Deletes expired keys, off the request path (each request used to delete its user's). */
   sweeper(database: Database, clock: Clock, logger: Logger, everyMs = SWEEP_EVERY_MS) {
     let timer: ReturnType<typeof setInterval> | undefined
-    const sweep = () =>
-      database.write((tx) => tx.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, clock.now()))).then(
-        (result) => result.rowsAffected,
-      )
+    const sweep = () => database.write((tx) => tx.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, clock.now()))).then((result) => result.rowsAffected)
     return {
       sweep,
       start() {

@@ -33,10 +33,13 @@ const PurchaseLine = strictObject({
   quantity: Int({ minimum: 1, maximum: MAX_UNITS }),
   unit_cost: Int({ minimum: 0, maximum: 1_000_000_000_000, description: "Minor units of the product's currency" }),
 })
-export const PurchaseBody = strictObject({
-  supplier: Text({ blank: false, maxLength: 200 }),
-  items: t.Array(PurchaseLine, { minItems: 1, maxItems: 200 }),
-}, { examples: [{ supplier: 'Acme Ltd', items: [{ product_id: '0196f1c2-7a3b-7c4d-9e5f-0a1b2c3d4e5f', quantity: 100, unit_cost: 1500 }] }] })
+export const PurchaseBody = strictObject(
+  {
+    supplier: Text({ blank: false, maxLength: 200 }),
+    items: t.Array(PurchaseLine, { minItems: 1, maxItems: 200 }),
+  },
+  { examples: [{ supplier: 'Acme Ltd', items: [{ product_id: '0196f1c2-7a3b-7c4d-9e5f-0a1b2c3d4e5f', quantity: 100, unit_cost: 1500 }] }] },
+)
 export const Purchase = t.Object({
   id: t.String(),
   supplier: t.String(),

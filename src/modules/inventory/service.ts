@@ -10,8 +10,7 @@ import { purchaseItems, purchases } from './schema'
 
 type PurchaseRow = typeof purchases.$inferSelect
 
-const insufficientStock = (available: number) =>
-  new AppError(409, 'insufficient_stock', `Stock cannot go below 0 (${available} available)`, { extra: { available } })
+const insufficientStock = (available: number) => new AppError(409, 'insufficient_stock', `Stock cannot go below 0 (${available} available)`, { extra: { available } })
 
 const toMovement = (row: StockMovement) => ({
   id: row.id,
@@ -74,7 +73,11 @@ export class InventoryService {
     if (delta === 0) throw invalid([{ field: 'delta', message: 'Must not be 0' }])
     const at = this.deps.clock.iso()
     return this.write(async (tx) => {
-      const product = await tx.select({ stock: productTerms.stock }).from(productTerms).where(and(eq(productTerms.productId, productId), isNull(productTerms.deletedAt))).get()
+      const product = await tx
+        .select({ stock: productTerms.stock })
+        .from(productTerms)
+        .where(and(eq(productTerms.productId, productId), isNull(productTerms.deletedAt)))
+        .get()
       if (!product) throw notFound('Product')
       const change = set === undefined ? delta! : set - product.stock
       if (change === 0) return { stock: product.stock }
@@ -111,7 +114,10 @@ export class InventoryService {
         const move = { productId: item.product_id, delta: item.quantity, reason: 'purchase' as const, ref: purchase.id, supplier: purchase.supplier, actorId }
         await moveStock(tx, move, purchase.createdAt)
       }
-      return toPurchase(purchase, input.items.map((i) => ({ ...i, currency: currencyOf.get(i.product_id)! })))
+      return toPurchase(
+        purchase,
+        input.items.map((i) => ({ ...i, currency: currencyOf.get(i.product_id)! })),
+      )
     })
   }
 
@@ -124,7 +130,15 @@ export class InventoryService {
       .where(after ? gt(purchases.id, after) : undefined)
       .orderBy(asc(purchases.id))
       .limit(limit + 1)
-    const lines = await purchaseLines(db, rows.slice(0, limit).map((r) => r.id))
-    return pageOf(rows, limit, (r) => r.id, (r) => toPurchase(r, lines.get(r.id)!))
+    const lines = await purchaseLines(
+      db,
+      rows.slice(0, limit).map((r) => r.id),
+    )
+    return pageOf(
+      rows,
+      limit,
+      (r) => r.id,
+      (r) => toPurchase(r, lines.get(r.id)!),
+    )
   }
 }

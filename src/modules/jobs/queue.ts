@@ -43,7 +43,10 @@ export interface JobKindOptions {
  * guard for happened another way (a webhook delivered at once, before its retry was due).
  */
 export async function settleJob(tx: Tx, dedupeKey: string, at: string): Promise<void> {
-  await tx.update(jobs).set({ doneAt: at, leaseOwner: null, leaseUntil: null }).where(and(eq(jobs.dedupeKey, dedupeKey), isNull(jobs.doneAt)))
+  await tx
+    .update(jobs)
+    .set({ doneAt: at, leaseOwner: null, leaseUntil: null })
+    .where(and(eq(jobs.dedupeKey, dedupeKey), isNull(jobs.doneAt)))
 }
 
 export interface JobQueueOptions {

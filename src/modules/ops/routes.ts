@@ -32,12 +32,27 @@ const MetricsText = t.String({ description: 'Prometheus text exposition format',
 export const opsRoutes = ({ probes, metrics, metricsToken, metricsNeedToken = false }: OpsOptions) =>
   new Elysia({ name: 'ops-routes', detail: { tags: ['ops'] } })
     .use(rateLimitClasses)
-    .get('/health', () => ({ status: 'ok' }), { rateLimit: 'exempt', response: { 200: Health }, detail: { tags: ['ops'], summary: 'Liveness', description: 'Answers while the process serves, whatever its dependencies say: for restarting a stuck process.' } })
+    .get('/health', () => ({ status: 'ok' }), {
+      rateLimit: 'exempt',
+      response: { 200: Health },
+      detail: { tags: ['ops'], summary: 'Liveness', description: 'Answers while the process serves, whatever its dependencies say: for restarting a stuck process.' },
+    })
     .get(
       '/ready',
       async ({ status }) => {
         // `down`, never the error's text: it can name hosts, paths or a driver's internals.
-        const results = await Promise.all(probes.map(async (p) => [p.name, await p.check().then(() => 'ok' as const, () => 'down' as const)] as const))
+        const results = await Promise.all(
+          probes.map(
+            async (p) =>
+              [
+                p.name,
+                await p.check().then(
+                  () => 'ok' as const,
+                  () => 'down' as const,
+                ),
+              ] as const,
+          ),
+        )
         const checks = Object.fromEntries(results)
         const ok = results.every(([, r]) => r === 'ok')
         return status(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks })
@@ -57,7 +72,11 @@ export const opsRoutes = ({ probes, metrics, metricsToken, metricsNeedToken = fa
       },
       {
         rateLimit: 'exempt',
-        response: { 200: MetricsText, 401: ProblemOf('`unauthorized`: this scrape needs the metrics token'), 404: ProblemOf('`not_found`: in production without a metrics token, `/metrics` is served only on METRICS_PORT') },
+        response: {
+          200: MetricsText,
+          401: ProblemOf('`unauthorized`: this scrape needs the metrics token'),
+          404: ProblemOf('`not_found`: in production without a metrics token, `/metrics` is served only on METRICS_PORT'),
+        },
         detail: {
           tags: ['ops'],
           summary: 'Prometheus metrics (request counts and latencies by route, queues, allocations)',

@@ -32,13 +32,40 @@ import { amountJson, lineTotal, MAX_ORDER_TOTAL, sumOf, totalsOf } from '../../l
 import { erasedAccountIds } from '../accounts'
 import { moveStock } from '../catalog'
 import { scheduleJobs } from '../jobs'
-import { ORDER_STATUS_CHANNEL, PAYMENT_CHECK_JOB, type OrderMoves, type OrderRow, type OrderStatusEvent, type PlacedOrder, type PlaceOrderInput, type ReleasedOrder, type ReleaseHandler, type StatusHook, type Transition, type TransitionOptions } from './lifecycle-types'
+import {
+  ORDER_STATUS_CHANNEL,
+  PAYMENT_CHECK_JOB,
+  type OrderMoves,
+  type OrderRow,
+  type OrderStatusEvent,
+  type PlacedOrder,
+  type PlaceOrderInput,
+  type ReleasedOrder,
+  type ReleaseHandler,
+  type StatusHook,
+  type Transition,
+  type TransitionOptions,
+} from './lifecycle-types'
 import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus, type TimelineEvent } from './schema'
 
-
 const insertOrders = rowInserter(orders, [
-  'id', 'userId', 'status', 'source', 'regionId', 'currency', 'customerName', 'shippingAddressSealed', 'subtotal', 'tax', 'total', 'taxBps',
-  'pricesIncludeTax', 'paymentDueAt', 'paidAt', 'createdAt', 'updatedAt',
+  'id',
+  'userId',
+  'status',
+  'source',
+  'regionId',
+  'currency',
+  'customerName',
+  'shippingAddressSealed',
+  'subtotal',
+  'tax',
+  'total',
+  'taxBps',
+  'pricesIncludeTax',
+  'paymentDueAt',
+  'paidAt',
+  'createdAt',
+  'updatedAt',
 ])
 const insertItems = rowInserter(orderItems, ['orderId', 'productId', 'title', 'sku', 'unitPrice', 'quantity', 'lineTotal'])
 const insertTimeline = rowInserter(orderTimeline, ['orderId', 'status', 'at'])
@@ -144,9 +171,18 @@ export class OrderLifecycle {
   /** `placeOrders` in two steps, for a caller that decides each order of a group on its own: `orderOf` throws (422 `order_too_large`) before anything is written. */
   async writeOrders(tx: Tx, placed: PlacedOrder[]) {
     if (!placed.length) return
-    await insertOrders(tx, placed.map((order) => order.row))
-    await insertItems(tx, placed.flatMap((order) => order.items))
-    await insertTimeline(tx, placed.map(({ row }) => ({ orderId: row.id, status: 'pending_payment' as const, at: row.createdAt })))
+    await insertOrders(
+      tx,
+      placed.map((order) => order.row),
+    )
+    await insertItems(
+      tx,
+      placed.flatMap((order) => order.items),
+    )
+    await insertTimeline(
+      tx,
+      placed.map(({ row }) => ({ orderId: row.id, status: 'pending_payment' as const, at: row.createdAt })),
+    )
     await scheduleJobs(
       tx,
       placed.map(({ row }) => ({ kind: PAYMENT_CHECK_JOB, payload: { order_id: row.id }, runAt: Date.parse(row.paymentDueAt), dedupeKey: `payment-check:${row.id}` })),
@@ -220,7 +256,8 @@ export class OrderLifecycle {
     if (!order) {
       const current = await tx.select({ status: orders.status, shippingAddressSealed: orders.shippingAddressSealed }).from(orders).where(eq(orders.id, orderId)).get()
       if (!current) throw notFound('Order')
-      if (sourcesOf(to).includes(current.status) && NEEDS_ADDRESS.includes(to) && !current.shippingAddressSealed) throw new AppError(409, 'address_required', `An order without a shipping address cannot become ${to}`)
+      if (sourcesOf(to).includes(current.status) && NEEDS_ADDRESS.includes(to) && !current.shippingAddressSealed)
+        throw new AppError(409, 'address_required', `An order without a shipping address cannot become ${to}`)
       throw new AppError(409, 'invalid_transition', `An order in ${current.status} cannot become ${to}`)
     }
     const from = before?.status ?? sourcesOf(to)[0]!

@@ -41,10 +41,13 @@ export const Order = t.Object({
   timeline: t.Array(TimelineEntry),
 })
 
-export const CheckoutBody = strictObject({
-  shipping_address: t.Optional(Address),
-  customer_name: t.Optional(Text({ blank: false, minLength: 1, maxLength: 100 })),
-}, { examples: [{ customer_name: 'Ada Lovelace', shipping_address: { line1: 'Rua Augusta 1500', line2: 'apto 42', city: 'São Paulo', state: 'SP', postal_code: '01304-001', country: 'BR' } }] })
+export const CheckoutBody = strictObject(
+  {
+    shipping_address: t.Optional(Address),
+    customer_name: t.Optional(Text({ blank: false, minLength: 1, maxLength: 100 })),
+  },
+  { examples: [{ customer_name: 'Ada Lovelace', shipping_address: { line1: 'Rua Augusta 1500', line2: 'apto 42', city: 'São Paulo', state: 'SP', postal_code: '01304-001', country: 'BR' } }] },
+)
 
 export const PatchOrderBody = strictObject(
   { shipping_address: t.Optional(Address), status: t.Optional(OrderStatusName) },
@@ -80,13 +83,19 @@ export const OrderParams = t.Object({ id: Id })
 
 export const EventsHeaders = t.Object({ 'last-event-id': t.Optional(t.String({ pattern: '^\\d{1,15}$' })) }, { additionalProperties: true })
 
-export const CheckoutInvalid = ProblemOf('`validation_failed` (an empty cart, no shipping address); `order_too_large`: the order_total would exceed 10^13 minor units (nothing is taken, the cart is kept)')
-export const CancelConflict = ProblemOf('`invalid_transition`: only an order awaiting payment is cancelled; its owner may also take back a paid order that has not shipped (refunded); an admin refunds with POST …/refund')
+export const CheckoutInvalid = ProblemOf(
+  '`validation_failed` (an empty cart, no shipping address); `order_too_large`: the order_total would exceed 10^13 minor units (nothing is taken, the cart is kept)',
+)
+export const CancelConflict = ProblemOf(
+  '`invalid_transition`: only an order awaiting payment is cancelled; its owner may also take back a paid order that has not shipped (refunded); an admin refunds with POST …/refund',
+)
 export const RefundConflict = ProblemOf('`invalid_transition`: only a paid, shipped or delivered order is refunded (once)')
 export const CheckoutConflict = ProblemOf('`out_of_stock`: `errors` names every short line; nothing was taken and the cart is kept', { errors: t.Optional(t.Array(ShortLine)) })
 export const PatchConflict = ProblemOf('`conflict`: the address changes only while the order awaits payment; `invalid_transition`; `address_required`: an order without a shipping address cannot ship')
 
-export const StatusStream = EventStream('`event: status`, `data: { status, at, event?, payment_id? }` (`event` on a money event: payment_voided, payment_refunded), `id` the timeline entry: the status now, then each change; ends after a final status')
+export const StatusStream = EventStream(
+  '`event: status`, `data: { status, at, event?, payment_id? }` (`event` on a money event: payment_voided, payment_refunded), `id` the timeline entry: the status now, then each change; ends after a final status',
+)
 
 export { Problem }
 export type OrderDto = typeof Order.static

@@ -3,7 +3,24 @@ import type { AuthPlugin } from '../../plugins/auth'
 import { STREAM_IDLE_SECONDS } from '../../lib/sse'
 import { Unavailable } from '../../lib/models'
 import type { OrdersService } from './service'
-import { CancelConflict, CheckoutBody, CheckoutConflict, CheckoutInvalid, EventsHeaders, IdempotencyHeaders, Order, OrderPage, OrderParams, OrdersQuery, PatchConflict, PatchOrderBody, Problem, RefundBody, RefundConflict, StatusStream } from './model'
+import {
+  CancelConflict,
+  CheckoutBody,
+  CheckoutConflict,
+  CheckoutInvalid,
+  EventsHeaders,
+  IdempotencyHeaders,
+  Order,
+  OrderPage,
+  OrderParams,
+  OrdersQuery,
+  PatchConflict,
+  PatchOrderBody,
+  Problem,
+  RefundBody,
+  RefundConflict,
+  StatusStream,
+} from './model'
 
 export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
   new Elysia({ name: 'orders-routes' }).use(auth).group('/v1/orders', { detail: { tags: ['orders'] } }, (app) =>
@@ -15,7 +32,8 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
         response: { 201: Order, 403: Problem, 409: CheckoutConflict, 422: CheckoutInvalid, 503: Unavailable },
         detail: {
           summary: 'Check out my cart: stock taken for every line at once, or none (honours Idempotency-Key)',
-          description: 'Places an order from the cart in `pending_payment`, at the prices of now, and empties the cart. The address and name default to the profile. A retry with the same `Idempotency-Key` and body answers the same order. Pay it before `payment_due_at`.',
+          description:
+            'Places an order from the cart in `pending_payment`, at the prices of now, and empties the cart. The address and name default to the profile. A retry with the same `Idempotency-Key` and body answers the same order. Pay it before `payment_due_at`.',
         },
       })
       .get('', ({ user, query }) => orders.list(user, query), {
@@ -39,7 +57,10 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
         params: OrderParams,
         body: PatchOrderBody,
         response: { 200: Order, 403: Problem, 404: Problem, 409: PatchConflict, 503: Unavailable },
-        detail: { summary: 'Owner: change the shipping address while awaiting payment; admin: set the status', description: 'Admins move a paid order to `shipped` and `delivered`; payments set the other statuses. Each change is added to the timeline and pushed to live trackers.' },
+        detail: {
+          summary: 'Owner: change the shipping address while awaiting payment; admin: set the status',
+          description: 'Admins move a paid order to `shipped` and `delivered`; payments set the other statuses. Each change is added to the timeline and pushed to live trackers.',
+        },
       })
       .delete('/:id', ({ user, params }) => orders.cancel(user, params.id), {
         auth: 'user',
@@ -47,7 +68,8 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
         response: { 200: Order, 404: Problem, 409: CancelConflict, 503: Unavailable },
         detail: {
           summary: 'Cancel an order awaiting payment (stock returned); the owner of a paid, unshipped order gets it refunded (admins refund with POST …/refund)',
-          description: 'The owner (or an admin) cancels a `pending_payment` order: its open payments close and its stock returns through the ledger. An admin\'s DELETE of a paid order is 409: admins refund.',
+          description:
+            "The owner (or an admin) cancels a `pending_payment` order: its open payments close and its stock returns through the ledger. An admin's DELETE of a paid order is 409: admins refund.",
         },
       })
       .post('/:id/refund', ({ user, params, body }) => orders.refund(user, params.id, body), {
@@ -74,7 +96,8 @@ export const ordersRoutes = (orders: OrdersService, auth: AuthPlugin) =>
           response: { 200: StatusStream, 204: t.Void({ description: 'The order reached a final status the client has seen' }), 404: Problem },
           detail: {
             summary: 'Live status of an order (Server-Sent Events; Last-Event-ID replays what was missed)',
-            description: 'A stream of the order\'s status: the current one, then each change, with a heartbeat comment every few seconds. Reconnect with `Last-Event-ID` to get only what was missed; 204 once a final status was seen.',
+            description:
+              "A stream of the order's status: the current one, then each change, with a heartbeat comment every few seconds. Reconnect with `Last-Event-ID` to get only what was missed; 204 once a final status was seen.",
           },
         },
       ),

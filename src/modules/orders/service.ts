@@ -91,7 +91,11 @@ export class OrdersService {
   private readonly checkouts: (request: CheckoutRequest) => Promise<OrderDto>
 
   constructor(private readonly deps: OrdersDeps) {
-    this.checkouts = writeBatches(deps.database.write, (tx, requests) => this.checkoutGroup(tx, requests), (request) => request.userId)
+    this.checkouts = writeBatches(
+      deps.database.write,
+      (tx, requests) => this.checkoutGroup(tx, requests),
+      (request) => request.userId,
+    )
   }
 
   /** Admin rights are re-read from the database: a token's roles are not trusted for them. */
@@ -130,8 +134,16 @@ export class OrdersService {
         const profile = givenSealed && input.customer_name ? undefined : await this.deps.contact(tx, userId)
         // The profile's address is copied as it is sealed (openAddress reads any of the keys).
         const shippingAddressSealed = givenSealed || profile?.addressSealed
-        if (!shippingAddressSealed) throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', { errors: [{ field: 'shipping_address', message: 'Required: none on the profile' }] })
-        const order = { orderId: newId(), userId, customerName: input.customer_name ?? profile!.name, shippingAddressSealed, paymentDueAt: isoAt(nowMs + this.deps.paymentCheckDelayMs), at: isoAt(nowMs) }
+        if (!shippingAddressSealed)
+          throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', { errors: [{ field: 'shipping_address', message: 'Required: none on the profile' }] })
+        const order = {
+          orderId: newId(),
+          userId,
+          customerName: input.customer_name ?? profile!.name,
+          shippingAddressSealed,
+          paymentDueAt: isoAt(nowMs + this.deps.paymentCheckDelayMs),
+          at: isoAt(nowMs),
+        }
         toPlace.push({ i, order })
       } catch (error) {
         if (!(error instanceof AppError)) throw error
@@ -173,9 +185,19 @@ export class OrdersService {
       after && lt(orders.id, after),
     ].filter(Boolean) as SQL[]
     const { db } = this.deps.database
-    const rows = await db.select().from(orders).where(and(...filters)).orderBy(desc(orders.id)).limit(limit + 1)
+    const rows = await db
+      .select()
+      .from(orders)
+      .where(and(...filters))
+      .orderBy(desc(orders.id))
+      .limit(limit + 1)
     const dtos = await this.dtos(db, rows.slice(0, limit))
-    return pageOf(rows, limit, (row) => row.id, (row) => dtos.get(row.id)!)
+    return pageOf(
+      rows,
+      limit,
+      (row) => row.id,
+      (row) => dtos.get(row.id)!,
+    )
   }
 
   async get(user: Principal, id: string) {

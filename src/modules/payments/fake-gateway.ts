@@ -74,7 +74,12 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
     const { database } = this.options
     const owed = await database.db.select({ id: fakeGatewayEvents.id, body: fakeGatewayEvents.body }).from(fakeGatewayEvents).where(isNull(fakeGatewayEvents.deliveredAt))
     if (!owed.length) return
-    await database.write((tx) => this.scheduleRetries(tx, owed.map((event) => event.id)))
+    await database.write((tx) =>
+      this.scheduleRetries(
+        tx,
+        owed.map((event) => event.id),
+      ),
+    )
     for (const event of owed) void this.notify(event.id, event.body)
   }
 
@@ -214,7 +219,11 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
   private scheduleRetries(tx: Tx, eventIds: string[]) {
     const { clock } = this.options
     const runAt = clock.now() + FIRST_RETRY_MS
-    return scheduleJobs(tx, eventIds.map((id) => ({ kind: WEBHOOK_DELIVERY_JOB, payload: { event_id: id }, runAt, dedupeKey: deliveryKey(id) })), clock.iso())
+    return scheduleJobs(
+      tx,
+      eventIds.map((id) => ({ kind: WEBHOOK_DELIVERY_JOB, payload: { event_id: id }, runAt, dedupeKey: deliveryKey(id) })),
+      clock.iso(),
+    )
   }
 
   /** The immediate delivery; a failure is left to the event's retry job. */

@@ -29,7 +29,10 @@ const Card = strictObject({
 
 export const PayBody = strictObject(
   { method: PaymentMethodName, card: t.Optional(Card) },
-  { description: '`{ method: "card", card }` or `{ method: "pix" }`', examples: [{ method: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2030, cvc: '123', holder: 'Ada Lovelace' } }] },
+  {
+    description: '`{ method: "card", card }` or `{ method: "pix" }`',
+    examples: [{ method: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2030, cvc: '123', holder: 'Ada Lovelace' } }],
+  },
 )
 
 export const SimulateBody = strictObject({ outcome: t.UnionEnum(['paid', 'expired'], { default: undefined }) }, { examples: [{ outcome: 'paid' }] })
@@ -53,7 +56,9 @@ export const WebhookEvent = t.Object(
 export const PaymentParams = t.Object({ id: Id })
 
 export const PayUnavailable = ProblemOf('`service_unavailable`: the payment provider did not answer (nothing was charged) or the database cannot write right now; retry')
-export const PayConflict = ProblemOf('`conflict`: the order does not await payment, or a payment of it is live; `address_required`: the order has no shipping address (set it with PATCH /v1/orders/{id}); `invalid_transition`: the order was cancelled or expired while this payment was made (its charge is voided, or refunded if captured)')
+export const PayConflict = ProblemOf(
+  '`conflict`: the order does not await payment, or a payment of it is live; `address_required`: the order has no shipping address (set it with PATCH /v1/orders/{id}); `invalid_transition`: the order was cancelled or expired while this payment was made (its charge is voided, or refunded if captured)',
+)
 export const SimulateConflict = ProblemOf('`invalid_transition`: the payment is not pending (paid, cancelled or expired with its order), its charge was voided, or its Pix code is past `expires_at`')
 
 export { Problem }

@@ -11,8 +11,7 @@ import { endPending, insertPayments, livePaymentOf, orderToPay, recordCharge, to
 import type { PaymentsDeps } from './service'
 
 const declined = () => new AppError(402, 'payment_declined', 'The card was declined; the order still awaits payment')
-const closedMeanwhile = () =>
-  new AppError(409, 'invalid_transition', 'The order stopped awaiting payment while this payment was made: its charge is voided, or refunded if it was captured')
+const closedMeanwhile = () => new AppError(409, 'invalid_transition', 'The order stopped awaiting payment while this payment was made: its charge is voided, or refunded if it was captured')
 
 /** Rejects once `ms` have passed: a gateway that does not answer must not hold the payment open past its in-flight window. */
 function within<T>(ms: number, work: Promise<T>): Promise<T> {
@@ -54,9 +53,17 @@ export class PaymentAttempts {
       ctx,
       [
         // Compensate: a payment that never reached the gateway is failed and its key given back, so a retry may act.
-        step('open payment', (c: PayContext) => this.open(c), (c, opened) => (opened ? this.abandon(c) : Promise.resolve())),
+        step(
+          'open payment',
+          (c: PayContext) => this.open(c),
+          (c, opened) => (opened ? this.abandon(c) : Promise.resolve()),
+        ),
         // Compensate: a charge we could not record must not complete behind our back.
-        step('charge', (c: PayContext) => this.charge(c), async (_c, charge) => void (charge && (await this.deps.gateway.cancelCharge(charge.ref)))),
+        step(
+          'charge',
+          (c: PayContext) => this.charge(c),
+          async (_c, charge) => void (charge && (await this.deps.gateway.cancelCharge(charge.ref))),
+        ),
         // No compensate: the last step, one transaction that commits or rolls back whole.
         step('record outcome', (c: PayContext) => this.record(c)),
       ],

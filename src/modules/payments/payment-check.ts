@@ -24,7 +24,10 @@ export async function checkPayment(deps: PaymentsDeps, settlement: Settlement, o
   const { database, gateway, lifecycle, clock, logger } = deps
   const order = await database.db.select({ status: orderTerms.status }).from(orderTerms).where(eq(orderTerms.id, orderId)).get()
   if (order?.status !== 'pending_payment') return
-  const open = await database.db.select().from(payments).where(and(eq(payments.orderId, orderId), eq(payments.status, 'pending')))
+  const open = await database.db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.orderId, orderId), eq(payments.status, 'pending')))
   for (const payment of open) {
     for (const ref of await settlement.chargesOf(payment)) {
       const status = await gateway.cancelCharge(ref)
@@ -37,7 +40,10 @@ export async function checkPayment(deps: PaymentsDeps, settlement: Settlement, o
   await lifecycle.write(async (tx, transition) => {
     const current = await tx.select({ status: orderTerms.status }).from(orderTerms).where(eq(orderTerms.id, orderId)).get()
     if (current?.status !== 'pending_payment') return
-    const stillOpen = await tx.select({ id: payments.id }).from(payments).where(and(eq(payments.orderId, orderId), eq(payments.status, 'pending')))
+    const stillOpen = await tx
+      .select({ id: payments.id })
+      .from(payments)
+      .where(and(eq(payments.orderId, orderId), eq(payments.status, 'pending')))
     if (stillOpen.some(({ id }) => !checked.has(id))) throw new OpenedMeanwhile(`A payment of order ${orderId} opened while the check ran; checked again`)
     // The status hook expires the pending payments with the order (their charges are voided already).
     await transition(orderId, 'unpaid', at)

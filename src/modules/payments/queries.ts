@@ -12,7 +12,15 @@ export const ph = sql.placeholder
 /** What paying an order needs of it, read in the payment's own transaction. */
 export const orderToPay = prepared((q) =>
   q
-    .select({ id: orderTerms.id, userId: orderTerms.userId, status: orderTerms.status, total: orderTerms.total, currency: orderTerms.currency, paymentDueAt: orderTerms.paymentDueAt, hasShippingAddress: orderTerms.hasShippingAddress })
+    .select({
+      id: orderTerms.id,
+      userId: orderTerms.userId,
+      status: orderTerms.status,
+      total: orderTerms.total,
+      currency: orderTerms.currency,
+      paymentDueAt: orderTerms.paymentDueAt,
+      hasShippingAddress: orderTerms.hasShippingAddress,
+    })
     .from(orderTerms)
     .where(eq(orderTerms.id, ph('orderId')))
     .prepare(),

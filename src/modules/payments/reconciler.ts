@@ -55,7 +55,12 @@ export class Reconciler implements Worker {
 
   constructor(private readonly deps: ReconcilerDeps) {
     const registers = [deps.metrics]
-    this.repaired = new Counter({ name: 'shop_payments_reconciled_total', help: 'Mismatches between the gateway and our payments repaired by the reconciler, by action', labelNames: ['action'], registers })
+    this.repaired = new Counter({
+      name: 'shop_payments_reconciled_total',
+      help: 'Mismatches between the gateway and our payments repaired by the reconciler, by action',
+      labelNames: ['action'],
+      registers,
+    })
     this.passes = new Counter({ name: 'shop_payments_reconcile_passes_total', help: 'Reconciler passes, by outcome (ok, failed)', labelNames: ['outcome'], registers })
   }
 

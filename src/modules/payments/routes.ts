@@ -31,7 +31,8 @@ export const paymentsRoutes = (payments: PaymentsService, auth: AuthPlugin) =>
           },
           detail: {
             summary: 'Pay my order by card or Pix (honours Idempotency-Key)',
-            description: 'A card is charged at once (201 `paid`, or 402). Pix answers 201 `pending` with a copy-and-paste code to pay before it expires; the order becomes paid when the gateway reports it. A retry with the same `Idempotency-Key` never charges twice.',
+            description:
+              'A card is charged at once (201 `paid`, or 402). Pix answers 201 `pending` with a copy-and-paste code to pay before it expires; the order becomes paid when the gateway reports it. A retry with the same `Idempotency-Key` never charges twice.',
           },
         })
         .get('', ({ user, params }) => payments.list(user, params.id), {
@@ -54,7 +55,8 @@ export const paymentsRoutes = (payments: PaymentsService, auth: AuthPlugin) =>
           },
           detail: {
             summary: 'Gateway events, signed: Shop-Signature t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">',
-            description: 'Called by the payment gateway, not by clients. The signature covers the exact bytes; each event id is applied once (a repeat answers 200). Only a `charge.paid` for exactly the order total marks the order paid.',
+            description:
+              'Called by the payment gateway, not by clients. The signature covers the exact bytes; each event id is applied once (a repeat answers 200). Only a `charge.paid` for exactly the order total marks the order paid.',
             requestBody: readBody(WebhookEvent),
           },
         })
@@ -63,6 +65,9 @@ export const paymentsRoutes = (payments: PaymentsService, auth: AuthPlugin) =>
           params: PaymentParams,
           body: SimulateBody,
           response: { 200: Payment, 404: ProblemOf('`not_found`: no such payment of yours, or the gateway is not the fake one'), 409: SimulateConflict },
-          detail: { summary: "Fake gateway only: settle a pending payment as the customer's bank would", description: 'For demos and tests: the fake gateway reports `paid` or `expired` through its signed webhook, as a bank would after a Pix payment.' },
+          detail: {
+            summary: "Fake gateway only: settle a pending payment as the customer's bank would",
+            description: 'For demos and tests: the fake gateway reports `paid` or `expired` through its signed webhook, as a bank would after a Pix payment.',
+          },
         }),
     )

@@ -43,7 +43,11 @@ export class Settlement {
   async requestRefund(tx: Tx, moves: OrderMoves, request: RefundRequest) {
     const { paymentId, chargeRef, reason, at } = request
     if (paymentId) await requestRefundOf(tx).run({ id: paymentId, at, reason })
-    await scheduleJobs(tx, [{ kind: REFUND_JOB, payload: { charge_ref: chargeRef, ...(paymentId ? { payment_id: paymentId } : {}) }, runAt: this.deps.clock.now(), dedupeKey: refundKey(chargeRef) }], at)
+    await scheduleJobs(
+      tx,
+      [{ kind: REFUND_JOB, payload: { charge_ref: chargeRef, ...(paymentId ? { payment_id: paymentId } : {}) }, runAt: this.deps.clock.now(), dedupeKey: refundKey(chargeRef) }],
+      at,
+    )
     moves.afterCommit(() => this.deps.jobs.runNow(refundKey(chargeRef)))
   }
 
@@ -79,7 +83,8 @@ export class Settlement {
     }
     const at = clock.iso()
     await lifecycle.write(async (tx, _transition, moves) => {
-      for (const ref of captured) await this.requestRefund(tx, moves, { orderId: payment.orderId, paymentId: ref === payment.gatewayRef ? paymentId : undefined, chargeRef: ref, reason: 'captured as its order closed', at })
+      for (const ref of captured)
+        await this.requestRefund(tx, moves, { orderId: payment.orderId, paymentId: ref === payment.gatewayRef ? paymentId : undefined, chargeRef: ref, reason: 'captured as its order closed', at })
       await tx.update(payments).set({ voidRequestedAt: null }).where(eq(payments.id, paymentId))
     })
   }
@@ -97,7 +102,10 @@ export class Settlement {
     // Nothing was captured: the request is withdrawn (the payment keeps its status).
     logger.warn('refund asked for a charge that is not captured; nothing to give back', { payment_id: paymentId, charge_ref: chargeRef, charge_status: status })
     await database.write((tx) =>
-      tx.update(payments).set({ refundRequestedAt: null, refundReason: null, updatedAt: clock.iso() }).where(and(eq(payments.id, paymentId), eq(payments.gatewayRef, chargeRef))),
+      tx
+        .update(payments)
+        .set({ refundRequestedAt: null, refundReason: null, updatedAt: clock.iso() })
+        .where(and(eq(payments.id, paymentId), eq(payments.gatewayRef, chargeRef))),
     )
   }
 
@@ -112,7 +120,11 @@ export class Settlement {
       .returning({ id: payments.id })
     if (!closed.length) return
     const now = this.deps.clock.now()
-    await scheduleJobs(tx, closed.map(({ id }) => ({ kind: VOID_JOB, payload: { payment_id: id }, runAt: now, dedupeKey: voidKey(id) })), at)
+    await scheduleJobs(
+      tx,
+      closed.map(({ id }) => ({ kind: VOID_JOB, payload: { payment_id: id }, runAt: now, dedupeKey: voidKey(id) })),
+      at,
+    )
     for (const { id } of closed) {
       await moves.note(orderId, 'payment_voided', id, at)
       moves.afterCommit(() => this.deps.jobs.runNow(voidKey(id)))
@@ -120,7 +132,11 @@ export class Settlement {
   }
 
   private async refundPaid(tx: Tx, change: OrderChange, moves: OrderMoves) {
-    const paid = await tx.select().from(payments).where(and(eq(payments.orderId, change.orderId), eq(payments.status, 'paid'))).get()
+    const paid = await tx
+      .select()
+      .from(payments)
+      .where(and(eq(payments.orderId, change.orderId), eq(payments.status, 'paid')))
+      .get()
     if (!paid?.gatewayRef) {
       this.deps.logger.error('refunded order has no paid payment to give back', { order_id: change.orderId })
       return

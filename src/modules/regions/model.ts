@@ -17,10 +17,7 @@ export const Region = t.Object({
 })
 
 export const CreateRegionBody = strictObject({ title: Title, country: Country, currency: Currency, tax: Tax }, { examples: [{ title: 'Brazil', country: 'BR', currency: 'BRL', tax: 1000 }] })
-export const PatchRegionBody = strictObject(
-  { title: t.Optional(Title), country: t.Optional(Country), currency: t.Optional(Currency), tax: t.Optional(Tax) },
-  { examples: [{ tax: 1200 }] },
-)
+export const PatchRegionBody = strictObject({ title: t.Optional(Title), country: t.Optional(Country), currency: t.Optional(Currency), tax: t.Optional(Tax) }, { examples: [{ tax: 1200 }] })
 export const RegionParams = t.Object({ id: Id })
 export const RegionsQuery = query({ ...PageQuery })
 export const RegionPage = Page(Region)

@@ -21,7 +21,11 @@ const toRegion = (row: RegionRow): RegionDto => ({
 
 /** A live region, or undefined. */
 export const liveRegion = (db: Queryable, id: string) =>
-  db.select().from(regions).where(and(eq(regions.id, id), isNull(regions.deletedAt))).get()
+  db
+    .select()
+    .from(regions)
+    .where(and(eq(regions.id, id), isNull(regions.deletedAt)))
+    .get()
 
 function checkedCodes(input: { country?: string; currency?: string }) {
   const country = input.country?.toUpperCase()

@@ -93,8 +93,4 @@ export interface SettledEntry {
   status: Exclude<QueuedStatus, 'queued'>
 }
 
-export type EnterResult =
-  | { kind: 'accepted'; entry: QueuedEntryView }
-  | { kind: 'repeat'; entry: QueuedEntryView }
-  | { kind: 'not_open' }
-  | { kind: 'sold_out' }
+export type EnterResult = { kind: 'accepted'; entry: QueuedEntryView } | { kind: 'repeat'; entry: QueuedEntryView } | { kind: 'not_open' } | { kind: 'sold_out' }
