@@ -10,9 +10,10 @@
 import { parseArgs } from 'node:util'
 import { DEFAULT_OUT } from './lib/cli'
 import { spawnBaseline } from './lib/server'
-import { cpuTicks, pidOf } from './lib/proc'
+import { pidOf } from './lib/proc'
+import { CPU_WRK, serverCpu } from './lib/server-cpu'
 import { ownTarget } from './lib/target'
-import { runWrk, type WrkOptions } from './lib/wrk'
+import type { WrkOptions } from './lib/wrk'
 import { seedCatalog } from './catalog'
 import { SEARCH_TERMS } from './lib/shop'
 import { prepareDrop } from './flash-sale'
@@ -23,20 +24,11 @@ const { values, positionals } = parseArgs({
   options: { duration: { type: 'string', default: '4s' }, rounds: { type: 'string', default: '3' } },
 })
 const what = (positionals[0] ?? 'baseline,health,list,entry').split(',')
-// One wrk thread and few connections: the server, not the generator, is what is measured.
-const wrk = { threads: 1, connections: 16, duration: values.duration! }
+const wrk = { ...CPU_WRK, duration: values.duration! }
 
 async function measure(name: string, pid: number, options: WrkOptions) {
-  await runWrk({ ...options, duration: '1s' })
-  const rounds: string[] = []
-  for (let i = 0; i < Number(values.rounds); i++) {
-    const before = cpuTicks(pid)
-    const run = await runWrk(options)
-    const after = cpuTicks(pid)
-    const perRequest = (ticks: number) => ((ticks * 10_000) / run.requests).toFixed(1)
-    rounds.push(`${perRequest(after.user + after.system - before.user - before.system)} (system ${perRequest(after.system - before.system)}, ${Math.round(run.rps)} req/s)`)
-  }
-  console.log(`${name.padEnd(15)} µs of server CPU a request: ${rounds.join(' · ')}`)
+  const rounds = await serverCpu(pid, options, Number(values.rounds))
+  console.log(`${name.padEnd(15)} µs of server CPU a request: ${rounds.map((r) => `${r.perRequest.toFixed(1)} (system ${r.system.toFixed(1)}, ${Math.round(r.rps)} req/s)`).join(' · ')}`)
 }
 
 if (what.includes('baseline')) {
