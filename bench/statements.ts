@@ -6,44 +6,15 @@
  * `bun bench/statements.ts [--checkouts 10] [--concurrent 1]`
  */
 import { parseArgs } from 'node:util'
-import Database from 'libsql'
 import { startShop } from '../test/support/harness'
 import { address, shopping } from '../test/support/shopping'
 import { APPROVED_CARD } from './lib/shop'
+import { statementCounts } from './lib/statement-counts'
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { checkouts: { type: 'string', default: '10' }, concurrent: { type: 'string', default: '1' } } })
 const checkouts = Number(values.checkouts)
 const concurrent = Number(values.concurrent)
-const counts = new Map<string, { n: number; ms: number }>()
-let counting = false
-
-// Statements are prepared once and kept (src/db/local-client.ts): tag each with its SQL when
-// prepared, then count and time every run of it.
-type Tagged = { sql?: string; run(...a: unknown[]): unknown; all(...a: unknown[]): unknown }
-const database = Database.prototype as unknown as { prepare(sql: string): Tagged }
-const prepare = database.prepare
-database.prepare = function (this: unknown, sql: string) {
-  const statement = prepare.call(this, sql)
-  statement.sql = sql
-  return statement
-}
-const statementPrototype = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1')) as Tagged
-for (const method of ['run', 'all'] as const) {
-  const original = statementPrototype[method]
-  statementPrototype[method] = function (this: Tagged, ...args: unknown[]) {
-    const started = performance.now()
-    try {
-      return original.apply(this, args)
-    } finally {
-      if (counting && this.sql) {
-        const entry = counts.get(this.sql) ?? { n: 0, ms: 0 }
-        entry.n++
-        entry.ms += performance.now() - started
-        counts.set(this.sql, entry)
-      }
-    }
-  }
-}
+const counter = statementCounts()
 
 const s = await startShop({ env: { LOG_LEVEL: 'warn' } })
 try {
@@ -59,10 +30,10 @@ try {
     await s.shop.services.gateway.idle()
   }
   await checkout()
-  counting = true
+  counter.start()
   for (let i = 0; i < checkouts; i += concurrent) await Promise.all(Array.from({ length: Math.min(concurrent, checkouts - i) }, checkout))
-  counting = false
-  const rows = [...counts].sort((a, b) => b[1].n - a[1].n)
+  counter.stop()
+  const rows = [...counter.counts].sort((a, b) => b[1].n - a[1].n)
   const per = (x: number) => (x / checkouts).toFixed(1).padStart(5)
   console.log('  per   µs each  statement')
   for (const [sql, { n, ms }] of rows) console.log(`${per(n)}  ${((ms * 1000) / n).toFixed(1).padStart(7)}  ${sql.replace(/\s+/g, ' ').slice(0, 130)}`)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startShop, type TestShop } from './support/harness'
 import { shopping } from './support/shopping'
+import { holdWriter } from './support/hold-writer'
 
 let s: TestShop
 let shop: ReturnType<typeof shopping>
@@ -20,16 +21,6 @@ function random(seed: number) {
 
 const cartOf = async (token: string) => (await s.request('GET', '/v1/cart', { token })).body.items as { product_id: string; quantity: number }[]
 
-/** Holds the single writer until `release()`: everything sent meanwhile queues behind it and is written as one batch. */
-function holdWriter() {
-  let release!: () => void
-  const held = new Promise<void>((resolve) => (release = resolve))
-  const done = s.database.write(() => held)
-  return async () => {
-    release()
-    await done
-  }
-}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('batched checkout', () => {
@@ -101,7 +92,7 @@ describe('batched checkout', () => {
     const earlier = await shop.checkout(retrying.token, { 'idempotency-key': 'batch-1' })
     expect(earlier.status).toBe(201)
 
-    const release = holdWriter()
+    const release = holdWriter(s.database)
     // Sent one after another so the batch decides them in this order.
     const sent = []
     for (const [c, headers] of [

@@ -219,7 +219,7 @@ describe('failure 4: a payment interrupted by a crash never blocks the order', (
         createdAt: at,
         updatedAt: at,
       })
-      await idempotency.reserve(tx, request, clock.now())
+      await idempotency.reserveMany(tx, [{ request, nowMs: clock.now() }])
     })
     if (chargeAtGateway) {
       // The gateway took the card and owes its webhook; the process died before hearing back.

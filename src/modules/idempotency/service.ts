@@ -1,9 +1,9 @@
-import { and, eq, gt, isNull, lte, sql } from 'drizzle-orm'
+import { and, eq, isNull, lte, sql } from 'drizzle-orm'
 import { prepared, type Database, type Tx } from '../../db/client'
 import type { Clock } from '../../lib/clock'
 import type { Logger } from '../../lib/logger'
 import { hmacSha256Hex } from '../../lib/crypto'
-import { conflict } from '../../lib/errors'
+import { conflict, type AppError } from '../../lib/errors'
 import { idempotencyKeys } from './schema'
 
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
@@ -20,25 +20,20 @@ export interface StoredResponse {
   body: unknown
 }
 
-const byUserAndKey = and(eq(idempotencyKeys.userId, sql.placeholder('userId')), eq(idempotencyKeys.key, sql.placeholder('key')))
-const liveKey = prepared((q) =>
+/** The rows of many `(userId, key)` pairs, given as one JSON array: the statement's shape does not depend on how many. */
+const keysIn = prepared((q) =>
   q
     .select()
     .from(idempotencyKeys)
-    .where(and(byUserAndKey, gt(idempotencyKeys.expiresAt, sql.placeholder('now'))))
+    .where(sql`(${idempotencyKeys.userId}, ${idempotencyKeys.key}) IN (SELECT value ->> '$.userId', value ->> '$.key' FROM json_each(${sql.placeholder('keys')}))`)
     .prepare(),
 )
-const storeKey = prepared((q) =>
+/** Many rows written (or written over) in one statement, from one JSON array of `{ userId, key, fingerprint, response, expiresAt }`. */
+const storeKeys = prepared((q) =>
   q
     .insert(idempotencyKeys)
-    // The response as JSON text, or NULL while the request runs (the column's encoder would store the text "null").
-    .values({
-      userId: sql.placeholder('userId'),
-      key: sql.placeholder('key'),
-      fingerprint: sql.placeholder('fingerprint'),
-      response: sql`${sql.placeholder('responseJson')}`,
-      expiresAt: sql.placeholder('expiresAt'),
-    })
+    // `response` is JSON text, or NULL while the request runs (the column's encoder would store the text "null"); `WHERE true` lets SQLite parse the upsert after a SELECT.
+    .select(sql`SELECT value ->> '$.userId', value ->> '$.key', value ->> '$.fingerprint', value ->> '$.response', value ->> '$.expiresAt' FROM json_each(${sql.placeholder('rows')}) WHERE true`)
     .onConflictDoUpdate({
       target: [idempotencyKeys.userId, idempotencyKeys.key],
       set: { fingerprint: sql`excluded.fingerprint`, response: sql`excluded.response`, expiresAt: sql`excluded.expires_at` },
@@ -63,36 +58,51 @@ export class Idempotency {
   }
 
   /**
-   * The stored response of an earlier request with this key, or null when there is none
-   * (then the caller acts and calls `save` in the same transaction). Another request under
-   * the key, or the first one still running, is a 409 `conflict`.
+   * For each request (null: one sent without a key), the stored response of an earlier
+   * request with its key, or null when there is none (then the caller acts and saves its
+   * answer in the same transaction), or the 409 `conflict` it gets: another request under the
+   * key, or the first one still running. One read for the whole batch.
    */
-  async replay(tx: Tx, request: IdempotentRequest, nowMs: number): Promise<StoredResponse | null> {
-    // An expired row is as good as gone: the next write under the key replaces it, the sweep deletes the rest.
-    const row = await liveKey(tx).get({ userId: request.userId, key: request.key, now: nowMs })
-    if (!row) return null
-    if (row.fingerprint !== request.fingerprint) throw conflict('This Idempotency-Key was used with another request')
-    if (!row.response) throw conflict('A request with this Idempotency-Key is still being processed; retry shortly')
-    return row.response
+  async replayMany(tx: Tx, asks: readonly { request: IdempotentRequest | null; nowMs: number }[]): Promise<(StoredResponse | AppError | null)[]> {
+    const keyed = asks.flatMap(({ request }) => (request ? [{ userId: request.userId, key: request.key }] : []))
+    const rows = keyed.length ? await keysIn(tx).all({ keys: JSON.stringify(keyed) }) : []
+    const rowOf = new Map(rows.map((row) => [`${row.userId}\n${row.key}`, row]))
+    return asks.map(({ request, nowMs }) => {
+      const row = request && rowOf.get(`${request.userId}\n${request.key}`)
+      // An expired row is as good as gone: the next write under the key replaces it, the sweep deletes the rest.
+      if (!row || row.expiresAt <= nowMs) return null
+      if (row.fingerprint !== request!.fingerprint) return conflict('This Idempotency-Key was used with another request')
+      if (!row.response) return conflict('A request with this Idempotency-Key is still being processed; retry shortly')
+      return row.response
+    })
   }
 
   /**
-   * Claims the key before an effect that must call out (a payment), so concurrent retries
-   * wait their turn. The claim lapses after `holdMs` (as long as the request can take): a
+   * Claims the keys before effects that must call out (payments), so concurrent retries
+   * wait their turn. A claim lapses after `holdMs` (as long as the request can take): a
    * request that died (a crash) never holds its key for the whole day.
    */
-  reserve(tx: Tx, request: IdempotentRequest, nowMs: number, holdMs = IDEMPOTENCY_TTL_MS) {
-    return this.store(tx, request, null, nowMs + holdMs)
+  reserveMany(tx: Tx, asks: readonly { request: IdempotentRequest | null; nowMs: number }[], holdMs = IDEMPOTENCY_TTL_MS) {
+    return this.storeMany(
+      tx,
+      asks.map(({ request, nowMs }) => ({ request, response: null, expiresAt: nowMs + holdMs })),
+    )
   }
 
-  save(tx: Tx, request: IdempotentRequest, response: StoredResponse, nowMs: number) {
-    return this.store(tx, request, response, nowMs + IDEMPOTENCY_TTL_MS)
+  /** The answers of requests (null: sent without a key), kept for their retries: in the transaction of their effects. */
+  saveMany(tx: Tx, answers: readonly { request: IdempotentRequest | null; response: StoredResponse; nowMs: number }[]) {
+    return this.storeMany(
+      tx,
+      answers.map(({ request, response, nowMs }) => ({ request, response, expiresAt: nowMs + IDEMPOTENCY_TTL_MS })),
+    )
   }
 
-  /** Writes over the row `replay` found expired, or the one this request reserved. */
-  private async store(tx: Tx, request: IdempotentRequest, response: StoredResponse | null, expiresAt: number) {
-    const responseJson = response === null ? null : JSON.stringify(response)
-    await storeKey(tx).run({ userId: request.userId, key: request.key, fingerprint: request.fingerprint, responseJson, expiresAt })
+  /** Writes over the rows `replayMany` found expired, or the ones these requests reserved. */
+  private async storeMany(tx: Tx, entries: { request: IdempotentRequest | null; response: StoredResponse | null; expiresAt: number }[]) {
+    const rows = entries.flatMap(({ request, response, expiresAt }) =>
+      request ? [{ userId: request.userId, key: request.key, fingerprint: request.fingerprint, response: response && JSON.stringify(response), expiresAt }] : [],
+    )
+    if (rows.length) await storeKeys(tx).run({ rows: JSON.stringify(rows) })
   }
 
   /** Gives back a key whose request never finished (no response stored); true when there was one. */

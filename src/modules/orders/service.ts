@@ -123,9 +123,11 @@ export class OrdersService {
     const { dataKeys, idempotency } = this.deps
     const outcomes: BatchOutcome<OrderDto>[] = []
     const toPlace: { i: number; order: CartOrder }[] = []
-    for (const [i, { userId, input, givenSealed, request, nowMs }] of requests.entries()) {
+    const replays = await idempotency.replayMany(tx, requests)
+    for (const [i, { userId, input, givenSealed, nowMs }] of requests.entries()) {
       try {
-        const replayed = request && (await idempotency.replay(tx, request, nowMs))
+        const replayed = replays[i]
+        if (replayed instanceof AppError) throw replayed
         if (replayed) {
           outcomes[i] = { value: replayed.body as OrderDto }
           continue
@@ -155,6 +157,7 @@ export class OrdersService {
       this.deps.lifecycle,
       toPlace.map(({ order }) => order),
     )
+    const answers: { request: IdempotentRequest | null; response: { status: 201; body: OrderDto }; nowMs: number }[] = []
     for (const [j, { i, order }] of toPlace.entries()) {
       const result = placed[j]!
       if (result instanceof AppError) {
@@ -164,9 +167,10 @@ export class OrdersService {
       const { given, request, nowMs } = requests[i]!
       // Answered from what was written, not read back; a copied address is opened once, for this answer.
       const dto = this.toDto(result, given || openAddress(order.shippingAddressSealed, dataKeys))
-      if (request) await idempotency.save(tx, request, { status: 201, body: dto }, nowMs)
+      answers.push({ request, response: { status: 201, body: dto }, nowMs })
       outcomes[i] = { value: dto }
     }
+    await idempotency.saveMany(tx, answers)
     return outcomes
   }
 

@@ -9,8 +9,8 @@ import { payments, webhookEvents } from './schema'
 export type PaymentRow = typeof payments.$inferSelect
 
 export const ph = sql.placeholder
-/** What paying an order needs of it, read in the payment's own transaction. */
-export const orderToPay = prepared((q) =>
+/** What paying these orders (a JSON array of ids) needs of them, read in the payments' own transaction. */
+export const ordersToPay = prepared((q) =>
   q
     .select({
       id: orderTerms.id,
@@ -22,24 +22,40 @@ export const orderToPay = prepared((q) =>
       hasShippingAddress: orderTerms.hasShippingAddress,
     })
     .from(orderTerms)
-    .where(eq(orderTerms.id, ph('orderId')))
+    .where(sql`${orderTerms.id} IN (SELECT value FROM json_each(${ph('orderIds')}))`)
     .prepare(),
 )
-export type OrderToPay = NonNullable<Awaited<ReturnType<ReturnType<typeof orderToPay>['get']>>>
-export const livePaymentOf = prepared((q) =>
+export type OrderToPay = Awaited<ReturnType<ReturnType<typeof ordersToPay>['all']>>[number]
+/** The pending or paid payments of these orders (a JSON array of ids). */
+export const livePaymentsOf = prepared((q) =>
   q
-    .select({ id: payments.id })
+    .select({ id: payments.id, orderId: payments.orderId })
     .from(payments)
-    .where(and(eq(payments.orderId, ph('orderId')), inArray(payments.status, ['pending', 'paid'])))
+    .where(and(sql`${payments.orderId} IN (SELECT value FROM json_each(${ph('orderIds')}))`, inArray(payments.status, ['pending', 'paid'])))
     .prepare(),
 )
 export const insertPayments = rowInserter(payments, ['id', 'orderId', 'method', 'status', 'amount', 'currency', 'cardBrand', 'cardLast4', 'idempotencyKey', 'createdAt', 'updatedAt'])
-/** The charge's ref, kept whatever became of the payment meanwhile (a closed payment's charge is still voided or refunded by it). */
-export const recordCharge = prepared((q) =>
+/**
+ * Charges' refs, kept whatever became of their payments meanwhile (a closed payment's charge
+ * is still voided or refunded by it), from a JSON array of `{ id, ref, pixCode, pixExpiresAt,
+ * at, declined }`. A declined charge ends its payment if still pending; a fast webhook may
+ * have settled it already, and then it keeps its status.
+ */
+export const recordCharges = prepared((q) =>
   q
     .update(payments)
-    .set({ gatewayRef: sql`${ph('gatewayRef')}`, pixCode: sql`${ph('pixCode')}`, pixExpiresAt: sql`${ph('pixExpiresAt')}`, updatedAt: sql`${ph('at')}` })
-    .where(eq(payments.id, ph('id')))
+    .set({
+      gatewayRef: sql`c.charge_ref`,
+      pixCode: sql`c.charge_pix_code`,
+      pixExpiresAt: sql`c.charge_pix_expires_at`,
+      updatedAt: sql`c.charge_at`,
+      status: sql`CASE WHEN c.charge_declined AND ${payments.status} = 'pending' THEN 'failed' ELSE ${payments.status} END`,
+    })
+    // Named apart from the payments' columns: RETURNING names them unqualified.
+    .from(
+      sql`(SELECT value ->> '$.id' AS charge_payment_id, value ->> '$.ref' AS charge_ref, value ->> '$.pixCode' AS charge_pix_code, value ->> '$.pixExpiresAt' AS charge_pix_expires_at, value ->> '$.at' AS charge_at, value ->> '$.declined' AS charge_declined FROM json_each(${ph('charges')})) AS c`,
+    )
+    .where(sql`${payments.id} = c.charge_payment_id`)
     .returning()
     .prepare(),
 )
