@@ -1,5 +1,6 @@
 import { t, type TSchema } from 'elysia'
 import { Kind, Type, TypeRegistry } from '@sinclair/typebox'
+import { responseWith } from './response-headers'
 
 /** A request object that rejects unknown fields (no mass assignment): the contract wants 422. */
 export const strictObject = <P extends Parameters<typeof t.Object>[0]>(properties: P, options: Parameters<typeof t.Object>[1] = {}) => t.Object(properties, { ...options, additionalProperties: false })
@@ -99,7 +100,7 @@ export const ImageBytes = (mediaType: string, description: string) => t.String({
  */
 export function preserialized(set: { headers: Record<string, string | number>; status?: number | string }, json: string, contentType = 'application/json') {
   set.headers['content-type'] = contentType
-  const response = new Response(json, set as ResponseInit)
+  const response = responseWith(json, Number(set.status ?? 200), set.headers)
   set.headers = {}
   set.status = 200
   return response

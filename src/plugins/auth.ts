@@ -73,7 +73,13 @@ export const auth = ({ tokens, currentRoles, isRevoked, streamLimit }: AuthOptio
   return new Elysia({ name: 'auth' }).macro({
     auth: (audience: Audience) => ({
       detail: { security: [{ password: [] }, { bearerAuth: [] }] },
-      transform: audience === 'admin' ? ({ request }: { request: Request }) => asAdmin(request) : ({ request }: { request: Request }) => authenticated(request, identify(request, audience)),
+      // A block, not `=> authenticated(…)`: the framework awaits any hook whose source reads like that (src/plugins/http-errors.ts).
+      transform:
+        audience === 'admin'
+          ? ({ request }: { request: Request }) => asAdmin(request)
+          : ({ request }: { request: Request }) => {
+              authenticated(request, identify(request, audience))
+            },
       resolve: ({ request }) => ({ user: principalOf(request)! }),
     }),
     /** An event stream: the bearer token or `?ticket=` (POST /v1/auth/stream-ticket), and a slot of the user's while it is open. */

@@ -5,7 +5,7 @@ import { arrive } from './request-state'
 import { isRedisOutage } from '../infra/redis'
 import { cannotWrite } from '../db/errors'
 import { bodyParser, MAX_BODY_BYTES, type BodyRoutes } from './body-parsing'
-import { problem, problemVia, requestIdOf, type ResponseSet } from './problems'
+import { problemVia, requestIdOf, type ResponseSet } from './problems'
 
 export interface HttpErrorsOptions extends BodyRoutes {
   logger: Logger
@@ -23,8 +23,6 @@ function fieldErrors(error: ValidationError): FieldError[] {
   }
   return out
 }
-
-const tooLarge = (requestId: string) => problem(413, 'payload_too_large', 'Request body is over the limit', requestId)
 
 interface ErrorContext {
   code: unknown
@@ -79,7 +77,8 @@ export const httpErrors = ({ logger, ...bodies }: HttpErrorsOptions) => {
       .onRequest(({ request, set }) => {
         const { id } = arrive(request)
         set.headers['x-request-id'] = id
-        if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge(id)
+        // Thrown (to renderError), not returned: the framework awaits, a microtask on every request, any hook whose source reads `return f(…)` or `=> f(…)`.
+        if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) throw new AppError(413, 'payload_too_large', 'Request body is over the limit')
       })
       .onParse({ as: 'global' }, parse)
       // Named fields only: a hook that takes the whole context makes the framework build all of

@@ -1,21 +1,10 @@
 import { Elysia } from 'elysia'
-import { problem, requestIdOf } from './problems'
+import { AppError } from '../lib/errors'
+import { SECURITY_HEADERS } from '../lib/response-headers'
 
 export interface SecurityHeadersOptions {
   /** Origins (scheme://host[:port]) whose browsers may call the API; never `*`. */
   corsOrigins: string[]
-}
-
-const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-
-const BASELINE = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'strict-transport-security': 'max-age=63072000; includeSubDomains',
-  'cross-origin-opener-policy': 'same-origin',
-  'content-security-policy': API_CSP,
-  'cache-control': 'no-store',
 }
 
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE'
@@ -40,15 +29,15 @@ export const securityHeaders = ({ corsOrigins }: SecurityHeadersOptions) => {
   const allowed = new Set(corsOrigins)
   // With CORS on, every answer depends on the Origin: a cache (a CDN in front of the public
   // photos) must not hand an answer made for one origin, or none, to another.
-  return new Elysia({ name: 'security-headers' }).headers(allowed.size ? { ...BASELINE, vary: 'Origin' } : BASELINE).onRequest(({ request, set }) => {
+  return new Elysia({ name: 'security-headers' }).headers(allowed.size ? { ...SECURITY_HEADERS, vary: 'Origin' } : SECURITY_HEADERS).onRequest(({ request, set }) => {
     if (allowed.size) {
       const origin = request.headers.get('origin')
       if (origin !== null && allowed.has(origin)) Object.assign(set.headers, { 'access-control-allow-origin': origin, 'access-control-expose-headers': CORS_EXPOSED })
     }
     const method = request.method
     if (REFUSED_METHODS.has(method)) {
-      set.status = 405
-      return problem(405, 'method_not_allowed', `${method} is not allowed`, requestIdOf(request), {}, { allow: `${ALLOWED_METHODS}, OPTIONS` })
+      // Thrown, not returned: the framework awaits any hook whose source reads `return f(…)` (src/plugins/http-errors.ts).
+      throw new AppError(405, 'method_not_allowed', `${method} is not allowed`, { headers: { allow: `${ALLOWED_METHODS}, OPTIONS` } })
     }
     if (method === 'OPTIONS' && request.headers.has('access-control-request-method')) {
       set.status = 204
