@@ -17,8 +17,9 @@ interface Waiting<I, O> {
  * an unexpected SQL error) fails the group. A batch holds at most one request per `keyOf`
  * (a later one waits for the next batch), so requests that must see each other's writes,
  * like one customer's two checkouts, never share one. Outcomes settle after the commit.
+ * `write` may hand `run` more than the transaction (`W`): orders' lifecycle gives its moves too.
  */
-export function writeBatches<I, O>(write: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>, run: (tx: Tx, inputs: I[]) => Promise<BatchOutcome<O>[]>, keyOf: (input: I) => string) {
+export function writeBatches<I, O, W = Tx>(write: <T>(fn: (tx: W) => Promise<T>) => Promise<T>, run: (tx: W, inputs: I[]) => Promise<BatchOutcome<O>[]>, keyOf: (input: I) => string) {
   let waiting: Waiting<I, O>[] = []
   let scheduled = false
 

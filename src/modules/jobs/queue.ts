@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
 import { Gauge, type Registry } from 'prom-client'
-import type { Database, Tx } from '../../db/client'
+import { prepared, type Database, type Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
 import { isoAt, type Clock } from '../../lib/clock'
 import { newId } from '../../lib/ids'
@@ -38,15 +38,20 @@ export interface JobKindOptions {
   maxAttempts?: number
 }
 
-/**
- * Marks the job under `dedupeKey` done in the caller's transaction: the effect it stood
- * guard for happened another way (a webhook delivered at once, before its retry was due).
- */
-export async function settleJob(tx: Tx, dedupeKey: string, at: string): Promise<void> {
-  await tx
+const settle = prepared((q) =>
+  q
     .update(jobs)
-    .set({ doneAt: at, leaseOwner: null, leaseUntil: null })
-    .where(and(eq(jobs.dedupeKey, dedupeKey), isNull(jobs.doneAt)))
+    .set({ doneAt: sql`${sql.placeholder('at')}`, leaseOwner: null, leaseUntil: null })
+    .where(and(sql`${jobs.dedupeKey} IN (SELECT value FROM json_each(${sql.placeholder('keys')}))`, isNull(jobs.doneAt)))
+    .prepare(),
+)
+/**
+ * Marks the jobs under `dedupeKeys` done in the caller's transaction, one UPDATE for all: the
+ * effects they stood guard for happened another way (webhooks delivered at once, before their
+ * retries were due).
+ */
+export async function settleJobs(tx: Tx, dedupeKeys: string[], at: string): Promise<void> {
+  await settle(tx).run({ keys: JSON.stringify(dedupeKeys), at })
 }
 
 export interface JobQueueOptions {

@@ -86,10 +86,25 @@ export interface OrderChange {
   reason?: string
 }
 
+/** An order to move in a group, at its own time. */
+export interface MoveTarget {
+  orderId: string
+  at: string
+}
+
+/** Where a group moves together: not a refund, whose every order needs its own status read first (what comes back depends on it). */
+export type GroupStatus = Exclude<OrderStatus, 'refunded'>
+
 /** What `write` gives its function besides the transaction. */
 export interface OrderMoves {
   /** Moves the order (guarded by the state machine: 409 `invalid_transition` otherwise). */
   transition(orderId: string, to: OrderStatus, at: string, options?: TransitionOptions): Promise<OrderStatusEvent>
+  /**
+   * `transition` for a group of distinct orders (a batch of webhooks), one UPDATE and one
+   * timeline INSERT for all: the changes of the orders that moved, in the order given; one that
+   * cannot move is left out, not refused (the caller decided, in this transaction, that it can).
+   */
+  transitionAll(targets: MoveTarget[], to: GroupStatus, options?: TransitionOptions): Promise<OrderStatusEvent[]>
   /** A money event on the order's timeline; its status stays the order's. */
   note(orderId: string, event: TimelineEvent, paymentId: string, at: string): Promise<OrderStatusEvent>
   /** Runs once the transaction has committed (a failure there is logged: it must be backed by a durable job). */

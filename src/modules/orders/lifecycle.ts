@@ -16,25 +16,26 @@
  * - `onStatusChange(hook)`: `hook(tx, change, moves)` runs inside every transition's
  *   transaction, after the status moved (payments close their open payments and void or
  *   refund charges this way; orders know nothing of payments).
- * - `write(fn)`: a write transaction; `fn(tx, transition, moves)` moves orders (`transition`), notes
- *   money events on their timeline (`note`) and leaves work for after the commit
- *   (`afterCommit`). Each entry is published on the event bus (`ORDER_STATUS_CHANNEL`, an
- *   `OrderStatusEvent` each) once the transaction commits.
+ * - `write(fn)`: a write transaction; `fn(tx, transition, moves)` moves orders (`transition`, or
+ *   `transitionAll` for a group in one statement per table), notes money events on their
+ *   timeline (`note`) and leaves work for after the commit (`afterCommit`). Each entry is
+ *   published on the event bus (`ORDER_STATUS_CHANNEL`, an `OrderStatusEvent` each) once the
+ *   transaction commits.
  */
-import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm'
-import { prepared, type Database, type Tx } from '../../db/client'
+import { eq } from 'drizzle-orm'
+import type { Database, Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
 import type { EventBus } from '../../infra/events'
 import { AppError, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
 import { amountJson, lineTotal, MAX_ORDER_TOTAL, sumOf, totalsOf } from '../../lib/money'
-import { erasedAccountIds } from '../accounts'
 import { moveStock } from '../catalog'
 import { scheduleJobs } from '../jobs'
 import {
   ORDER_STATUS_CHANNEL,
   PAYMENT_CHECK_JOB,
+  type OrderChange,
   type OrderMoves,
   type OrderRow,
   type OrderStatusEvent,
@@ -43,10 +44,13 @@ import {
   type ReleasedOrder,
   type ReleaseHandler,
   type StatusHook,
+  type GroupStatus,
+  type MoveTarget,
   type Transition,
   type TransitionOptions,
 } from './lifecycle-types'
-import { ORDER_STATUSES, orderItems, orders, orderTimeline, type OrderSource, type OrderStatus, type TimelineEvent } from './schema'
+import { orderItems, orders, orderTimeline, type OrderSource, type OrderStatus, type TimelineEvent } from './schema'
+import { appendTimeline, appendTimelines, currentOf, dropErasedAddress, ENDS_DELIVERY, moveAllTo, moveTo, NEEDS_ADDRESS, RELEASING, sourcesOf } from './state-machine'
 
 const insertOrders = rowInserter(orders, [
   'id',
@@ -70,68 +74,10 @@ const insertOrders = rowInserter(orders, [
 const insertItems = rowInserter(orderItems, ['orderId', 'productId', 'title', 'sku', 'unitPrice', 'quantity', 'lineTotal'])
 const insertTimeline = rowInserter(orderTimeline, ['orderId', 'status', 'at'])
 
-/** The state machine, in one place: where each status may go. */
-export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
-  pending_payment: ['paid', 'unpaid', 'cancelled'],
-  paid: ['shipped', 'refunded'],
-  shipped: ['delivered', 'refunded'],
-  delivered: ['refunded'],
-  unpaid: [],
-  cancelled: [],
-  refunded: [],
-}
-const sourcesOf = (to: OrderStatus) => ORDER_STATUSES.filter((status) => TRANSITIONS[status].includes(to))
-
-/** Paid and not yet at its end: the order still needs its shipping address, even once its customer erased their account. */
-export const AWAITING_DELIVERY: readonly OrderStatus[] = ['paid', 'shipped']
-/** Where an order awaiting delivery ends (delivered, or its money given back): an erased customer's address goes then. */
-const ENDS_DELIVERY = ORDER_STATUSES.filter((to) => !AWAITING_DELIVERY.includes(to) && sourcesOf(to).some((from) => AWAITING_DELIVERY.includes(from)))
-/** Moves that need the shipping address: nothing ships without one. */
-const NEEDS_ADDRESS: readonly OrderStatus[] = ['shipped']
-
-/** The one guarded UPDATE that moves an order to `to` (`paid` also stamps `paid_at`). */
-function guardedMove(to: OrderStatus) {
-  const at = sql`${sql.placeholder('at')}`
-  const addressGuard = NEEDS_ADDRESS.includes(to) ? isNotNull(orders.shippingAddressSealed) : undefined
-  return prepared((q) =>
-    q
-      .update(orders)
-      .set({ status: to, updatedAt: at, ...(to === 'paid' ? { paidAt: at } : {}) })
-      .where(and(eq(orders.id, sql.placeholder('orderId')), inArray(orders.status, sourcesOf(to)), addressGuard))
-      .returning({ userId: orders.userId, source: orders.source })
-      .prepare(),
-  )
-}
-const moveTo = Object.fromEntries(ORDER_STATUSES.map((to) => [to, guardedMove(to)])) as Record<OrderStatus, ReturnType<typeof guardedMove>>
-const dropErasedAddress = prepared((q) =>
-  q
-    .update(orders)
-    .set({ shippingAddressSealed: null })
-    .where(and(eq(orders.id, sql.placeholder('orderId')), inArray(orders.userId, erasedAccountIds)))
-    .prepare(),
-)
-const appendTimeline = prepared((q) =>
-  q
-    .insert(orderTimeline)
-    .values({ orderId: sql.placeholder('orderId'), status: sql.placeholder('status'), at: sql.placeholder('at') })
-    .returning({ id: orderTimeline.id })
-    .prepare(),
-)
-const currentOf = prepared((q) =>
-  q
-    .select({ status: orders.status, userId: orders.userId, source: orders.source })
-    .from(orders)
-    .where(eq(orders.id, sql.placeholder('orderId')))
-    .prepare(),
-)
-
 const orderTooLarge = (total: bigint) =>
   new AppError(422, 'order_too_large', `The order_total would be ${total} minor units, over the limit of ${MAX_ORDER_TOTAL}: nothing was ordered, the cart is kept`, {
     extra: { order_total: amountJson(total), max_order_total: Number(MAX_ORDER_TOTAL) },
   })
-
-/** Leaving `pending_payment` for these gives the order's units back. */
-const RELEASING: readonly OrderStatus[] = ['unpaid', 'cancelled']
 
 export interface OrderLifecycleDeps {
   database: Database
@@ -230,6 +176,7 @@ export class OrderLifecycle {
       }
       const moves: OrderMoves = {
         transition: (orderId, to, at, options) => this.transition(tx, moves, record, orderId, to, at, options),
+        transitionAll: (targets, to, options) => this.transitionAll(tx, moves, record, targets, to, options),
         note: async (orderId, event, paymentId, at) => record(await this.note(tx, orderId, event, paymentId, at)),
         afterCommit: (work) => void after.push(work),
       }
@@ -260,14 +207,40 @@ export class OrderLifecycle {
         throw new AppError(409, 'address_required', `An order without a shipping address cannot become ${to}`)
       throw new AppError(409, 'invalid_transition', `An order in ${current.status} cannot become ${to}`)
     }
-    const from = before?.status ?? sourcesOf(to)[0]!
     const entry = (await appendTimeline(tx).get({ orderId, status: to, at }))!
+    return this.afterMove(tx, moves, record, { orderId, ...order, from: before?.status ?? sourcesOf(to)[0]!, to, at, reason: options.reason }, entry.id, options)
+  }
+
+  /** `transition` of a group, one UPDATE and one timeline INSERT for all; the rest per order as `transition` does it. */
+  private async transitionAll(
+    tx: Tx,
+    moves: OrderMoves,
+    record: (change: OrderStatusEvent) => OrderStatusEvent,
+    targets: MoveTarget[],
+    to: GroupStatus,
+    options: TransitionOptions = {},
+  ): Promise<OrderStatusEvent[]> {
+    if (!targets.length) return []
+    const moved = new Map((await moveAllTo(tx, to, targets)).map((order) => [order.orderId, order]))
+    const movedTargets = targets.filter((target) => moved.has(target.orderId))
+    const entries = await appendTimelines(tx, to, movedTargets)
+    const changes: OrderStatusEvent[] = []
+    for (const { orderId, at } of movedTargets) {
+      const { userId, source } = moved.get(orderId)!
+      changes.push(await this.afterMove(tx, moves, record, { orderId, userId, source, from: sourcesOf(to)[0]!, to, at, reason: options.reason }, entries.get(orderId)!, options))
+    }
+    return changes
+  }
+
+  /** What follows an order's move, its timeline entry written: the erased address, the stream, the units, the hooks. */
+  private async afterMove(tx: Tx, moves: OrderMoves, record: (change: OrderStatusEvent) => OrderStatusEvent, change: OrderChange, entryId: number, options: TransitionOptions) {
+    const { orderId, userId, source, from, to, at } = change
     if (ENDS_DELIVERY.includes(to)) await dropErasedAddress(tx).run({ orderId })
     // Recorded before the hooks run: the money events they note come after the status on the stream too.
-    const change = record({ event_id: entry.id, order_id: orderId, user_id: order.userId, source: order.source, status: to, at })
-    if (RELEASING.includes(to) || (to === 'refunded' && (from === 'paid' || options.restock))) await this.release(tx, orderId, { ...order, status: to, from }, at)
-    for (const hook of this.statusHooks) await hook(tx, { orderId, ...order, from, to, at, reason: options.reason }, moves)
-    return change
+    const event = record({ event_id: entryId, order_id: orderId, user_id: userId, source, status: to, at })
+    if (RELEASING.includes(to) || (to === 'refunded' && (from === 'paid' || options.restock))) await this.release(tx, orderId, { userId, source, status: to, from }, at)
+    for (const hook of this.statusHooks) await hook(tx, change, moves)
+    return event
   }
 
   private async note(tx: Tx, orderId: string, event: TimelineEvent, paymentId: string, at: string): Promise<OrderStatusEvent> {

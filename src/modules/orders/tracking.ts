@@ -4,7 +4,7 @@ import type { EventBus } from '../../infra/events'
 import type { Logger } from '../../lib/logger'
 import { LocalListeners } from '../../infra/events/local-listeners'
 import { liveEvents } from '../../lib/sse'
-import { TRANSITIONS } from './lifecycle'
+import { TRANSITIONS } from './state-machine'
 import { ORDER_STATUS_CHANNEL, type OrderStatusEvent } from './lifecycle-types'
 import { orderTimeline, type OrderStatus, type TimelineEvent } from './schema'
 

@@ -6,7 +6,8 @@ import { AppError, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
 import { pixCode } from '../../lib/pix'
-import { scheduleJobs, settleJob } from '../jobs'
+import { writeBatches } from '../../db/write-batches'
+import { scheduleJobs, settleJobs } from '../jobs'
 import type { Charge, ChargeQuery, ChargeRecord, ChargeRequest, ChargeStatus, GatewayEvent, GatewayEventType, PaymentGateway, SimulatedBank } from './gateway'
 import { fakeGatewayCharges, fakeGatewayEvents } from './schema'
 import { signWebhook, verifyWebhookSignature } from './signature'
@@ -19,6 +20,12 @@ export const WEBHOOK_DELIVERY_JOB = 'fake_gateway.webhook'
 const FIRST_RETRY_MS = 2000
 
 type StoredCharge = typeof fakeGatewayCharges.$inferSelect
+/** A webhook the fake owes the shop: the exact body it sends. */
+interface OwedWebhook {
+  id: string
+  chargeRef: string
+  body: string
+}
 
 /** How the fake reaches the webhook route: a signed POST, exactly as a provider would send it. */
 export type WebhookDelivery = (rawBody: string, signature: string) => Promise<Response>
@@ -39,7 +46,7 @@ const markDelivered = prepared((q) =>
   q
     .update(fakeGatewayEvents)
     .set({ deliveredAt: sql`${sql.placeholder('at')}` })
-    .where(and(eq(fakeGatewayEvents.id, sql.placeholder('id')), isNull(fakeGatewayEvents.deliveredAt)))
+    .where(and(sql`${fakeGatewayEvents.id} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`, isNull(fakeGatewayEvents.deliveredAt)))
     .prepare(),
 )
 const deliveryKey = (eventId: string) => `webhook:${eventId}`
@@ -59,8 +66,33 @@ const refused = (message: string) => new AppError(409, 'invalid_transition', mes
 export class FakeGateway implements PaymentGateway, SimulatedBank {
   private readonly deliveries = new Set<Promise<void>>()
   private deliver?: WebhookDelivery
+  /** Charges created while the writer was busy, written together with the webhooks they owe. */
+  private readonly storeCharge: (charge: StoredCharge) => Promise<OwedWebhook | null>
+  /** Deliveries acknowledged while the writer was busy, recorded together. */
+  private readonly recordDelivery: (eventId: string) => Promise<void>
 
-  constructor(private readonly options: FakeGatewayOptions) {}
+  constructor(private readonly options: FakeGatewayOptions) {
+    this.storeCharge = writeBatches(
+      options.database.write,
+      async (tx, charges) => {
+        await insertCharges(tx, charges)
+        const paid = charges.filter((charge) => charge.status === 'paid')
+        const owed = new Map((await this.emit(tx, paid, 'charge.paid')).map((event) => [event.chargeRef, event]))
+        return charges.map((charge) => ({ value: owed.get(charge.ref) ?? null }))
+      },
+      (charge) => charge.ref,
+    )
+    this.recordDelivery = writeBatches(
+      options.database.write,
+      async (tx, eventIds) => {
+        const at = options.clock.iso()
+        await markDelivered(tx).run({ ids: JSON.stringify(eventIds), at })
+        await settleJobs(tx, eventIds.map(deliveryKey), at)
+        return eventIds.map(() => ({ value: undefined }))
+      },
+      (eventId) => eventId,
+    )
+  }
 
   /** Sets where webhooks go; returns the previous target (tests cut delivery and restore it). */
   connect(deliver: WebhookDelivery): WebhookDelivery | undefined {
@@ -102,11 +134,8 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
       createdAt: at,
       updatedAt: at,
     }
-    // An approved card is paid at once, but the shop only hears of it by webhook, after this call has answered.
-    const owed = await this.options.database.write(async (tx) => {
-      await insertCharges(tx, [charge])
-      return status === 'paid' ? this.emit(tx, charge, 'charge.paid') : null
-    })
+    // An approved card is paid at once, but the shop only hears of it by webhook, after this call has answered (and once it is owed, with its retry job).
+    const owed = await this.storeCharge(charge)
     if (owed) void this.notify(owed.id, owed.body)
     if (pix) {
       const { key, merchantName, merchantCity } = this.options.pix ?? PIX_RECEIVER
@@ -140,7 +169,7 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
       if (charge.status === 'refunded') return null
       if (charge.status !== 'paid') throw refused(`The charge is ${charge.status}: only a paid one is refunded`)
       await tx.update(fakeGatewayCharges).set({ status: 'refunded', updatedAt: at }).where(eq(fakeGatewayCharges.ref, ref))
-      return this.emit(tx, charge, 'charge.refunded')
+      return (await this.emit(tx, [charge], 'charge.refunded'))[0]!
     })
     if (owed) await this.notify(owed.id, owed.body)
   }
@@ -167,7 +196,7 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
       if (charge.status !== 'pending') throw refused(`The charge is already ${charge.status}`)
       if (outcome === 'paid' && charge.expiresAt !== null && Date.parse(charge.expiresAt) <= clock.now()) throw refused('The Pix code has expired')
       await tx.update(fakeGatewayCharges).set({ status: outcome, updatedAt: at }).where(eq(fakeGatewayCharges.ref, ref))
-      return this.emit(tx, charge, `charge.${outcome}`)
+      return (await this.emit(tx, [charge], `charge.${outcome}`))[0]!
     })
     await this.notify(owed.id, owed.body)
   }
@@ -198,22 +227,19 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
     return this.options.database.db.select().from(fakeGatewayCharges).where(eq(fakeGatewayCharges.ref, ref)).get()
   }
 
-  /** Records the webhook a charge now owes, with the job that retries it if the immediate delivery fails. */
-  private async emit(tx: Tx, charge: StoredCharge, type: GatewayEventType) {
+  /** Records the webhooks the charges now owe, with the jobs that retry them if the immediate delivery fails. */
+  private async emit(tx: Tx, charges: StoredCharge[], type: GatewayEventType): Promise<OwedWebhook[]> {
     const { clock } = this.options
-    const event: GatewayEvent = {
-      id: `evt_${newId()}`,
-      type,
-      charge_ref: charge.ref,
-      payment_id: charge.paymentId,
-      amount: charge.amount,
-      currency: charge.currency,
-      created: Math.floor(clock.now() / 1000),
-    }
-    const body = JSON.stringify(event)
-    await insertEvents(tx, [{ id: event.id, chargeRef: charge.ref, body, createdAt: clock.iso() }])
-    await this.scheduleRetries(tx, [event.id])
-    return { id: event.id, body }
+    const created = Math.floor(clock.now() / 1000)
+    const createdAt = clock.iso()
+    const owed = charges.map(({ ref, paymentId, amount, currency }) => {
+      const event: GatewayEvent = { id: `evt_${newId()}`, type, charge_ref: ref, payment_id: paymentId, amount, currency, created }
+      return { id: event.id, chargeRef: ref, body: JSON.stringify(event), createdAt }
+    })
+    await insertEvents(tx, owed)
+    const ids = owed.map((event) => event.id)
+    await this.scheduleRetries(tx, ids)
+    return owed
   }
 
   private scheduleRetries(tx: Tx, eventIds: string[]) {
@@ -238,7 +264,7 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
 
   /** One signed POST; on acknowledgement the event stops being owed (its retry job with it). */
   private async send(eventId: string, body: string): Promise<'delivered' | string> {
-    const { logger, webhookSecret, clock, database } = this.options
+    const { logger, webhookSecret, clock } = this.options
     let response: Response
     try {
       if (!this.deliver) return 'no receiver connected'
@@ -251,11 +277,7 @@ export class FakeGateway implements PaymentGateway, SimulatedBank {
       logger.warn('webhook refused; retried with backoff', { event_id: eventId, status: response.status })
       return `HTTP ${response.status}`
     }
-    const at = clock.iso()
-    await database.write(async (tx) => {
-      await markDelivered(tx).run({ id: eventId, at })
-      await settleJob(tx, deliveryKey(eventId), at)
-    })
+    await this.recordDelivery(eventId)
     return 'delivered'
   }
 }

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
-import { prepared } from '../../db/client'
+import { prepared, type Tx } from '../../db/client'
 import { rowInserter } from '../../db/row-inserter'
 import { orderTerms } from '../orders'
 import type { PaymentDto } from './model'
@@ -75,15 +75,6 @@ export const endPending = prepared((q) =>
     .where(and(eq(payments.id, ph('id')), eq(payments.status, 'pending')))
     .prepare(),
 )
-/** Only a pending payment becomes paid: a closed one's capture is refunded instead. */
-export const markPaid = prepared((q) =>
-  q
-    .update(payments)
-    .set({ status: 'paid', updatedAt: sql`${ph('at')}` })
-    .where(and(eq(payments.id, ph('id')), eq(payments.status, 'pending')))
-    .returning({ id: payments.id })
-    .prepare(),
-)
 export const markRefunded = prepared((q) =>
   q
     .update(payments)
@@ -98,23 +89,20 @@ export const requestRefundOf = prepared((q) =>
     .where(eq(payments.id, ph('id')))
     .prepare(),
 )
-/** A gateway event, recorded once by its id: `applied` unless applying it says otherwise. */
-export const recordEvent = prepared((q) =>
-  q
-    .insert(webhookEvents)
-    .values({ id: ph('id'), type: ph('type'), paymentId: ph('paymentId'), outcome: 'applied', receivedAt: ph('at') })
-    .onConflictDoNothing()
-    .returning({ id: webhookEvents.id })
-    .prepare(),
-)
-export const setEventOutcome = prepared((q) =>
-  q
-    .update(webhookEvents)
-    .set({ outcome: sql`${ph('outcome')}` })
-    .where(eq(webhookEvents.id, ph('id')))
-    .prepare(),
-)
-export const paymentWithOrder = prepared((q) =>
+// The webhook's statements, each for a group of events (a batch of webhooks, one per payment).
+/** Gateway events, each recorded once by its id (`applied` unless applying it says otherwise): the ids that were new. */
+export const recordEvents = (tx: Tx, events: { id: string; type: string; paymentId: string; at: string }[]) =>
+  tx.all<{ id: string }>(sql`
+    INSERT INTO ${webhookEvents} (id, type, payment_id, outcome, received_at)
+    SELECT value ->> '$.id', value ->> '$.type', value ->> '$.paymentId', 'applied', value ->> '$.at' FROM json_each(${JSON.stringify(events)}) WHERE true
+    ON CONFLICT DO NOTHING
+    RETURNING id`)
+export const setEventOutcomes = (tx: Tx, outcomes: { id: string; outcome: string }[]) =>
+  tx.run(sql`
+    UPDATE ${webhookEvents} SET outcome = m.outcome
+    FROM (SELECT value ->> '$.id' AS id, value ->> '$.outcome' AS outcome FROM json_each(${JSON.stringify(outcomes)})) AS m
+    WHERE ${webhookEvents.id} = m.id`)
+export const paymentsWithOrders = prepared((q) =>
   q
     .select({
       id: payments.id,
@@ -128,9 +116,21 @@ export const paymentWithOrder = prepared((q) =>
     })
     .from(payments)
     .innerJoin(orderTerms, eq(orderTerms.id, payments.orderId))
-    .where(eq(payments.id, ph('id')))
+    .where(sql`${payments.id} IN (SELECT value FROM json_each(${ph('ids')}))`)
     .prepare(),
 )
+export type PaymentWithOrder = Awaited<ReturnType<ReturnType<typeof paymentsWithOrders>['all']>>[number]
+/**
+ * Captures the group's orders take: only a pending payment becomes paid (a closed one's
+ * capture is refunded instead), learning its charge's ref if its own request died before
+ * recording it. The payments that became paid.
+ */
+export const markPaidAll = (tx: Tx, captures: { id: string; chargeRef: string; at: string }[]) =>
+  tx.all<{ id: string }>(sql`
+    UPDATE ${payments} SET status = 'paid', gateway_ref = coalesce(gateway_ref, m.charge_ref), updated_at = m.at
+    FROM (SELECT value ->> '$.id' AS id, value ->> '$.chargeRef' AS charge_ref, value ->> '$.at' AS at FROM json_each(${JSON.stringify(captures)})) AS m
+    WHERE ${payments.id} = m.id AND ${payments.status} = 'pending'
+    RETURNING ${payments.id} AS id`)
 
 export const toDto = (row: PaymentRow): PaymentDto => ({
   id: row.id,

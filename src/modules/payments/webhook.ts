@@ -1,24 +1,45 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { Tx } from '../../db/client'
+import { writeBatches, type BatchOutcome } from '../../db/write-batches'
 import { invalid } from '../../lib/errors'
 import { WebhookEvent } from './model'
 import type { OrderMoves } from '../orders'
 import type { GatewayEvent } from './gateway'
-import { adoptCharge, endPending, markPaid, markRefunded, paymentWithOrder, recordEvent, setEventOutcome } from './queries'
+import { adoptCharge, endPending, markPaidAll, markRefunded, paymentsWithOrders, recordEvents, setEventOutcomes, type PaymentWithOrder } from './queries'
 import type { PaymentsDeps } from './service'
 import type { Settlement } from './settlement'
 
 /** Compiled once: an event is checked on every webhook. */
 const GatewayEventShape = TypeCompiler.Compile(WebhookEvent)
 
-type PaymentWithOrder = NonNullable<Awaited<ReturnType<ReturnType<typeof paymentWithOrder>['get']>>>
+/** An event to apply, and when it was received. */
+interface Received {
+  event: GatewayEvent
+  at: string
+}
+
+/** The payment's own charge (or the one it never got to record). */
+const ours = (payment: PaymentWithOrder, event: GatewayEvent) => payment.gatewayRef === null || payment.gatewayRef === event.charge_ref
+const amountMatches = (payment: PaymentWithOrder, event: GatewayEvent) => event.amount === payment.amount && event.currency === payment.currency && payment.amount === payment.orderTotal
+/** A capture the order takes: `charge.paid` for exactly the order's amount, on its pending payment's own charge, while the order awaits payment. */
+const takesCapture = (payment: PaymentWithOrder, event: GatewayEvent) =>
+  event.type === 'charge.paid' && ours(payment, event) && amountMatches(payment, event) && payment.status === 'pending' && payment.orderStatus === 'pending_payment'
 
 /** The gateway's signed reports, each applied once. */
 export class WebhookReceiver {
+  /** Events queued while the writer was busy, applied together (`applyGroup`); one payment's events never share a group. */
+  private readonly applyQueued: (received: Received) => Promise<void>
+
   constructor(
     private readonly deps: PaymentsDeps,
     private readonly settlement: Settlement,
-  ) {}
+  ) {
+    this.applyQueued = writeBatches<Received, void, { tx: Tx; moves: OrderMoves }>(
+      (fn) => deps.lifecycle.write((tx, _transition, moves) => fn({ tx, moves })),
+      ({ tx, moves }, group) => this.applyGroup(tx, moves, group),
+      ({ event }) => event.payment_id,
+    )
+  }
 
   /**
    * A gateway event, applied once by its id in the same transaction as its effect. Only a
@@ -34,41 +55,89 @@ export class WebhookReceiver {
   }
 
   /** Applies an event (also what the reconciler delivers for one the gateway never got through). */
-  async apply(event: GatewayEvent, at: string) {
-    await this.deps.lifecycle.write(async (tx, _transition, moves) => {
-      const fresh = await recordEvent(tx).all({ id: event.id, type: event.type, paymentId: event.payment_id, at })
-      if (!fresh.length) return
-      const outcome = await this.applyOnce(tx, moves, event, at)
-      if (outcome !== 'applied') await setEventOutcome(tx).run({ id: event.id, outcome })
-    })
+  apply(event: GatewayEvent, at: string) {
+    return this.applyQueued({ event, at })
   }
 
-  private async applyOnce(tx: Tx, moves: OrderMoves, event: GatewayEvent, at: string) {
-    const payment = await paymentWithOrder(tx).get({ id: event.payment_id })
+  /**
+   * A group of events, each applied once: one INSERT records them (a known id is skipped), one
+   * SELECT reads their payments with their orders. The common case, a capture its order takes,
+   * is written for the group at once: one UPDATE of the payments, the orders moved to `paid` in
+   * one statement per table. Every other event (a decline, an expiry, a refund, a capture to
+   * give back, an unknown payment) is applied one by one first. The end is the same as one
+   * event at a time in that order: each event writes only its own payment, and only a capture
+   * moves an order (a second capture of an order paid in this group is given back, as it would
+   * be after the first).
+   */
+  private async applyGroup(tx: Tx, moves: OrderMoves, group: Received[]): Promise<BatchOutcome<void>[]> {
+    const fresh = new Set(
+      (
+        await recordEvents(
+          tx,
+          group.map(({ event, at }) => ({ id: event.id, type: event.type, paymentId: event.payment_id, at })),
+        )
+      ).map((row) => row.id),
+    )
+    // `delete`: an id twice in the group is applied once.
+    const applying = group.filter(({ event }) => fresh.delete(event.id))
+    const found = applying.length ? await paymentsWithOrders(tx).all({ ids: JSON.stringify(applying.map(({ event }) => event.payment_id)) }) : []
+    const paymentOf = new Map(found.map((payment) => [payment.id, payment]))
+    const captures: (Received & { orderId: string })[] = []
+    const paying = new Set<string>()
+    const outcomes: { id: string; outcome: string }[] = []
+    for (const received of applying) {
+      const read = paymentOf.get(received.event.payment_id)
+      const payment = read && paying.has(read.orderId) ? { ...read, orderStatus: 'paid' as const } : read
+      if (payment && takesCapture(payment, received.event)) {
+        captures.push({ ...received, orderId: payment.orderId })
+        paying.add(payment.orderId)
+        continue
+      }
+      const outcome = await this.applyOnce(tx, moves, received, payment)
+      if (outcome !== 'applied') outcomes.push({ id: received.event.id, outcome })
+    }
+    await this.capture(tx, moves, captures)
+    if (outcomes.length) await setEventOutcomes(tx, outcomes)
+    return group.map(() => ({ value: undefined }))
+  }
+
+  /** The group's captures: read as takeable in this transaction, so each one must land (or nothing of the group does). */
+  private async capture(tx: Tx, moves: OrderMoves, captures: (Received & { orderId: string })[]) {
+    if (!captures.length) return
+    const paid = await markPaidAll(
+      tx,
+      captures.map(({ event, at }) => ({ id: event.payment_id, chargeRef: event.charge_ref, at })),
+    )
+    const moved = await moves.transitionAll(
+      captures.map(({ orderId, at }) => ({ orderId, at })),
+      'paid',
+    )
+    if (paid.length !== captures.length || moved.length !== captures.length)
+      throw new Error(`${captures.length} captures read as takeable, ${paid.length} payments and ${moved.length} orders became paid`)
+  }
+
+  /** An event that is not a capture its order takes. */
+  private async applyOnce(tx: Tx, moves: OrderMoves, { event, at }: Received, payment: PaymentWithOrder | undefined) {
     // A charge of an unknown payment is an orphan: the reconciler refunds it from the gateway's own list.
     if (!payment) return 'unknown_payment'
-    const ours = payment.gatewayRef === null || payment.gatewayRef === event.charge_ref
+    const own = ours(payment, event)
     // A payment whose request died before recording its charge learns it here.
-    if (ours && payment.gatewayRef === null) await adoptCharge(tx).run({ id: payment.id, gatewayRef: event.charge_ref })
-    if (event.type === 'charge.refunded') return this.refunded(tx, moves, payment, ours, at)
+    if (own && payment.gatewayRef === null) await adoptCharge(tx).run({ id: payment.id, gatewayRef: event.charge_ref })
+    if (event.type === 'charge.refunded') return this.refunded(tx, moves, payment, own, at)
     if (event.type !== 'charge.paid') {
-      if (ours) await endPending(tx).run({ id: payment.id, status: event.type === 'charge.failed' ? 'failed' : 'expired', at })
-      return ours ? 'applied' : 'unknown_payment'
+      if (own) await endPending(tx).run({ id: payment.id, status: event.type === 'charge.failed' ? 'failed' : 'expired', at })
+      return own ? 'applied' : 'unknown_payment'
     }
-    if (ours && payment.status === 'paid') return 'duplicate'
-    const amountMatches = event.amount === payment.amount && event.currency === payment.currency && payment.amount === payment.orderTotal
-    if (ours && amountMatches && payment.status === 'pending' && payment.orderStatus === 'pending_payment' && (await markPaid(tx).get({ id: payment.id, at }))) {
-      await moves.transition(payment.orderId, 'paid', at)
-      return 'applied'
-    }
-    const why = !ours ? 'a second charge of the payment' : !amountMatches ? 'an amount that does not match the order' : `the payment is ${payment.status} and the order ${payment.orderStatus}`
+    if (own && payment.status === 'paid') return 'duplicate'
+    const matches = amountMatches(payment, event)
+    const why = !own ? 'a second charge of the payment' : !matches ? 'an amount that does not match the order' : `the payment is ${payment.status} and the order ${payment.orderStatus}`
     this.deps.logger.warn('captured charge the order cannot take: refunding it', { payment_id: payment.id, order_id: payment.orderId, charge_ref: event.charge_ref, why })
-    await this.settlement.requestRefund(tx, moves, { orderId: payment.orderId, paymentId: ours ? payment.id : undefined, chargeRef: event.charge_ref, reason: `captured while ${why}`, at })
-    return amountMatches ? 'refunding' : 'amount_mismatch'
+    await this.settlement.requestRefund(tx, moves, { orderId: payment.orderId, paymentId: own ? payment.id : undefined, chargeRef: event.charge_ref, reason: `captured while ${why}`, at })
+    return matches ? 'refunding' : 'amount_mismatch'
   }
 
-  private async refunded(tx: Tx, moves: OrderMoves, payment: PaymentWithOrder, ours: boolean, at: string) {
-    if (!ours || payment.status === 'refunded') return ours ? 'duplicate' : 'applied'
+  private async refunded(tx: Tx, moves: OrderMoves, payment: PaymentWithOrder, own: boolean, at: string) {
+    if (!own || payment.status === 'refunded') return own ? 'duplicate' : 'applied'
     await markRefunded(tx).run({ id: payment.id, at })
     await moves.note(payment.orderId, 'payment_refunded', payment.id, at)
     return 'applied'
