@@ -1,8 +1,8 @@
 /**
  * Where the server's time goes: the shop runs under Bun's CPU profiler while wrk drives one
- * hot path (`list`, `detail`, `entry`) or a scenario script runs (`checkout`, `flash-sale`,
+ * hot path (`list`, `detail`, `search`, `entry`) or a scenario script runs (`checkout`, `flash-sale`,
  * …), then the profile is written as markdown (`--cpu-prof-md`).
- * `bun bench/profile.ts list|detail|entry|list-uncached|detail-uncached|<scenario> [--duration 10s] [-e LOG_LEVEL=warn …]`
+ * `bun bench/profile.ts list|detail|search|entry|list-uncached|detail-uncached|search-uncached|<scenario> [--duration 10s] [-e LOG_LEVEL=warn …]`
  * (`-uncached`: the shop runs with CATALOG_CACHE_MS=0, so every request reads SQL)
  * → bench/out/profile-<what>.md. For finding costs, not for figures (the profiler slows it).
  */
@@ -13,6 +13,7 @@ import { DEFAULT_OUT } from './lib/cli'
 import { benchRedis, ownTarget } from './lib/target'
 import { runWrk } from './lib/wrk'
 import { seedCatalog } from './catalog'
+import { SEARCH_TERMS } from './lib/shop'
 import { prepareDrop } from './flash-sale'
 import { runScript, type Script } from './lib/runner'
 import { withOverrides } from './lib/options'
@@ -39,13 +40,19 @@ try {
     // As in a stampede: 100 units, the default waitlist, then sold_out.
     const drop = await prepareDrop(target, { customers: 50_000, units: 100, openSeconds: 120 })
     result = await runWrk({ ...wrk, method: 'POST', url: `${drop.base}/v1/flash-sales/drops/${drop.dropId}/entries`, tokens: drop.customers.map((c) => c.token) })
-  } else if (path !== 'list' && path !== 'detail') {
+  } else if (!['list', 'detail', 'search'].includes(path)) {
     const script = (await import(`./${path}.ts`)) as Script
     const summary = await runScript(path, { ...script, options: withOverrides(script.options, { duration: values.duration }) }, target)
     console.log(formatSummary(summary))
   } else {
     const { productIds } = await seedCatalog(target)
-    result = await runWrk({ ...wrk, url: path === 'detail' ? `${target.url}/v1/products/${productIds[0]}` : `${target.url}/v1/products?limit=20` })
+    // search: the word cpu.ts measures (a full page of matches).
+    const urls: Record<string, string> = {
+      list: `${target.url}/v1/products?limit=20`,
+      detail: `${target.url}/v1/products/${productIds[0]}`,
+      search: `${target.url}/v1/products?q=${encodeURIComponent(SEARCH_TERMS[0]!)}&limit=20`,
+    }
+    result = await runWrk({ ...wrk, url: urls[path]! })
   }
   if (result) console.log(`${path}: ${Math.round(result.rps)} req/s, p99 ${result.latency.p99} ms`, result.by_status)
 } finally {
