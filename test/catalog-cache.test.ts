@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startShop, type TestShop } from './support/harness'
 import { createProduct, createRegion } from './support/fixtures'
 import { TtlCache } from '../src/lib/ttl-cache'
+import { isbn13 } from '../bench/lib/shop'
 
 describe('TtlCache', () => {
   test('serves within the TTL, reloads after it, shares one in-flight load, drops failures', async () => {
@@ -61,5 +62,62 @@ describe('catalog read cache', () => {
     const purchase = { supplier: 'Acme', items: [{ product_id: product.id, quantity: 3, unit_cost: 100 }] }
     expect((await s.request('POST', '/v1/purchases', { token: admin.token, body: purchase })).status).toBe(201)
     expect((await s.request('GET', `/v1/products?region_id=${region.id}`)).body.data[0].stock).toBe(7)
+  })
+})
+
+describe('the cache changes when a page is read, never what it holds', () => {
+  let cached: TestShop
+  let uncached: TestShop
+  beforeAll(async () => {
+    cached = await startShop({ env: { CATALOG_CACHE_MS: '60000' } })
+    uncached = await startShop({ databaseUrl: cached.config.DATABASE_URL, env: { CATALOG_CACHE_MS: '0' } })
+  })
+  afterAll(async () => {
+    await uncached.close()
+    await cached.close()
+  })
+
+  test('every filter shape, page by page: the same bytes with the cache on (a miss, then a hit) and off', async () => {
+    const admin = await cached.admin()
+    const regionId = (await createRegion(cached.database)).id
+    const post = async (path: string, body: object) => {
+      const res = await cached.request('POST', path, { token: admin.token, body })
+      expect(res.status, JSON.stringify(res.body)).toBe(201)
+      return res.body
+    }
+    const category = await post('/v1/categories', { name: `Both ${regionId}` })
+    for (let i = 0; i < 7; i++) {
+      const book = i % 2 === 0
+      await post('/v1/products', {
+        type: book ? 'book' : 'generic',
+        region_id: regionId,
+        sku: `BOTH-${i}`,
+        title: `Bothword ${book ? 'novel' : 'gadget'} ${i}`,
+        price: 100 * (i % 3),
+        stock: i % 3 === 0 ? 0 : i,
+        category_ids: i % 2 ? [category.id] : [],
+        attributes: book ? { isbn: isbn13(900 + i), author: 'Ana Both', publisher: 'Both Press' } : { n: i },
+      })
+    }
+    const filters = ['type=book', `category_id=${category.id}`, 'q=bothword', 'min_price=100', 'max_price=100', 'in_stock=true']
+    const text = async (shop: TestShop, path: string) => {
+      const res = await fetch(shop.url + path)
+      expect(res.status).toBe(200)
+      return res.text()
+    }
+    for (let shape = 0; shape < 1 << filters.length; shape++) {
+      // Pinned to this test's products by the region, so the other tests' products stay out.
+      const query = [`region_id=${regionId}`, ...filters.filter((_, i) => shape & (1 << i))].join('&')
+      let cursor: string | null = null
+      do {
+        const path: string = `/v1/products?${query}&limit=2${cursor ? `&cursor=${cursor}` : ''}`
+        const miss = await text(cached, path)
+        const hit = await text(cached, path)
+        const live: string = await text(uncached, path)
+        expect(hit).toBe(miss)
+        expect(live).toBe(miss)
+        cursor = JSON.parse(live).next_cursor
+      } while (cursor)
+    }
   })
 })

@@ -75,6 +75,21 @@ describe('catalog JSON made by SQLite', () => {
     expect((await text('GET', `/v1/products/${id}`)).text).toBe(patched.text)
   })
 
+  test('a stock move and a deleted category show at once, the rest of the text as it was made', async () => {
+    const regionId = (await createRegion(s.database)).id
+    const [kept, dropped] = await Promise.all([`Kept ${regionId}`, `Dropped ${regionId}`].map(async (name) => JSON.parse((await text('POST', '/v1/categories', { name })).text).id))
+    const created = await text('POST', '/v1/products', { type: 'generic', region_id: regionId, sku: 'LIVE-1', title: 'Live "stock"', price: 500, stock: 5, category_ids: [dropped, kept] })
+    const { id } = JSON.parse(created.text)
+    const moved = await text('POST', `/v1/products/${id}/stock`, { delta: -2, reason: 'damaged' })
+    expect(moved.status).toBe(200)
+    const afterMove = (await text('GET', `/v1/products/${id}`)).text
+    const { updated_at } = JSON.parse(afterMove)
+    expect(afterMove).toBe(JSON.stringify({ ...JSON.parse(created.text), stock: 3, updated_at }))
+    expect((await text('DELETE', `/v1/categories/${dropped}`)).status).toBe(204)
+    const afterDelete = (await text('GET', `/v1/products?region_id=${regionId}`)).text
+    expect(afterDelete).toBe(JSON.stringify({ data: [{ ...JSON.parse(afterMove), category_ids: [kept] }], next_cursor: null }))
+  })
+
   test('every filter shape, with and without a cursor: a full last page says no next page, and an empty one is empty', async () => {
     const regionId = (await createRegion(s.database)).id
     const category = JSON.parse((await text('POST', '/v1/categories', { name: `Shapes ${regionId}` })).text)

@@ -71,6 +71,17 @@ describe('a database made by main before the ledger moved to catalog', () => {
     expect(campaign.drops[0].price).toBe(100)
   })
 
+  test('its products read as the API writes them: the JSON kept in their rows was made from their columns', async () => {
+    const rows = await shop.database.db.all<{ id: string; price: number; categories: string }>(
+      sql`SELECT id, price, (SELECT json_group_array(category_id) FROM (SELECT category_id FROM product_categories WHERE product_id = products.id ORDER BY category_id)) AS categories FROM products WHERE deleted_at IS NULL ORDER BY id`,
+    )
+    expect(rows.length).toBeGreaterThan(0)
+    const page = await (await fetch(`${shop.url}/v1/products?limit=100`)).text()
+    const products = JSON.parse(page).data as { id: string; price: number; category_ids: string[] }[]
+    expect(JSON.stringify(JSON.parse(page))).toBe(page)
+    expect(products.map(({ id, price, category_ids }) => ({ id, price, categories: JSON.stringify(category_ids) }))).toEqual(rows.slice(0, 100))
+  })
+
   test('has the very tables, indexes and triggers a new database gets', async () => {
     const fresh = await openDatabase({ url: `file:${join(dir, 'new.db')}` })
     try {

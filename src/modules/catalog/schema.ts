@@ -39,6 +39,15 @@ export const products = sqliteTable(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     deletedAt: text('deleted_at'),
+    /**
+     * The product's public JSON (`Product`) less what changes without an admin's edit or is
+     * configuration (image_url, stock, updated_at), in the three pieces between them: kept by
+     * triggers (drizzle/catalog/0004_product_json.sql), never written by code; product-json.ts
+     * joins them with the live values.
+     */
+    jsonHead: text('json_head').notNull().default(''),
+    jsonMiddle: text('json_middle').notNull().default(''),
+    jsonTail: text('json_tail').notNull().default(''),
   },
   (t) => [
     uniqueIndex('products_region_sku_unique').on(t.regionId, t.sku).where(sql`deleted_at IS NULL`),

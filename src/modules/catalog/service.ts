@@ -17,7 +17,8 @@ import { pageJson, productJson } from './product-json'
 import { TtlCache } from '../../lib/ttl-cache'
 import type { Attributes, ProductType, ProductTypes } from './types'
 
-type ProductRow = typeof products.$inferSelect
+/** A product's columns, less the JSON pieces its triggers write. */
+type ProductRow = Omit<typeof products.$inferSelect, 'jsonHead' | 'jsonMiddle' | 'jsonTail'>
 
 /** The ledger's `ref` of the stock a product is created with. */
 const INITIAL_STOCK_REF = 'initial stock'
