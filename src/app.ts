@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps) {
     tracking: new OrderTracking({ database, events, logger, moneyInMotion: (id): Promise<boolean> => payments.moneyInMotion(id) }),
     idempotency,
     paymentCheckDelayMs: config.PAYMENT_CHECK_DELAY_MS,
-    contact: (q, id) => accounts.users.contact(q, id),
+    contacts: (q, ids) => accounts.users.contacts(q, ids),
     currentRoles: (id) => accounts.users.currentRoles(id),
   })
   const gateway = new FakeGateway({ database, webhookSecret: config.WEBHOOK_SECRET, clock, logger })

@@ -1,15 +1,21 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { statementCounts } from '../bench/lib/statement-counts'
 import { startShop, type TestShop } from './support/harness'
 import { shopping } from './support/shopping'
 import { holdWriter } from './support/hold-writer'
 
+// Installed before the shop prepares its statements, so each is tagged with its SQL.
+const counter = statementCounts()
 let s: TestShop
 let shop: ReturnType<typeof shopping>
 beforeAll(async () => {
   s = await startShop()
   shop = shopping(s)
 })
-afterAll(() => s.close())
+afterAll(async () => {
+  await s.close()
+  counter.restore()
+})
 
 /** Deterministic, so a failure can be replayed. */
 function random(seed: number) {
@@ -92,6 +98,7 @@ describe('batched checkout', () => {
     const earlier = await shop.checkout(retrying.token, { 'idempotency-key': 'batch-1' })
     expect(earlier.status).toBe(201)
 
+    counter.start()
     const release = holdWriter(s.database)
     // Sent one after another so the batch decides them in this order.
     const sent = []
@@ -107,6 +114,11 @@ describe('batched checkout', () => {
     }
     await release()
     const [a, b, c, d, e] = await Promise.all(sent)
+    counter.stop()
+    // The batch read its carts, its keys and its profiles in one statement each.
+    expect(counter.runsOf(/from "cart_items"/)).toBe(1)
+    expect(counter.runsOf(/from "idempotency_keys"/)).toBe(1)
+    expect(counter.runsOf(/from "users"/)).toBe(1)
     expect(a!.status).toBe(201)
     expect(b!.status).toBe(409)
     expect(b!.body.errors).toEqual([{ product_id: p.id, requested: 2, available: 1 }])

@@ -12,7 +12,14 @@ export type UserRow = typeof users.$inferSelect
 
 const live = and(eq(users.id, sql.placeholder('id')), isNull(users.deletedAt))
 export const liveUserById = prepared((q) => q.select().from(users).where(live).prepare())
-export const liveContact = prepared((q) => q.select({ name: users.name, addressSealed: users.addressSealed }).from(users).where(live).prepare())
+/** Live accounts' names and sealed addresses, given as one JSON array of ids. */
+export const liveContactsIn = prepared((q) =>
+  q
+    .select({ id: users.id, name: users.name, addressSealed: users.addressSealed })
+    .from(users)
+    .where(and(sql`${users.id} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`, isNull(users.deletedAt)))
+    .prepare(),
+)
 export const liveRoles = prepared((q) => q.select({ roles: users.roles }).from(users).where(live).prepare())
 
 const admins = prepared((q) =>

@@ -7,7 +7,7 @@ import { StartupError } from '../../lib/startup-error'
 import { containsIgnoringCase } from '../../lib/text'
 import type { PatchUserInput, UsersQueryInput } from './model'
 import { passwordWeakness } from './password-policy'
-import { keepAnAdmin, liveContact, liveRoles, toAdminUser } from './records'
+import { keepAnAdmin, liveContactsIn, liveRoles, toAdminUser } from './records'
 import { sessions, users } from './schema'
 import type { AccountsDeps } from './service'
 import type { Sessions } from './sessions'
@@ -27,11 +27,10 @@ export class Users {
     private readonly sessions: Sessions,
   ) {}
 
-  /** A live account's name and sealed address, in the caller's transaction: the defaults of a checkout (the address is copied sealed). */
-  async contact(q: Queryable, id: string) {
-    const row = await liveContact(q).get({ id })
-    if (!row) throw notFound('User')
-    return { name: row.name, addressSealed: row.addressSealed }
+  /** Live accounts' names and sealed addresses by id, in the caller's transaction: the defaults of a batch of checkouts (the address is copied sealed); an erased account is missing. */
+  async contacts(q: Queryable, ids: string[]) {
+    const rows = ids.length ? await liveContactsIn(q).all({ ids: JSON.stringify(ids) }) : []
+    return new Map(rows.map((row) => [row.id, { name: row.name, addressSealed: row.addressSealed }]))
   }
 
   /** Roles as stored now: admin routes never trust the token's copy. */

@@ -19,9 +19,10 @@ const productFields = {
   taxBps: productTerms.taxBps,
 }
 
+const lineFields = { productId: cartItems.productId, quantity: cartItems.quantity, addedAt: cartItems.addedAt, ...productFields }
 const linesOf = prepared((q) =>
   q
-    .select({ productId: cartItems.productId, quantity: cartItems.quantity, addedAt: cartItems.addedAt, ...productFields })
+    .select(lineFields)
     .from(cartItems)
     .innerJoin(productTerms, eq(productTerms.productId, cartItems.productId))
     .where(eq(cartItems.userId, sql.placeholder('userId')))
@@ -45,9 +46,27 @@ const upsertLine = prepared((q) =>
     .prepare(),
 )
 
+/** Several customers' lines, given as one JSON array of ids, each cart in `linesOf`'s order. */
+const linesOfUsers = prepared((q) =>
+  q
+    .select({ userId: cartItems.userId, ...lineFields })
+    .from(cartItems)
+    .innerJoin(productTerms, eq(productTerms.productId, cartItems.productId))
+    .where(sql`${cartItems.userId} IN (SELECT value FROM json_each(${sql.placeholder('userIds')}))`)
+    .orderBy(asc(cartItems.userId), asc(cartItems.addedAt), asc(cartItems.productId))
+    .prepare(),
+)
+
 /** The cart's lines with their products as they are now (checkout reads them inside its transaction). */
 export const cartLines = (q: Queryable, userId: string) => linesOf(q).all({ userId })
 export type CartLine = Awaited<ReturnType<typeof cartLines>>[number]
+
+/** `cartLines` of several customers in one statement (a batch of checkouts): each customer's lines, none for an empty cart. */
+export async function cartsOf(q: Queryable, userIds: string[]): Promise<Map<string, CartLine[]>> {
+  const carts = new Map(userIds.map((userId) => [userId, [] as CartLine[]]))
+  for (const line of await linesOfUsers(q).all({ userIds: JSON.stringify(userIds) })) carts.get(line.userId)!.push(line)
+  return carts
+}
 
 /** What can still be bought of a line's product: nothing once it is deleted. */
 export const availableOf = (line: Pick<CartLine, 'stock' | 'deletedAt'>) => (line.deletedAt ? 0 : line.stock)

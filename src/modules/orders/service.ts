@@ -1,20 +1,20 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm'
 import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
-import { writeBatches, type BatchOutcome } from '../../db/write-batches'
+import { writeBatches } from '../../db/write-batches'
 import { isoAt, type Clock } from '../../lib/clock'
 import type { DataKey } from '../../lib/crypto'
 import { AppError, conflict, forbidden, invalid, notFound } from '../../lib/errors'
 import { parseDateTime } from '../../lib/date-time'
 import { containsIgnoringCase } from '../../lib/text'
-import { newId } from '../../lib/ids'
 import { DEFAULT_PAGE_SIZE, cursorAfter, isStringKey, pageOf } from '../../lib/pages'
 import type { Principal, Role } from '../../lib/access-tokens'
 import { accountIdsByEmail, checkAddress, openAddress, sealAddress, type AddressInput } from '../accounts'
-import { placeCartOrders, type CartOrder } from './checkout'
-import type { Idempotency, IdempotentRequest } from '../idempotency'
+import { checkoutGroup, type CheckoutRequest } from './checkout'
+import { orderDto } from './order-dto'
+import type { Idempotency } from '../idempotency'
 import type { OrderLifecycle } from './lifecycle'
 import { AWAITING_DELIVERY } from './state-machine'
-import type { OrderItemRow, OrderRow } from './lifecycle-types'
+import type { OrderRow } from './lifecycle-types'
 import type { OrderTracking } from './tracking'
 import type { CheckoutInput, OrderDto, OrdersQueryInput, PatchOrderInput, RefundInput } from './model'
 import { orderItems, orders, orderTimeline, type OrderStatus } from './schema'
@@ -30,19 +30,6 @@ const orderById = prepared((q) =>
     .prepare(),
 )
 
-type TimelineRow = Pick<typeof orderTimeline.$inferSelect, 'status' | 'at'> & Partial<Pick<typeof orderTimeline.$inferSelect, 'event' | 'paymentId'>>
-const timelineEntry = ({ status, at, event, paymentId }: TimelineRow) => (event ? { status, at, event, payment_id: paymentId ?? undefined } : { status, at })
-
-/** A checkout as the route gave it, settled before the write: the address sealed, the idempotency request made. */
-interface CheckoutRequest {
-  userId: string
-  input: CheckoutInput
-  given?: ReturnType<typeof checkAddress>
-  givenSealed?: string
-  request: IdempotentRequest | null
-  nowMs: number
-}
-
 /** Who is asking: the owner sees their orders, an admin (roles re-read from the database) sees all. */
 export interface Viewer {
   id: string
@@ -57,8 +44,8 @@ export interface OrdersDeps {
   tracking: OrderTracking
   idempotency: Idempotency
   paymentCheckDelayMs: number
-  /** The profile's name and sealed address, the defaults of a checkout, read in the caller's transaction. */
-  contact(q: Queryable, userId: string): Promise<{ name: string; addressSealed: string | null }>
+  /** Live profiles' names and sealed addresses by user id, the defaults of a checkout, read in the caller's transaction. */
+  contacts(q: Queryable, userIds: string[]): Promise<Map<string, { name: string; addressSealed: string | null }>>
   currentRoles(userId: string): Promise<Role[] | null>
 }
 
@@ -94,7 +81,7 @@ export class OrdersService {
   constructor(private readonly deps: OrdersDeps) {
     this.checkouts = writeBatches(
       deps.database.write,
-      (tx, requests) => this.checkoutGroup(tx, requests),
+      (tx, requests) => checkoutGroup(tx, deps, requests),
       (request) => request.userId,
     )
   }
@@ -108,7 +95,7 @@ export class OrdersService {
   async checkout(userId: string, input: CheckoutInput, idempotencyKey?: string): Promise<OrderDto> {
     const { dataKeys, idempotency, clock } = this.deps
     const given = input.shipping_address ? checkAddress(input.shipping_address, 'shipping_address') : undefined
-    // Sealed before the write lock is taken; one crypto operation per order either way (see below).
+    // Sealed before the write lock is taken; one crypto operation per order either way (see checkoutGroup).
     const nowMs = clock.now()
     return this.checkouts({
       userId,
@@ -118,61 +105,6 @@ export class OrdersService {
       request: idempotencyKey === undefined ? null : idempotency.request(userId, idempotencyKey, 'POST /v1/orders', input),
       nowMs,
     })
-  }
-
-  private async checkoutGroup(tx: Tx, requests: CheckoutRequest[]): Promise<BatchOutcome<OrderDto>[]> {
-    const { dataKeys, idempotency } = this.deps
-    const outcomes: BatchOutcome<OrderDto>[] = []
-    const toPlace: { i: number; order: CartOrder }[] = []
-    const replays = await idempotency.replayMany(tx, requests)
-    for (const [i, { userId, input, givenSealed, nowMs }] of requests.entries()) {
-      try {
-        const replayed = replays[i]
-        if (replayed instanceof AppError) throw replayed
-        if (replayed) {
-          outcomes[i] = { value: replayed.body as OrderDto }
-          continue
-        }
-        // The profile only when the body leaves something to default.
-        const profile = givenSealed && input.customer_name ? undefined : await this.deps.contact(tx, userId)
-        // The profile's address is copied as it is sealed (openAddress reads any of the keys).
-        const shippingAddressSealed = givenSealed || profile?.addressSealed
-        if (!shippingAddressSealed)
-          throw new AppError(422, 'validation_failed', 'No shipping address in the request or on the profile', { errors: [{ field: 'shipping_address', message: 'Required: none on the profile' }] })
-        const order = {
-          orderId: newId(),
-          userId,
-          customerName: input.customer_name ?? profile!.name,
-          shippingAddressSealed,
-          paymentDueAt: isoAt(nowMs + this.deps.paymentCheckDelayMs),
-          at: isoAt(nowMs),
-        }
-        toPlace.push({ i, order })
-      } catch (error) {
-        if (!(error instanceof AppError)) throw error
-        outcomes[i] = { error }
-      }
-    }
-    const placed = await placeCartOrders(
-      tx,
-      this.deps.lifecycle,
-      toPlace.map(({ order }) => order),
-    )
-    const answers: { request: IdempotentRequest | null; response: { status: 201; body: OrderDto }; nowMs: number }[] = []
-    for (const [j, { i, order }] of toPlace.entries()) {
-      const result = placed[j]!
-      if (result instanceof AppError) {
-        outcomes[i] = { error: result }
-        continue
-      }
-      const { given, request, nowMs } = requests[i]!
-      // Answered from what was written, not read back; a copied address is opened once, for this answer.
-      const dto = this.toDto(result, given || openAddress(order.shippingAddressSealed, dataKeys))
-      answers.push({ request, response: { status: 201, body: dto }, nowMs })
-      outcomes[i] = { value: dto }
-    }
-    await idempotency.saveMany(tx, answers)
-    return outcomes
   }
 
   async list(user: Principal, query: OrdersQueryInput) {
@@ -288,35 +220,15 @@ export class OrdersService {
     return new Map(
       rows.map((row) => [
         row.id,
-        this.toDto({
-          row,
-          items: items.filter((item) => item.orderId === row.id),
-          timeline: timeline.filter((entry) => entry.orderId === row.id),
-        }),
+        orderDto(
+          {
+            row,
+            items: items.filter((item) => item.orderId === row.id),
+            timeline: timeline.filter((entry) => entry.orderId === row.id),
+          },
+          row.shippingAddressSealed ? openAddress(row.shippingAddressSealed, this.deps.dataKeys) : null,
+        ),
       ]),
     )
-  }
-
-  private toDto(
-    { row, items, timeline }: { row: OrderRow; items: OrderItemRow[]; timeline: TimelineRow[] },
-    shippingAddress = row.shippingAddressSealed ? openAddress(row.shippingAddressSealed, this.deps.dataKeys) : null,
-  ): OrderDto {
-    return {
-      id: row.id,
-      user_id: row.userId,
-      status: row.status,
-      source: row.source,
-      customer_name: row.customerName,
-      shipping_address: shippingAddress,
-      items: items.map((item) => ({ product_id: item.productId, title: item.title, sku: item.sku, unit_price: item.unitPrice, quantity: item.quantity, line_total: item.lineTotal })),
-      subtotal: row.subtotal,
-      tax: row.tax,
-      order_total: row.total,
-      currency: row.currency,
-      created_at: row.createdAt,
-      paid_at: row.paidAt,
-      payment_due_at: row.paymentDueAt,
-      timeline: timeline.map(timelineEntry),
-    }
   }
 }
