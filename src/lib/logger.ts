@@ -97,7 +97,8 @@ export function createLogger(level: LogLevel, write?: (line: string) => void): L
     access({ request_id, user_id, method, route, status, duration_ms }) {
       if (rank.info < rank[level]) return
       out.write(
-        `{"time":"${time()}","level":"info","msg":"request","request_id":${str(request_id)},"user_id":${str(user_id)},"method":${str(method)},"route":${str(route)},"status":${status},"duration_ms":${duration_ms}}`,
+        // The request id and the route template are ours (a UUID, a path of the app's or `unmatched`): nothing in them to escape.
+        `{"time":"${time()}","level":"info","msg":"request","request_id":"${request_id}","user_id":${str(user_id)},"method":${str(method)},"route":"${route}","status":${status},"duration_ms":${duration_ms}}`,
       )
     },
     flush: out.flush,

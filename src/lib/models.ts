@@ -99,8 +99,7 @@ export const ImageBytes = (mediaType: string, description: string) => t.String({
  * the framework would copy the finished Response to merge them in again.
  */
 export function preserialized(set: { headers: Record<string, string | number>; status?: number | string }, json: string, contentType = 'application/json') {
-  set.headers['content-type'] = contentType
-  const response = responseWith(json, Number(set.status ?? 200), set.headers)
+  const response = responseWith(json, Number(set.status ?? 200), contentType, set.headers)
   set.headers = {}
   set.status = 200
   return response

@@ -59,7 +59,8 @@ export function fixedProblem(status: number, code: ErrorCode, detail: string, he
   const [head, tail] = problemJson(status, code, detail, '', {}).split('"request_id":""') as [string, string]
   return (set: ResponseSet, requestId: string) => {
     prepare(set, status, headers)
-    return preserialized(set, `${head}"request_id":${JSON.stringify(requestId)}${tail}`, PROBLEM_TYPE)
+    // The id is ours (a UUID, or `unknown`): nothing in it to escape.
+    return preserialized(set, `${head}"request_id":"${requestId}"${tail}`, PROBLEM_TYPE)
   }
 }
 
