@@ -111,3 +111,34 @@ test('an allocator that lost the drop to a newer epoch cannot commit; nor can on
   expect((await entriesOf(s, dropId)).map((r) => r.outcome)).toEqual(['won', 'won'])
   expect(await s.database.db.select().from(orders).where(eq(orders.userId, a.id))).toHaveLength(1)
 })
+
+test('a batch with more winners than one transaction places is decided in seq order over several, each a prefix', async () => {
+  const { dropId } = await createDrop(s, { units: 2, waitlist: 2 })
+  await s.shop.services.flashSale.scheduler.tick()
+  const buyers = await Promise.all(Array.from({ length: 4 }, () => s.createUser()))
+  const batch = buyers.map((b, i) => ({ id: `${i + 1}-0`, entryId: `entry-${i + 1}-${dropId}`, seq: i + 1, userId: b.id, at: Date.now() }))
+  const deps = { orders: s.shop.services.orderLifecycle }
+  const epoch = (await s.database.write((tx) => claimDrop(tx, dropId)))!
+  const first = await s.database.write((tx) => allocateBatch(tx, deps, dropId, epoch, batch, Date.now(), 1))
+  expect(first.map((e) => e.status)).toEqual(['won'])
+  // The second winner, then the waitlist, which places no order and so is not capped.
+  const rest = await s.database.write((tx) => allocateBatch(tx, deps, dropId, epoch, batch.slice(first.length), Date.now(), 1))
+  expect(rest.map((e) => e.status)).toEqual(['won', 'waitlisted', 'waitlisted'])
+  expect((await entriesOf(s, dropId)).map((r) => [r.seq, r.outcome])).toEqual([
+    [1, 'won'],
+    [2, 'won'],
+    [3, 'waitlisted'],
+    [4, 'waitlisted'],
+  ])
+  expect(
+    await s.database.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(
+        inArray(
+          orders.userId,
+          buyers.map((b) => b.id),
+        ),
+      ),
+  ).toHaveLength(2)
+})

@@ -128,9 +128,10 @@ export async function placeWinnerOrders(tx: Tx, deps: WinnerOrders, terms: SaleT
  * after. Idempotent: an entry already decided (a replay after a crash) keeps its outcome,
  * but only when SQL decided that seq for that same customer. Refuses to commit for a stale
  * allocator (fencing), when an earlier seq is undecided, or on a seq or customer SQL already
- * decided for another entry (`EntryConflict`: the queue lost its state).
+ * decided for another entry (`EntryConflict`: the queue lost its state). Stops before the
+ * entry that would be winner number `maxWinners + 1`: what it returns is the decided prefix.
  */
-export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, epoch: number, batch: QueuedEntry[], at: number): Promise<SettledEntry[]> {
+export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, epoch: number, batch: QueuedEntry[], at: number, maxWinners = Number.POSITIVE_INFINITY): Promise<SettledEntry[]> {
   const terms = await saleTermsOf(tx, dropId)
   if (terms.status !== 'open' || terms.epoch !== epoch) throw new StaleAllocator(`Drop ${dropId} is no longer allocated by epoch ${epoch}`)
   const entries = [...batch].sort((a, b) => a.seq - b.seq)
@@ -140,6 +141,7 @@ export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, 
   const decidedAt = isoAt(at)
   const settled: SettledEntry[] = []
   const rows: Parameters<typeof insertEntries>[1] = []
+  let placing = 0
   for (const entry of entries) {
     const known = decided.get(entry.seq)
     if (known && known.userId !== entry.userId) throw new EntryConflict(`Drop ${dropId}: seq ${entry.seq} was decided for another customer`)
@@ -149,7 +151,11 @@ export async function allocateBatch(tx: Tx, deps: WinnerOrders, dropId: string, 
     }
     if (entry.seq !== lastSeq + 1) throw new OutOfOrder(`Drop ${dropId}: seq ${entry.seq} arrived before ${lastSeq + 1} was decided`)
     const wins = held < terms.units
-    if (wins) held++
+    if (wins && placing === maxWinners) break
+    if (wins) {
+      held++
+      placing++
+    }
     lastSeq = entry.seq
     rows.push({
       id: entry.entryId,
