@@ -98,7 +98,7 @@ export const ImageBytes = (mediaType: string, description: string) => t.String({
  * request gathered; `set` is then left as if nothing were set (no headers, status 200), or
  * the framework would copy the finished Response to merge them in again.
  */
-export function preserialized(set: { headers: Record<string, string | number>; status?: number | string }, json: string, contentType = 'application/json') {
+export function preserialized(set: { headers: Record<string, string | number>; status?: number | string }, json: string | Uint8Array<ArrayBuffer>, contentType = 'application/json') {
   const response = responseWith(json, Number(set.status ?? 200), contentType, set.headers)
   set.headers = {}
   set.status = 200

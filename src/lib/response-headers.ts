@@ -22,7 +22,7 @@ const templates = new Map<string, Headers>()
  * against ~3.4 in a loop), and an answer's headers are mostly those. When a route removed one
  * of them, the fields are read as they are.
  */
-export function responseWith(body: string, status: number, contentType: string, fields: Record<string, string | number>): Response {
+export function responseWith(body: string | Uint8Array<ArrayBuffer>, status: number, contentType: string, fields: Record<string, string | number>): Response {
   let template = templates.get(contentType)
   if (!template) templates.set(contentType, (template = new Headers({ ...SECURITY_HEADERS, 'content-type': contentType })))
   const response = new Response(body, { status, headers: template })

@@ -65,7 +65,7 @@ const conditions = (t: ProductsTable, shape: number) => [isNull(t.deletedAt), ..
 
 /**
  * One statement per shape (with or without a cursor), built once: the page's items joined
- * with commas, its last id and whether a later product matches. That check runs only for a
+ * with commas (as UTF-8 bytes: see `pageBody`), its last id and whether a later product matches. That check runs only for a
  * full page (CASE is lazy), so a search with fewer hits than the page size matches once.
  * The items are joined in the order the page yields them: with its LIMIT the page is a
  * co-routine SQLite cannot flatten into the aggregate, stepped in its ORDER BY. An ORDER BY
@@ -84,7 +84,7 @@ const pageStatement = (shape: number, fromCursor: boolean) =>
       .as('page')
     const summary = q
       .select({
-        items: sql<string | null>`group_concat(${page.json}, ',')`.as('items'),
+        items: sql<ArrayBuffer | null>`CAST(group_concat(${page.json}, ',') AS BLOB)`.as('items'),
         last: sql<string | null>`max(${page.id})`.as('last'),
         count: sql<number>`count(*)`.as('count'),
       })
@@ -103,13 +103,33 @@ const pageStatement = (shape: number, fromCursor: boolean) =>
 
 const pageStatements = new Map<number, ReturnType<typeof pageStatement>>()
 
-/** A page of live products as JSON text (`ProductPage`), in id order. `imageBase`: what a stored image's key is appended to. */
+const encoder = new TextEncoder()
+const PAGE_HEAD = encoder.encode('{"data":[')
+
+/**
+ * A page's answer as bytes: the items come from SQLite as a blob and are copied in as they
+ * are. Read as text, accented titles made the driver decode the page's UTF-8 into a string
+ * that the Response then encoded back (~10 µs of a 9.5 KB page in a loop, and the Response's
+ * encoding besides).
+ */
+function pageBody(items: ArrayBuffer | null, next: string) {
+  const tail = encoder.encode(`],"next_cursor":${next}}`)
+  const length = items?.byteLength ?? 0
+  const body = new Uint8Array(PAGE_HEAD.length + length + tail.length)
+  body.set(PAGE_HEAD)
+  if (items) body.set(new Uint8Array(items), PAGE_HEAD.length)
+  body.set(tail, PAGE_HEAD.length + length)
+  return body
+}
+
+export const EMPTY_PAGE = pageBody(null, 'null')
+
+/** A page of live products as UTF-8 JSON (`ProductPage`), in id order. `imageBase`: what a stored image's key is appended to. */
 export async function pageJson(db: Queryable, imageBase: string, params: PageParams) {
   const key = (shapeOf(params) << 1) | (params.after === undefined ? 0 : 1)
   let statement = pageStatements.get(key)
   if (!statement) pageStatements.set(key, (statement = pageStatement(key >> 1, (key & 1) === 1)))
   const { limit, region_id, type, category_id, match, min_price, max_price, after } = params
   const row = await statement(db).get({ limit, region_id, type, category_id, match, min_price, max_price, after, image_base: imageBase })
-  const next = row?.more ? JSON.stringify(encodeCursor(row.last)) : 'null'
-  return `{"data":[${row?.items ?? ''}],"next_cursor":${next}}`
+  return pageBody(row?.items ?? null, row?.more ? JSON.stringify(encodeCursor(row.last)) : 'null')
 }
