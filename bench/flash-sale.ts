@@ -41,6 +41,12 @@ const entryErrors = new Counter('entry_errors')
 /** From a customer's 202 to the poll that saw their result (bounded by the poll interval). */
 const decisionWait = new Trend('decision_wait', true)
 const decidedAfter = new Gauge('winners_decided_after_ms')
+/**
+ * The same from the allocation rows alone: the last winner's decided_at (its transaction's
+ * start) after the units-th entry's queued_at. What the sentinel's figure adds to it is the
+ * observation: the sentinel's own entry answer and poll, queued behind the stampede's.
+ */
+const decidedInServer = new Gauge('winners_decided_in_server_ms')
 /** The raw Bun.serve baseline's p99 under the stampede's arrival schedule, and the entry p99 over it. */
 const baselineP99 = new Gauge('baseline_p99_same_schedule_ms')
 const entryP99OverBaseline = new Gauge('entry_p99_over_baseline')
@@ -161,6 +167,7 @@ export async function checkDrop(data: DropData, target: Target) {
   const verdict = await verifyDrop({ ...data, fixtures: await target.fixtures() })
   // Server and bench share this machine's clock.
   if (verdict.lastWinnerQueuedAt !== null && lastWinnerSeenAt !== undefined) decidedAfter.add(lastWinnerSeenAt - verdict.lastWinnerQueuedAt)
+  if (verdict.lastWinnerQueuedAt !== null && verdict.winnersDecidedAt.length) decidedInServer.add(Math.max(...verdict.winnersDecidedAt) - verdict.lastWinnerQueuedAt)
   activeStore().mark('entries accepted', verdict.acceptedAt)
   activeStore().mark('winners decided', verdict.winnersDecidedAt)
   if (data.baseline) {
