@@ -42,12 +42,17 @@ function guardedMove(to: OrderStatus) {
 }
 export const moveTo = Object.fromEntries(ORDER_STATUSES.map((to) => [to, guardedMove(to)])) as Record<OrderStatus, ReturnType<typeof guardedMove>>
 
-/** `moveTo` for a group of distinct orders in one UPDATE: the orders that moved, in no particular order (RETURNING promises none). */
+/**
+ * `moveTo` for a group of distinct orders in one UPDATE: the orders that moved, in no particular
+ * order (RETURNING promises none). The status guard is `+status`, kept off orders_status_idx:
+ * with it SQLite walked every order in a source status and scanned the JSON for each (a batch of
+ * 32 webhooks against 2,000 orders awaiting payment took 23 ms; by id, 0.1 ms).
+ */
 export const moveAllTo = (tx: Tx, to: OrderStatus, targets: MoveTarget[]) =>
   tx.all<{ orderId: string; userId: string; source: OrderSource }>(sql`
     UPDATE ${orders} SET status = ${to}, updated_at = m.at${to === 'paid' ? sql`, paid_at = m.at` : sql``}
     FROM (SELECT value ->> '$.orderId' AS id, value ->> '$.at' AS at FROM json_each(${JSON.stringify(targets)})) AS m
-    WHERE ${orders.id} = m.id AND ${inArray(orders.status, sourcesOf(to))}${NEEDS_ADDRESS.includes(to) ? sql` AND ${isNotNull(orders.shippingAddressSealed)}` : sql``}
+    WHERE ${orders.id} = m.id AND +${inArray(orders.status, sourcesOf(to))}${NEEDS_ADDRESS.includes(to) ? sql` AND ${isNotNull(orders.shippingAddressSealed)}` : sql``}
     RETURNING ${orders.id} AS orderId, ${orders.userId} AS userId, ${orders.source} AS source`)
 
 export const appendTimeline = prepared((q) =>
