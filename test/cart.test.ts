@@ -117,6 +117,41 @@ describe('cart', () => {
     expect((await s.request('GET', '/v1/cart', { token: adminOnly.token })).status).toBe(403)
   })
 
+  test('adds sent at once are written together, each answered alone; one customer’s adds still add up', async () => {
+    const other = await createRegion(s.database, { title: 'CA', country: 'CA', currency: 'CAD' })
+    const p = await createProduct(s.database, region.id, 50)
+    const scarce = await createProduct(s.database, region.id, 1)
+    const foreign = await createProduct(s.database, other.id, 5)
+    const [repeat, lost, mismatched, greedy, ...plain] = await Promise.all(Array.from({ length: 12 }, () => s.createUser()))
+    await add(mismatched!.token, foreign.id, 1)
+    const answers = await Promise.all([
+      ...[1, 2, 3].map((n) => add(repeat!.token, p.id, n)),
+      add(lost!.token, 'no-such-product', 1),
+      add(mismatched!.token, p.id, 1),
+      add(greedy!.token, scarce.id, 2),
+      ...plain.map((u) => add(u.token, p.id, 2)),
+    ])
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 404, 409, 409, ...plain.map(() => 200)])
+    expect(answers[4]!.body.code).toBe('region_mismatch')
+    expect(answers[5]!.body).toMatchObject({ code: 'insufficient_stock', errors: [{ product_id: scarce.id, requested: 2, available: 1 }] })
+    // Each of one customer's adds saw the ones before it: the last answer holds all 6.
+    expect(
+      answers
+        .slice(0, 3)
+        .map((r) => r.body.items[0].quantity)
+        .sort(),
+    ).toEqual([1, 3, 6])
+    const cart = async (token: string) => (await s.request('GET', '/v1/cart', { token })).body.items.map((i: { product_id: string; quantity: number }) => [i.product_id, i.quantity])
+    expect(await cart(repeat!.token)).toEqual([[p.id, 6]])
+    expect(await cart(lost!.token)).toEqual([])
+    expect(await cart(mismatched!.token)).toEqual([[foreign.id, 1]])
+    expect(await cart(greedy!.token)).toEqual([])
+    for (const [i, u] of plain.entries()) {
+      expect(answers[6 + i]!.body.items).toEqual([expect.objectContaining({ product_id: p.id, quantity: 2, available: 50 })])
+      expect(await cart(u.token)).toEqual([[p.id, 2]])
+    }
+  })
+
   test('carts are per customer', async () => {
     const [a, b] = [await s.createUser(), await s.createUser()]
     await add(a.token, (await createProduct(s.database, region.id, 5)).id, 1)

@@ -1,5 +1,6 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import { prepared, type Database, type Queryable, type Tx } from '../../db/client'
+import { writeBatches, type BatchOutcome } from '../../db/write-batches'
 import type { Clock } from '../../lib/clock'
 import { AppError, notFound } from '../../lib/errors'
 import { amountJson, lineTotal, sumOf, totalsOf } from '../../lib/money'
@@ -30,18 +31,20 @@ const linesOf = prepared((q) =>
     .prepare(),
 )
 
-const liveProduct = prepared((q) =>
+/** The live products of a JSON array of ids (a batch of adds). */
+const liveProducts = prepared((q) =>
   q
-    .select(productFields)
+    .select({ productId: productTerms.productId, ...productFields })
     .from(productTerms)
-    .where(and(eq(productTerms.productId, sql.placeholder('id')), isNull(productTerms.deletedAt)))
+    .where(and(sql`${productTerms.productId} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`, isNull(productTerms.deletedAt)))
     .prepare(),
 )
 
-const upsertLine = prepared((q) =>
+/** Lines written (or their quantity written over) from one JSON array of `{ userId, productId, quantity, addedAt }`; `WHERE true` lets SQLite parse the upsert after a SELECT. */
+const upsertLines = prepared((q) =>
   q
     .insert(cartItems)
-    .values({ userId: sql.placeholder('userId'), productId: sql.placeholder('productId'), quantity: sql.placeholder('quantity'), addedAt: sql.placeholder('addedAt') })
+    .select(sql`SELECT value ->> '$.userId', value ->> '$.productId', value ->> '$.quantity', value ->> '$.addedAt' FROM json_each(${sql.placeholder('lines')}) WHERE true`)
     .onConflictDoUpdate({ target: [cartItems.userId, cartItems.productId], set: { quantity: sql`excluded.quantity` } })
     .prepare(),
 )
@@ -116,8 +119,23 @@ export interface CartDeps {
   clock: Clock
 }
 
+interface CartAdd {
+  userId: string
+  productId: string
+  quantity: number
+  addedAt: string
+}
+
 export class CartService {
-  constructor(private readonly deps: CartDeps) {}
+  private readonly adds: (add: CartAdd) => Promise<CartDto>
+
+  constructor(private readonly deps: CartDeps) {
+    this.adds = writeBatches(
+      deps.database.write,
+      (tx, adds) => this.addGroup(tx, adds),
+      (add) => add.userId,
+    )
+  }
 
   async get(userId: string): Promise<CartDto> {
     return cartOf(await cartLines(this.deps.database.db, userId))
@@ -125,27 +143,45 @@ export class CartService {
 
   /**
    * Adds to the line (or opens it); every line of a cart comes from one region. The answer is
-   * the cart the transaction read with this change applied, not a second read.
+   * the cart the transaction read with this change applied, not a second read. Adds queued
+   * while the writer is busy are written together (`addGroup`); one per customer in a batch.
    */
-  async add(userId: string, productId: string, quantity: number) {
-    const addedAt = this.deps.clock.iso()
-    return this.deps.database.write(async (tx) => {
-      const product = await liveProduct(tx).get({ id: productId })
-      if (!product) throw notFound('Product')
-      const lines = await cartLines(tx, userId)
-      const cartRegion = lines[0]?.regionId
-      if (cartRegion && cartRegion !== product.regionId) {
-        throw new AppError(409, 'region_mismatch', 'The cart holds products of another region: check it out or empty it first', { extra: { cart_region_id: cartRegion } })
+  add(userId: string, productId: string, quantity: number): Promise<CartDto> {
+    return this.adds({ userId, productId, quantity, addedAt: this.deps.clock.iso() })
+  }
+
+  /** A batch of adds in one write: one read of their products, one of their carts, one upsert; each add answered (or refused) alone. */
+  private async addGroup(tx: Tx, adds: CartAdd[]): Promise<BatchOutcome<CartDto>[]> {
+    const products = new Map((await liveProducts(tx).all({ ids: JSON.stringify(adds.map((add) => add.productId)) })).map((p) => [p.productId, p]))
+    const carts = await cartsOf(
+      tx,
+      adds.map((add) => add.userId),
+    )
+    const written: (CartAdd & { quantity: number })[] = []
+    const outcomes = adds.map((add): BatchOutcome<CartDto> => {
+      try {
+        const product = products.get(add.productId)
+        if (!product) throw notFound('Product')
+        const lines = carts.get(add.userId)!
+        const cartRegion = lines[0]?.regionId
+        if (cartRegion && cartRegion !== product.regionId) {
+          throw new AppError(409, 'region_mismatch', 'The cart holds products of another region: check it out or empty it first', { extra: { cart_region_id: cartRegion } })
+        }
+        const line = lines.find((l) => l.productId === add.productId)
+        if (!line && lines.length >= MAX_CART_LINES) throw new AppError(422, 'order_too_large', `A cart holds at most ${MAX_CART_LINES} lines`, { extra: { max_lines: MAX_CART_LINES } })
+        const total = (line?.quantity ?? 0) + add.quantity
+        if (total > product.stock) throw insufficientStock(add.productId, total, product.stock)
+        written.push({ ...add, quantity: total })
+        if (line) line.quantity = total
+        else lines.push({ ...product, quantity: total, addedAt: add.addedAt })
+        return { value: cartOf(lines.sort(inReadOrder)) }
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error
+        return { error }
       }
-      const line = lines.find((l) => l.productId === productId)
-      if (!line && lines.length >= MAX_CART_LINES) throw new AppError(422, 'order_too_large', `A cart holds at most ${MAX_CART_LINES} lines`, { extra: { max_lines: MAX_CART_LINES } })
-      const total = (line?.quantity ?? 0) + quantity
-      if (total > product.stock) throw insufficientStock(productId, total, product.stock)
-      await upsertLine(tx).run({ userId, productId, quantity: total, addedAt })
-      if (line) line.quantity = total
-      else lines.push({ productId, quantity: total, addedAt, ...product })
-      return cartOf(lines.sort(inReadOrder))
     })
+    if (written.length) await upsertLines(tx).run({ lines: JSON.stringify(written) })
+    return outcomes
   }
 
   async setQuantity(userId: string, productId: string, quantity: number) {
