@@ -41,19 +41,31 @@ function redact(value: unknown, key = ''): unknown {
   return value
 }
 
-/** Buffered in the runtime and written when it fills or after at most this long: one write per many lines under load. */
+/**
+ * Lines are kept here and written together when 64 KiB have gathered or after at most this
+ * long: one write per many lines under load. Bun's stdout writer does not buffer (each
+ * `write` was a write(2): measured one syscall a request under wrk, ~10 µs of system time).
+ */
 const FLUSH_EVERY_MS = 200
+const FLUSH_AT_BYTES = 64 * 1024
 
 function bufferedStdout() {
-  const sink = Bun.stdout.writer({ highWaterMark: 64 * 1024 })
+  const sink = Bun.stdout.writer()
+  let pending = ''
   let timer: ReturnType<typeof setTimeout> | undefined
+  const writeOut = () => {
+    if (pending) sink.write(pending)
+    pending = ''
+  }
   const flush = async () => {
     clearTimeout(timer)
     timer = undefined
+    writeOut()
     await sink.flush()
   }
   const write = (line: string) => {
-    sink.write(line + '\n')
+    pending += `${line}\n`
+    if (pending.length >= FLUSH_AT_BYTES) writeOut()
     // The timer never keeps the process alive by itself.
     timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS).unref()
   }
