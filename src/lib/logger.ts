@@ -49,13 +49,19 @@ function redact(value: unknown, key = ''): unknown {
 const FLUSH_EVERY_MS = 200
 const FLUSH_AT_BYTES = 64 * 1024
 
+/** Every buffer's write-out, run when the process exits (`process.exit`, a crash, the end of a drain). */
+const onExit = new Set<() => void>()
+let exitHooked = false
+
 function bufferedStdout() {
   const sink = Bun.stdout.writer()
   let pending = ''
   let timer: ReturnType<typeof setTimeout> | undefined
+  // The sink's flush writes at once (synchronously), so a line written out is out even if the process ends right after.
   const writeOut = () => {
     if (pending) sink.write(pending)
     pending = ''
+    sink.flush()
   }
   const flush = async () => {
     clearTimeout(timer)
@@ -63,11 +69,19 @@ function bufferedStdout() {
     writeOut()
     await sink.flush()
   }
-  const write = (line: string) => {
+  const write = (line: string, now = false) => {
     pending += `${line}\n`
-    if (pending.length >= FLUSH_AT_BYTES) writeOut()
+    // Warnings and errors are rare and are what explains a stall or a crash: out at once, and the buffered lines before them.
+    if (now || pending.length >= FLUSH_AT_BYTES) writeOut()
     // The timer never keeps the process alive by itself.
-    timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS).unref()
+    else timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS).unref()
+  }
+  onExit.add(writeOut)
+  if (!exitHooked) {
+    exitHooked = true
+    process.on('exit', () => {
+      for (const out of onExit) out()
+    })
   }
   return { write, flush }
 }
@@ -94,11 +108,11 @@ function isoClock() {
  * request, medians of the pairs' differences; in a loop, 3.0 µs a line against 0.7.
  */
 export function createLogger(level: LogLevel, write?: (line: string) => void): Logger {
-  const out = write ? { write, flush: async () => {} } : bufferedStdout()
+  const out = write ? { write: (line: string) => write(line), flush: async () => {} } : bufferedStdout()
   const time = isoClock()
   const at = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
     if (rank[lvl] < rank[level]) return
-    out.write(JSON.stringify({ time: time(), level: lvl, msg, ...(fields && (redact(fields) as Record<string, unknown>)) }))
+    out.write(JSON.stringify({ time: time(), level: lvl, msg, ...(fields && (redact(fields) as Record<string, unknown>)) }), rank[lvl] >= rank.warn)
   }
   const str = JSON.stringify
   return {

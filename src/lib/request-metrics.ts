@@ -32,8 +32,10 @@ export function requestMetrics(registry: Registry) {
     registers: [registry],
     // The histogram's own counts, read at scrape: the same requests, without a second label lookup and increment on every one.
     async collect() {
+      const { values } = await duration.get()
+      // Reset and refilled in one synchronous block: two scrapes at once must not both add to one reset.
       this.reset()
-      for (const sample of (await duration.get()).values) if (sample.metricName === 'http_request_duration_seconds_count') this.inc(sample.labels, sample.value)
+      for (const sample of values) if (sample.metricName === 'http_request_duration_seconds_count') this.inc(sample.labels, sample.value)
     },
   })
   const byRoute = new Map<string, Map<string, Map<number, Child>>>()

@@ -221,6 +221,8 @@ export class OrderLifecycle {
     options: TransitionOptions = {},
   ): Promise<OrderStatusEvent[]> {
     if (!targets.length) return []
+    // One order twice would be moved once but released, published and hooked twice (stock given back twice).
+    if (new Set(targets.map((target) => target.orderId)).size !== targets.length) throw new Error('transitionAll: an order appears twice in one group')
     const moved = new Map((await moveAllTo(tx, to, targets)).map((order) => [order.orderId, order]))
     const movedTargets = targets.filter((target) => moved.has(target.orderId))
     const entries = await appendTimelines(tx, to, movedTargets)
