@@ -28,12 +28,20 @@ afterAll(async () => {
   await redis.cleanup()
 })
 
+// Every allocator spawned is killed after the file too: one a failed wait left running would outlive the suite.
+const allocators: ReturnType<typeof Bun.spawn>[] = []
+afterAll(() => {
+  for (const allocator of allocators) allocator.kill('SIGKILL')
+})
+
 function spawnAllocator() {
-  return Bun.spawn(['bun', 'test/support/allocator-process.ts'], {
+  const allocator = Bun.spawn(['bun', 'test/support/allocator-process.ts'], {
     env: { ...process.env, DATABASE_URL: s.config.DATABASE_URL, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, PAUSE_MS: '15' },
     stdout: 'ignore',
     stderr: 'inherit',
   })
+  allocators.push(allocator)
+  return allocator
 }
 
 const pendingOf = async (dropId: string) => ((await probe.xpending(`fs:{${dropId}}:stream`, 'allocator')) as [number])[0]
