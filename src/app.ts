@@ -50,6 +50,8 @@ export function createApp(deps: AppDeps) {
   // Its backlog gauge is reported by the process that runs the jobs, so the instance's sum counts each job once.
   const jobs = new JobQueue({ database, clock, logger, metrics: background ? deps.metrics : undefined })
   workers.push({ start() {}, stop: () => events.close() }, revoked)
+  // Stopped after everything that lands webhooks (the gateway, the reconciler, the jobs), before the event bus and the database: their detached after-commit work (a refund) finishes first.
+  workers.push({ start() {}, stop: () => orderLifecycle.settled() })
   if (background) workers.push(jobs)
   const cart = new CartService({ database, clock })
   const idempotency = new Idempotency(config.DATA_KEY)

@@ -10,42 +10,30 @@ import { orderTimeline } from '../src/modules/orders/schema'
 import { jobs } from '../src/modules/jobs/schema'
 import { WEBHOOK_DELIVERY_JOB } from '../src/modules/payments/fake-gateway'
 import { fakeGatewayCharges, fakeGatewayEvents, webhookEvents } from '../src/modules/payments/schema'
-import { signWebhook } from '../src/modules/payments/signature'
 import { startShop, type TestShop } from './support/harness'
 import { approvedCard, money } from './support/money'
 import { shopping } from './support/shopping'
 import { holdWriter } from './support/hold-writer'
+import { webhooks, type GatewayEventBody } from './support/webhooks'
 
 const clock = new ManualClock(Date.now())
 const counter = statementCounts()
 let s: TestShop
 let shop: ReturnType<typeof shopping>
 let m: ReturnType<typeof money>
+let hooks: ReturnType<typeof webhooks>
 beforeAll(async () => {
   s = await startShop({ clock, env: { PAYMENT_CHECK_DELAY_MS: String(3600_000), RECONCILE_EVERY_MS: '0' } })
   shop = shopping(s)
   m = money(s)
+  hooks = webhooks(s, clock)
 })
 afterAll(async () => {
   await s.close()
   counter.restore()
 })
 
-type Event = { id: string; type: string; charge_ref: string; payment_id: string; amount: number; currency: string; created: number }
-
 const card = () => approvedCard(new Date(clock.now()).getUTCFullYear() + 2)
-const post = (event: Event) => {
-  const body = JSON.stringify(event)
-  return s.request('POST', '/v1/payments/webhook', {
-    raw: body,
-    headers: { 'content-type': 'application/json', 'shop-signature': signWebhook(s.config.WEBHOOK_SECRET, body, Math.floor(clock.now() / 1000)) },
-  })
-}
-/** The webhook the gateway owes for a charge (the exact event it would send). */
-const owedFor = async (chargeRef: string, type: string) => {
-  const rows = await s.database.db.select().from(fakeGatewayEvents).where(eq(fakeGatewayEvents.chargeRef, chargeRef))
-  return rows.map((row) => JSON.parse(row.body) as Event).find((event) => event.type === type)!
-}
 const outcomeOf = async (eventId: string) => (await s.database.db.select().from(webhookEvents).where(eq(webhookEvents.id, eventId)).get())?.outcome
 const timelineOf = async (orderId: string) =>
   (await s.database.db.select().from(orderTimeline).where(eq(orderTimeline.orderId, orderId)).orderBy(orderTimeline.id)).map((e) => ({
@@ -72,7 +60,7 @@ test('many payments’ webhooks in one batch (approved, declined, expired, dupli
   // Already paid, through the gateway's own delivery: its event comes again in the batch, and a second report of it under a new id.
   const earlier = await capturedCard()
   await gateway.idle()
-  const earlierEvent = await owedFor(earlier.ref, 'charge.paid')
+  const earlierEvent = await hooks.owedFor(earlier.ref, 'charge.paid')
 
   // From here the gateway's deliveries are refused: its events stay owed (with their retry jobs) and the test delivers them.
   const deliver = gateway.connect(async () => new Response(null, { status: 503 }))!
@@ -97,30 +85,29 @@ test('many payments’ webhooks in one batch (approved, declined, expired, dupli
   )
   await m.quiet()
 
-  const approvedEvents = await Promise.all(approved.map((a) => owedFor(a.ref, 'charge.paid')))
-  const sent: Event[] = [
+  const approvedEvents = await Promise.all(approved.map((a) => hooks.owedFor(a.ref, 'charge.paid')))
+  const sent: GatewayEventBody[] = [
     earlierEvent,
     { ...earlierEvent, id: `${earlierEvent.id}-again` },
     ...approvedEvents,
     // The same capture reported again under a new id, in the same rush: applied once, whichever lands first.
     { ...approvedEvents[0]!, id: `${approvedEvents[0]!.id}-again` },
     // Reported with another amount than the order's: never paid, the capture given back.
-    ...(await Promise.all(mismatched.map(async (c) => ({ ...(await owedFor(c.ref, 'charge.paid')), amount: c.payment.amount - 1 })))),
-    ...(await Promise.all(cancelled.map((c) => owedFor(c.ref, 'charge.paid')))),
-    ...(await Promise.all(expired.map((e) => owedFor(e.ref, 'charge.expired')))),
+    ...(await Promise.all(mismatched.map(async (c) => ({ ...(await hooks.owedFor(c.ref, 'charge.paid')), amount: c.payment.amount - 1 })))),
+    ...(await Promise.all(cancelled.map((c) => hooks.owedFor(c.ref, 'charge.paid')))),
+    ...(await Promise.all(expired.map((e) => hooks.owedFor(e.ref, 'charge.expired')))),
     ...declined.map((d) => ({ id: `evt_failed_${d.payment.id}`, type: 'charge.failed', charge_ref: d.ref, payment_id: d.payment.id, amount: d.payment.amount, currency: 'BRL', created: 0 })),
     { ...earlierEvent, id: 'evt_unknown_payment', payment_id: 'no-such-payment', charge_ref: 'ch_nobody' },
   ]
 
   // Spies: when every webhook has reached the receiver, and how many orders each group moved to paid.
-  let received = 0
-  const verify = gateway.verifyWebhook.bind(gateway)
-  gateway.verifyWebhook = (...args) => (received++, verify(...args))
+  const counted = hooks.countReceived()
   const groups: number[] = []
   const write = orderLifecycle.write.bind(orderLifecycle)
-  orderLifecycle.write = ((fn: Parameters<typeof write>[0]) =>
-    write((tx, transition, moves) =>
-      fn(tx, transition, { ...moves, transitionAll: (targets, to, options) => (groups.push(targets.length), moves.transitionAll(targets, to, options)) }),
+  orderLifecycle.write = ((fn: Parameters<typeof write>[0], options: Parameters<typeof write>[1]) =>
+    write(
+      (tx, transition, moves) => fn(tx, transition, { ...moves, transitionAll: (targets, to, options) => (groups.push(targets.length), moves.transitionAll(targets, to, options)) }),
+      options,
     )) as typeof write
   const published: OrderStatusEvent[] = []
   const unsubscribe = await events.subscribe(ORDER_STATUS_CHANNEL, (message) => published.push(message as OrderStatusEvent))
@@ -128,14 +115,14 @@ test('many payments’ webhooks in one batch (approved, declined, expired, dupli
   try {
     const release = holdWriter(s.database)
     // Each event delivered twice at once (a provider's retry racing its first try).
-    const answers = Promise.all([...sent, ...sent].map(post))
-    while (received < sent.length * 2) await Bun.sleep(5)
+    const answers = Promise.all([...sent, ...sent].map(hooks.post))
+    while (counted.received < sent.length * 2) await Bun.sleep(5)
     counter.start()
     await release()
     expect((await answers).map((r) => r.status)).toEqual([...sent, ...sent].map(() => 200))
   } finally {
     counter.stop()
-    Reflect.deleteProperty(gateway, 'verifyWebhook')
+    counted.restore()
     Reflect.deleteProperty(orderLifecycle, 'write')
   }
   // 40 deliveries in 4 batches (a payment's events never share one; the busiest payment had 4),
@@ -166,13 +153,13 @@ test('many payments’ webhooks in one batch (approved, declined, expired, dupli
     expect((await m.order(c.u.token, c.order.id)).status).toBe('pending_payment')
     expect((await m.paymentsOf(c.order.id)).map((p) => p.status)).toEqual(['refunded'])
     expect((await m.chargesOf(c.payment.id)).map((charge) => charge.status)).toEqual(['refunded'])
-    expect(await outcomeOf((await owedFor(c.ref, 'charge.paid')).id)).toBe('amount_mismatch')
+    expect(await outcomeOf((await hooks.owedFor(c.ref, 'charge.paid')).id)).toBe('amount_mismatch')
   }
   for (const c of cancelled) {
     expect((await m.order(c.u.token, c.order.id)).status).toBe('cancelled')
     expect((await m.paymentsOf(c.order.id)).map((p) => p.status)).toEqual(['refunded'])
     expect((await timelineOf(c.order.id)).map((e) => e.entry)).toEqual(['pending_payment', 'cancelled', 'cancelled/payment_voided', 'cancelled/payment_refunded'])
-    expect(await outcomeOf((await owedFor(c.ref, 'charge.paid')).id)).toBe('refunding')
+    expect(await outcomeOf((await hooks.owedFor(c.ref, 'charge.paid')).id)).toBe('refunding')
   }
   for (const e of expired) {
     expect((await m.order(e.u.token, e.order.id)).status).toBe('pending_payment')

@@ -16,11 +16,12 @@
  * - `onStatusChange(hook)`: `hook(tx, change, moves)` runs inside every transition's
  *   transaction, after the status moved (payments close their open payments and void or
  *   refund charges this way; orders know nothing of payments).
- * - `write(fn)`: a write transaction; `fn(tx, transition, moves)` moves orders (`transition`, or
- *   `transitionAll` for a group in one statement per table), notes money events on their
- *   timeline (`note`) and leaves work for after the commit (`afterCommit`). Each entry is
- *   published on the event bus (`ORDER_STATUS_CHANNEL`, an `OrderStatusEvent` each) once the
- *   transaction commits.
+ * - `write(fn, { detach })`: a write transaction; `fn(tx, transition, moves)` moves orders
+ *   (`transition`, or `transitionAll` for a group in one statement per table), notes money
+ *   events on their timeline (`note`) and leaves work for after the commit (`afterCommit`).
+ *   Each entry is published on the event bus (`ORDER_STATUS_CHANNEL`, an `OrderStatusEvent`
+ *   each) once the transaction commits; with `detach`, `write` answers at the commit without
+ *   waiting for that, and `settled()` waits for all of it (shutdown does).
  */
 import { eq } from 'drizzle-orm'
 import type { Database, Tx } from '../../db/client'
@@ -88,6 +89,8 @@ export interface OrderLifecycleDeps {
 export class OrderLifecycle {
   private readonly releaseHandlers = new Map<OrderSource, ReleaseHandler>()
   private readonly statusHooks: StatusHook[] = []
+  /** After-commit work still running (see `settled`). */
+  private readonly running = new Set<Promise<void>>()
 
   constructor(private readonly deps: OrderLifecycleDeps) {
     this.onRelease('cart', async (tx, order, at) => {
@@ -165,8 +168,12 @@ export class OrderLifecycle {
     return { row, items, timeline: [{ status: 'pending_payment', at }] }
   }
 
-  /** A write transaction whose timeline entries are published, and `afterCommit` work run, once it has committed. */
-  async write<T>(fn: (tx: Tx, transition: Transition, moves: OrderMoves) => Promise<T>): Promise<T> {
+  /**
+   * A write transaction whose timeline entries are published, and `afterCommit` work run, once
+   * it has committed. `detach`: it answers at the commit and that work runs on its own (a
+   * batch's requests must not wait for one another's gateway calls); `settled` waits for it.
+   */
+  async write<T>(fn: (tx: Tx, transition: Transition, moves: OrderMoves) => Promise<T>, { detach = false } = {}): Promise<T> {
     const changes: OrderStatusEvent[] = []
     const after: (() => Promise<unknown>)[] = []
     const result = await this.deps.database.write((tx) => {
@@ -182,9 +189,24 @@ export class OrderLifecycle {
       }
       return fn(tx, moves.transition, moves)
     })
-    for (const change of changes) await this.publish(change)
-    for (const work of after) await work().catch((error) => this.deps.logger.warn('after-commit work failed; its durable job retries it', { error: String(error) }))
+    const done = this.afterCommit(changes, after)
+    if (!detach) await done
     return result
+  }
+
+  /** Resolves once no after-commit work is running, work started meanwhile included (shutdown waits for it before closing what it uses). */
+  async settled() {
+    while (this.running.size) await Promise.all(this.running)
+  }
+
+  /** Never rejects: a failure is logged, publishing is best effort and the work is backed by its durable job. */
+  private afterCommit(changes: OrderStatusEvent[], after: (() => Promise<unknown>)[]) {
+    const run: Promise<void> = (async () => {
+      for (const change of changes) await this.publish(change)
+      for (const work of after) await work().catch((error) => this.deps.logger.warn('after-commit work failed; its durable job retries it', { error: String(error) }))
+    })().finally(() => this.running.delete(run))
+    this.running.add(run)
+    return run
   }
 
   /** Guarded by the table: the UPDATE only matches an order in a status that may move to `to`. */

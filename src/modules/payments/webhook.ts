@@ -27,7 +27,11 @@ const takesCapture = (payment: PaymentWithOrder, event: GatewayEvent) =>
 
 /** The gateway's signed reports, each applied once. */
 export class WebhookReceiver {
-  /** Events queued while the writer was busy, applied together (`applyGroup`); one payment's events never share a group. */
+  /**
+   * Events queued while the writer was busy, applied together (`applyGroup`); one payment's
+   * events never share a group. Each is answered at the commit: the group's after-commit work
+   * (a refund's gateway calls, unbounded) runs detached, so no webhook waits for another's.
+   */
   private readonly applyQueued: (received: Received) => Promise<void>
 
   constructor(
@@ -35,7 +39,7 @@ export class WebhookReceiver {
     private readonly settlement: Settlement,
   ) {
     this.applyQueued = writeBatches<Received, void, { tx: Tx; moves: OrderMoves }>(
-      (fn) => deps.lifecycle.write((tx, _transition, moves) => fn({ tx, moves })),
+      (fn) => deps.lifecycle.write((tx, _transition, moves) => fn({ tx, moves }), { detach: true }),
       ({ tx, moves }, group) => this.applyGroup(tx, moves, group),
       ({ event }) => event.payment_id,
     )
@@ -64,10 +68,12 @@ export class WebhookReceiver {
    * SELECT reads their payments with their orders. The common case, a capture its order takes,
    * is written for the group at once: one UPDATE of the payments, the orders moved to `paid` in
    * one statement per table. Every other event (a decline, an expiry, a refund, a capture to
-   * give back, an unknown payment) is applied one by one first. The end is the same as one
-   * event at a time in that order: each event writes only its own payment, and only a capture
-   * moves an order (a second capture of an order paid in this group is given back, as it would
-   * be after the first).
+   * give back, an unknown payment) is applied one by one: before the captures, or after them
+   * when it came after a capture of its order. The end is the same as one event at a time in
+   * arrival order: each event writes only its own payment, only a capture moves an order (a
+   * second capture of an order paid in this group is given back, as it would be after the
+   * first), and each order's events are applied in the order they came (a refund's timeline
+   * note after the `paid` it followed, with that status).
    */
   private async applyGroup(tx: Tx, moves: OrderMoves, group: Received[]): Promise<BatchOutcome<void>[]> {
     const fresh = new Set(
@@ -84,19 +90,23 @@ export class WebhookReceiver {
     const paymentOf = new Map(found.map((payment) => [payment.id, payment]))
     const captures: (Received & { orderId: string })[] = []
     const paying = new Set<string>()
+    const afterCaptures: [Received, PaymentWithOrder][] = []
     const outcomes: { id: string; outcome: string }[] = []
+    const applyOnce = async (received: Received, payment: PaymentWithOrder | undefined) => {
+      const outcome = await this.applyOnce(tx, moves, received, payment)
+      if (outcome !== 'applied') outcomes.push({ id: received.event.id, outcome })
+    }
     for (const received of applying) {
       const read = paymentOf.get(received.event.payment_id)
       const payment = read && paying.has(read.orderId) ? { ...read, orderStatus: 'paid' as const } : read
       if (payment && takesCapture(payment, received.event)) {
         captures.push({ ...received, orderId: payment.orderId })
         paying.add(payment.orderId)
-        continue
-      }
-      const outcome = await this.applyOnce(tx, moves, received, payment)
-      if (outcome !== 'applied') outcomes.push({ id: received.event.id, outcome })
+      } else if (payment && paying.has(payment.orderId)) afterCaptures.push([received, payment])
+      else await applyOnce(received, payment)
     }
     await this.capture(tx, moves, captures)
+    for (const [received, payment] of afterCaptures) await applyOnce(received, payment)
     if (outcomes.length) await setEventOutcomes(tx, outcomes)
     return group.map(() => ({ value: undefined }))
   }
