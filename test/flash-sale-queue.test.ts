@@ -1,6 +1,6 @@
 // One contract, two adapters: the in-process queue and the Redis Streams queue must agree.
 import { afterAll, describe, expect, test } from 'bun:test'
-import type { FlashSaleQueue } from '../src/modules/flash-sale/queue/port'
+import type { FlashSaleQueue, QueuedEntry } from '../src/modules/flash-sale/queue/port'
 import { memoryQueue } from '../src/modules/flash-sale/queue/memory'
 import { redisQueue } from '../src/modules/flash-sale/queue/redis'
 import { createRedis } from '../src/infra/redis'
@@ -73,53 +73,97 @@ describe.each(adapters)('%s queue', (_name, make) => {
     expect(await queue.backlog(id)).toBe(100)
   })
 
-  test('entries are delivered in seq order, stay pending until settled, and replay after a crash', async () => {
+  const seqs = (entries: QueuedEntry[] | null) => entries?.map((e) => e.seq)
+
+  test('take hands entries over in seq order; they stay pending until settled and come back first', async () => {
     const id = await openDrop(10)
     for (const user of ['a', 'b', 'c', 'd']) await queue.enter(id, user, `e-${user}`, NOW)
-    const first = await queue.read(id, 3, 0)
+    const first = (await queue.take(id, 'A', HOUR, 3))!
     expect(first.map((e) => [e.seq, e.userId, e.entryId])).toEqual([
       [1, 'a', 'e-a'],
       [2, 'b', 'e-b'],
       [3, 'c', 'e-c'],
     ])
-    // A successor sees the delivered-but-unsettled entries first, oldest first.
-    expect((await queue.replay(id, 10)).map((e) => e.seq)).toEqual([1, 2, 3])
+    // Taken again (a batch cut short, a successor after a crash): the unsettled ones first, then the new.
+    expect(seqs(await queue.take(id, 'A', HOUR, 10))).toEqual([1, 2, 3, 4])
     await queue.settle(id, [
       { id: first[0]!.id, userId: 'a', status: 'won' },
       { id: first[1]!.id, userId: 'b', status: 'waitlisted' },
     ])
-    expect((await queue.replay(id, 10)).map((e) => e.seq)).toEqual([3])
+    expect(seqs(await queue.take(id, 'A', HOUR, 1))).toEqual([3])
+    expect(seqs(await queue.take(id, 'A', HOUR, 10))).toEqual([3, 4])
     expect(await queue.entryOf(id, 'a')).toMatchObject({ seq: 1, status: 'won' })
     expect(await queue.entryOf(id, 'b')).toMatchObject({ seq: 2, status: 'waitlisted' })
     expect((await queue.enter(id, 'a', 'again', NOW)) as unknown).toMatchObject({ kind: 'repeat', entry: { status: 'won' } })
     expect(await queue.backlog(id)).toBe(2)
-    expect((await queue.read(id, 10, 0)).map((e) => e.seq)).toEqual([4])
-    expect(await queue.read(id, 10, 0)).toEqual([])
+    const rest = (await queue.take(id, 'A', HOUR, 10))!
+    await queue.settle(
+      id,
+      rest.map((e) => ({ id: e.id, userId: e.userId, status: 'waitlisted' as const })),
+    )
+    expect(await queue.take(id, 'A', HOUR, 10)).toEqual([])
     // Settling twice (a retry after a reconnect) changes nothing.
     await queue.settle(id, [{ id: first[0]!.id, userId: 'a', status: 'won' }])
-    expect(await queue.backlog(id)).toBe(2)
+    expect(await queue.backlog(id)).toBe(0)
+    expect(await queue.entryOf(id, 'a')).toMatchObject({ status: 'won' })
   })
 
-  test('a blocked read wakes up for a new entry', async () => {
+  test('a take made while a settle is in flight sees it applied', async () => {
     const id = await openDrop(10)
-    const reading = queue.read(id, 10, 1500)
+    for (const user of ['a', 'b', 'c']) await queue.enter(id, user, `e-${user}`, NOW)
+    const [a, b] = (await queue.take(id, 'A', HOUR, 2))!
+    const settling = queue.settle(id, [
+      { id: a!.id, userId: 'a', status: 'won' },
+      { id: b!.id, userId: 'b', status: 'won' },
+    ])
+    expect(seqs(await queue.take(id, 'A', HOUR, 10))).toEqual([3])
+    await settling
+    expect(await queue.entryOf(id, 'b')).toMatchObject({ status: 'won' })
+  })
+
+  test('wait wakes up for a new entry, which the next take hands over', async () => {
+    const id = await openDrop(10)
+    expect(await queue.take(id, 'A', HOUR, 10)).toEqual([])
+    const waiting = queue.wait(id, 1500)
     await Bun.sleep(20)
     await queue.enter(id, 'late', 'e-late', NOW)
-    expect((await reading).map((e) => e.userId)).toEqual(['late'])
+    expect(await waiting).toBe(true)
+    expect((await queue.take(id, 'A', HOUR, 10))?.map((e) => e.userId)).toEqual(['late'])
+    expect(await queue.wait(id, 50)).toBe(false)
   })
 
-  test('one lease holder per drop; it renews, gives up, or lapses', async () => {
-    const id = newId()
-    expect(await queue.lease(id, 'A', 10_000)).toBe(true)
-    expect(await queue.lease(id, 'B', 10_000)).toBe(false)
-    expect(await queue.lease(id, 'A', 10_000)).toBe(true)
+  test('entries that enter together with the one that ends a wait come with the same take', async () => {
+    const id = await openDrop(10)
+    const waiting = queue.wait(id, 1500)
+    await Bun.sleep(20)
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((user) => queue.enter(id, user, `e-${user}`, NOW)))
+    expect(await waiting).toBe(true)
+    expect(seqs(await queue.take(id, 'A', HOUR, 10))).toEqual([1, 2, 3, 4, 5])
+  })
+
+  test('one lease holder per drop: take renews it, gives another owner null; it is given up or lapses', async () => {
+    const id = await openDrop(10)
+    expect(await queue.take(id, 'A', 10_000, 10)).toEqual([])
+    expect(await queue.take(id, 'B', 10_000, 10)).toBeNull()
+    expect(await queue.take(id, 'A', 10_000, 10)).toEqual([])
     await queue.unlease(id, 'B')
-    expect(await queue.lease(id, 'B', 10_000)).toBe(false)
+    expect(await queue.take(id, 'B', 10_000, 10)).toBeNull()
     await queue.unlease(id, 'A')
-    expect(await queue.lease(id, 'B', 50)).toBe(true)
+    expect(await queue.take(id, 'B', 50, 10)).toEqual([])
     await Bun.sleep(120)
-    expect(await queue.lease(id, 'A', 10_000)).toBe(true)
-    expect(await queue.lease(id, 'B', 10_000)).toBe(false)
+    expect(await queue.take(id, 'A', 10_000, 10)).toEqual([])
+    expect(await queue.take(id, 'B', 10_000, 10)).toBeNull()
+  })
+
+  test("a successor takes the drop once the crashed holder's lease lapses, and its unsettled entries first", async () => {
+    const id = await openDrop(10)
+    for (const user of ['a', 'b', 'c']) await queue.enter(id, user, `e-${user}`, NOW)
+    expect(seqs(await queue.take(id, 'A', 50, 2))).toEqual([1, 2])
+    // Refused while A's lease lasts: nothing is handed over to B.
+    expect(await queue.take(id, 'B', 10_000, 10)).toBeNull()
+    await Bun.sleep(120)
+    expect(seqs(await queue.take(id, 'B', 10_000, 10))).toEqual([1, 2, 3])
+    expect(await queue.take(id, 'A', 10_000, 10)).toBeNull()
   })
 
   test('a queue behind what SQL decided takes no entry until restored; then seq goes on and every restored customer is a repeat', async () => {
@@ -145,7 +189,7 @@ describe.each(adapters)('%s queue', (_name, make) => {
     expect((await queue.enter(id, 'd', 'e-d', NOW)) as unknown).toMatchObject({ kind: 'accepted', entry: { seq: 5 } })
     // Restored entries are not waiting for the allocator: only the two new ones are.
     expect(await queue.backlog(id)).toBe(2)
-    const delivered = await queue.read(id, 10, 0)
+    const delivered = (await queue.take(id, 'A', HOUR, 10))!
     expect(delivered.map((e) => [e.seq, e.userId])).toEqual([
       [4, 'new'],
       [5, 'd'],
@@ -162,7 +206,7 @@ describe.each(adapters)('%s queue', (_name, make) => {
   test('a retired drop forgets its entries after the retention', async () => {
     const id = await openDrop(10)
     await queue.enter(id, 'a', 'e-a', NOW)
-    const [entry] = await queue.read(id, 1, 0)
+    const [entry] = (await queue.take(id, 'A', HOUR, 1))!
     await queue.settle(id, [{ id: entry!.id, userId: 'a', status: 'won' }])
     await queue.closeDrop(id)
     await queue.retireDrop(id, 50)

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import type { FlashSaleQueue, QueuedEntry } from './queue/port'
+import type { FlashSaleQueue, QueuedEntry, SettledEntry } from './queue/port'
 import type { Clock } from '../../lib/clock'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
@@ -38,10 +38,12 @@ export interface AllocatorOptions extends WinnerOrders {
 const WINNERS_PER_TRANSACTION = 128
 
 /**
- * The one consumer of each open drop across all instances. Per drop: hold the queue's lease
- * (renewed every step), claim a fencing epoch in SQL when taking over, then replay whatever
- * was delivered and never settled, else read new entries; decide a batch in one write
- * transaction; publish the results and acknowledge. A crash anywhere in between leaves the
+ * The one consumer of each open drop across all instances. Per drop, each step takes in one
+ * queue call the lease (renewed) and a batch: whatever was delivered and never settled, then
+ * new entries (a blocking wait only when there are none); it claims a fencing epoch in SQL when
+ * taking over, decides the batch in one write transaction, and publishes the results and
+ * acknowledges. Under a stampede every round trip waits a whole event-loop turn behind the
+ * queued requests, hence as few as possible a step. A crash anywhere in between leaves the
  * entries pending for the next holder, and the idempotent transaction makes the replay safe.
  */
 export class Allocator implements Worker {
@@ -50,6 +52,8 @@ export class Allocator implements Worker {
   private readonly epochs = new Map<string, number>()
   private running = false
   private loop?: Promise<void>
+  /** The last settle in flight: settles resolve in the order made, so awaiting it awaits all. */
+  private settling = Promise.resolve()
   private drops: string[] = []
   private dropsReadAt = Number.NEGATIVE_INFINITY
 
@@ -66,6 +70,7 @@ export class Allocator implements Worker {
   async stop() {
     this.running = false
     await this.loop
+    await this.settling
     for (const dropId of this.epochs.keys()) await this.options.queue.unlease(dropId, this.owner).catch(() => undefined)
     this.epochs.clear()
   }
@@ -96,27 +101,20 @@ export class Allocator implements Worker {
 
   /** One batch of one drop: `decided` something, `waited` for entries in a blocking read, or stayed `idle`. */
   private async step(dropId: string, mayBlock: boolean): Promise<'decided' | 'waited' | 'idle'> {
-    const { database, queue, logger, leaseMs = 3000, batchSize = 500 } = this.options
-    if (!(await queue.lease(dropId, this.owner, leaseMs))) {
-      this.epochs.delete(dropId)
-      return 'idle'
+    let held = await this.take(dropId)
+    if (held?.batch.length === 0 && mayBlock) {
+      // The entry that woke it comes back with the next take, and with it whatever entered
+      // meanwhile: under a stampede the first batch holds the burst, not its first entry.
+      if (!(await this.options.queue.wait(dropId, 200))) return 'waited'
+      held = await this.take(dropId)
     }
-    let epoch = this.epochs.get(dropId)
-    if (epoch === undefined) {
-      const claimed = await database.write((tx) => claimDrop(tx, dropId))
-      if (claimed === null) return 'idle'
-      epoch = claimed
-      this.epochs.set(dropId, epoch)
-      logger.info('flash-sale allocator took a drop', { drop_id: dropId, epoch, owner: this.owner })
-    }
-    let batch = await queue.replay(dropId, batchSize)
-    if (!batch.length) batch = await queue.read(dropId, batchSize, mayBlock ? 200 : 0)
-    if (!batch.length) return mayBlock ? 'waited' : 'idle'
-    const entries = batch.toSorted((a, b) => a.seq - b.seq)
+    if (!held) return 'idle'
+    if (!held.batch.length) return mayBlock ? 'waited' : 'idle'
+    const entries = held.batch.toSorted((a, b) => a.seq - b.seq)
     for (let decided = 0; decided < entries.length; ) {
       // Between transactions the requests that queued meanwhile run (the stampede's entries among them).
       if (decided) await new Promise((resolve) => setImmediate(resolve))
-      const settled = await this.decide(dropId, epoch, entries.slice(decided))
+      const settled = await this.decide(dropId, held.epoch, entries.slice(decided))
       if (!settled) return 'idle'
       decided += settled.length
     }
@@ -124,12 +122,35 @@ export class Allocator implements Worker {
   }
 
   /**
+   * The lease, renewed, with a batch of entries and the fencing epoch to decide them under;
+   * null while another allocator holds the drop. Taking the drop over claims a new epoch in
+   * SQL first; entries delivered to a claim that failed stay pending for the next take.
+   */
+  private async take(dropId: string) {
+    const { database, queue, logger, leaseMs = 3000, batchSize = 500 } = this.options
+    const batch = await queue.take(dropId, this.owner, leaseMs, batchSize)
+    if (!batch) {
+      this.epochs.delete(dropId)
+      return null
+    }
+    let epoch = this.epochs.get(dropId)
+    if (epoch === undefined) {
+      const claimed = await database.write((tx) => claimDrop(tx, dropId))
+      if (claimed === null) return null
+      epoch = claimed
+      this.epochs.set(dropId, epoch)
+      logger.info('flash-sale allocator took a drop', { drop_id: dropId, epoch, owner: this.owner })
+    }
+    return { batch, epoch }
+  }
+
+  /**
    * Decides entries in one write transaction, at most WINNERS_PER_TRANSACTION winners' orders
-   * of them, publishes the results and acknowledges; returns the entries decided, or null when
-   * this allocator must step back (the rest stay pending for the replay).
+   * of them, and sends the results to be published and acknowledged; returns the entries
+   * decided, or null when this allocator must step back (the rest stay pending for the replay).
    */
   private async decide(dropId: string, epoch: number, entries: QueuedEntry[]) {
-    const { database, queue, clock, logger, metrics } = this.options
+    const { database, queue, clock, logger } = this.options
     const at = clock.now()
     let settled
     try {
@@ -147,13 +168,24 @@ export class Allocator implements Worker {
       }
       throw error
     }
-    await queue.settle(dropId, settled)
+    // Not awaited: the next take follows on the same connection without waiting for this
+    // reply, so the two share a round trip, and the queue applies them in order (the take
+    // never hands these entries over again). If it fails they stay pending and are replayed.
+    this.settling = queue.settle(dropId, settled).then(
+      () => this.published(dropId, entries.slice(0, settled.length), settled),
+      (error) => logger.error('flash-sale results not settled, replayed later', { drop_id: dropId, error: String(error) }),
+    )
+    return settled
+  }
+
+  /** After a settle: tells the customers' event streams, and counts. */
+  private async published(dropId: string, entries: QueuedEntry[], settled: SettledEntry[]) {
+    const { clock, metrics } = this.options
     await this.options.changes?.changed({ drop_id: dropId, user_ids: settled.map((entry) => entry.userId) })
     if (metrics) {
       const known = clock.now()
-      for (const entry of entries.slice(0, settled.length)) metrics.latency.observe(Math.max(0, known - entry.at) / 1000)
+      for (const entry of entries) metrics.latency.observe(Math.max(0, known - entry.at) / 1000)
       for (const entry of settled) metrics.allocations.inc({ outcome: entry.status })
     }
-    return settled
   }
 }

@@ -24,7 +24,7 @@ interface DropQueue {
  */
 export function memoryQueue(): FlashSaleQueue {
   const drops = new Map<string, DropQueue>()
-  let wake = new Set<() => void>()
+  let wake = new Set<(came: boolean) => void>()
   const dropOf = (id: string) => {
     let drop = drops.get(id)
     if (!drop) {
@@ -34,10 +34,10 @@ export function memoryQueue(): FlashSaleQueue {
     return drop
   }
   const view = (drop: DropQueue, userId: string, entry: QueuedEntryView): QueuedEntryView => ({ ...entry, status: drop.results.get(userId) ?? 'queued' })
-  const notify = () => {
+  const notify = (came: boolean) => {
     const waiting = wake
     wake = new Set()
-    for (const resolve of waiting) resolve()
+    for (const resolve of waiting) resolve(came)
   }
 
   return {
@@ -53,7 +53,7 @@ export function memoryQueue(): FlashSaleQueue {
       drop.entries.set(userId, entry)
       drop.stream.push({ id: String(seq), entryId, seq, userId, at: now })
       drop.unsettled.add(String(seq))
-      notify()
+      notify(true)
       return { kind: 'accepted', entry }
     },
     async entryOf(dropId, userId) {
@@ -89,31 +89,34 @@ export function memoryQueue(): FlashSaleQueue {
     async retireDrop(dropId, retainMs) {
       setTimeout(() => drops.delete(dropId), retainMs).unref?.()
     },
-    async replay(dropId, count) {
-      return [...(drops.get(dropId)?.pending.values() ?? [])].slice(0, count)
-    },
-    async read(dropId, count, blockMs) {
+    async take(dropId, owner, ttlMs, count) {
       const drop = dropOf(dropId)
       // Let the requests already waiting on the event loop enter first, like the network round
-      // trip of XREADGROUP does: otherwise each wake-up would hand over a batch of one.
+      // trip of the Redis script does: otherwise each wake-up would hand over a batch of one.
       await new Promise((resolve) => setImmediate(resolve))
-      if (drop.delivered === drop.stream.length && blockMs > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            wake.delete(done)
-            resolve()
-          }, blockMs)
-          const done = () => {
-            clearTimeout(timer)
-            setImmediate(resolve)
-          }
-          wake.add(done)
-        })
-      }
-      const batch = drop.stream.slice(drop.delivered, drop.delivered + count)
-      drop.delivered += batch.length
-      for (const entry of batch) drop.pending.set(entry.id, entry)
-      return batch
+      const now = Date.now()
+      if (drop.lease && drop.lease.owner !== owner && drop.lease.until > now) return null
+      drop.lease = { owner, until: now + ttlMs }
+      const replayed = [...drop.pending.values()].slice(0, count)
+      const fresh = drop.stream.slice(drop.delivered, drop.delivered + count - replayed.length)
+      drop.delivered += fresh.length
+      for (const entry of fresh) drop.pending.set(entry.id, entry)
+      return [...replayed, ...fresh]
+    },
+    async wait(dropId, blockMs) {
+      const drop = dropOf(dropId)
+      if (drop.delivered < drop.stream.length) return true
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          wake.delete(done)
+          resolve(false)
+        }, blockMs)
+        const done = (came: boolean) => {
+          clearTimeout(timer)
+          resolve(came)
+        }
+        wake.add(done)
+      })
     },
     async settle(dropId, results: SettledEntry[]) {
       const drop = dropOf(dropId)
@@ -123,19 +126,12 @@ export function memoryQueue(): FlashSaleQueue {
         drop.unsettled.delete(id)
       }
     },
-    async lease(dropId, owner, ttlMs) {
-      const drop = dropOf(dropId)
-      const now = Date.now()
-      if (drop.lease && drop.lease.owner !== owner && drop.lease.until > now) return false
-      drop.lease = { owner, until: now + ttlMs }
-      return true
-    },
     async unlease(dropId, owner) {
       const drop = drops.get(dropId)
       if (drop?.lease?.owner === owner) drop.lease = undefined
     },
     async disconnect() {
-      notify()
+      notify(false)
     },
   }
 }

@@ -27,17 +27,22 @@ export interface FlashSaleQueue {
   /** Frees the drop's queue once it is closed and settled; entries stay readable for `retainMs`. */
   retireDrop(dropId: string, retainMs: number): Promise<void>
 
-  // Consumer side (the allocator): at-least-once delivery.
-  /** Entries delivered earlier and never settled (after a crash), oldest first. */
-  replay(dropId: string, count: number): Promise<QueuedEntry[]>
-  /** New entries in seq order, waiting up to `blockMs` for one. They stay pending until settled. */
-  read(dropId: string, count: number, blockMs: number): Promise<QueuedEntry[]>
-  /** Publishes each entry's result and acknowledges it, atomically. */
+  // Consumer side (the allocator): at-least-once delivery, exactly one allocator per drop across instances.
+  /**
+   * One allocator step in one round trip: takes (or renews) the drop's lease for `owner` for
+   * `ttlMs`, then hands over up to `count` entries in seq order, those delivered earlier and
+   * never settled (a crashed holder's, or what woke `wait`) first, then new ones, without
+   * waiting. They stay pending until settled. Null, and nothing delivered, when another owner
+   * holds the lease.
+   */
+  take(dropId: string, owner: string, ttlMs: number, count: number): Promise<QueuedEntry[] | null>
+  /** Waits up to `blockMs` for a new entry; true when one came (the next `take` hands it over). */
+  wait(dropId: string, blockMs: number): Promise<boolean>
+  /**
+   * Publishes each entry's result and acknowledges it, atomically. Applied before any `take`
+   * made after it, even one made before its promise resolved: the allocator does not wait.
+   */
   settle(dropId: string, results: SettledEntry[]): Promise<void>
-
-  // Exactly one allocator per drop across instances.
-  /** True when `owner` now holds (or already held) the drop's lease for `ttlMs`. */
-  lease(dropId: string, owner: string, ttlMs: number): Promise<boolean>
   /** Gives the lease up if `owner` holds it. */
   unlease(dropId: string, owner: string): Promise<void>
 

@@ -89,12 +89,25 @@ return acked
 /** Entries per RESTORE call: a drop may hold 200,000 (the model's bounds); one script would block Redis. */
 const RESTORE_CHUNK = 1000
 
-/** KEYS: lease. ARGV: owner, ttl ms. Takes a free or lapsed lease, or renews one's own. */
-const LEASE = `#!lua
+/**
+ * The allocator's step. KEYS: lease, stream. ARGV: owner, ttl ms, count. Takes a free or
+ * lapsed lease, or renews one's own (nil for another's), then returns the consumer's pending
+ * entries (`XREADGROUP … 0`) and, if fewer than count, new ones (`… >`): lower ids are always
+ * delivered first, so the list is in seq order. A script never blocks: idle waits are `wait`'s.
+ */
+const TAKE = `#!lua
 local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return 0 end
+if holder and holder ~= ARGV[1] then return nil end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+local count = tonumber(ARGV[3])
+local entries = redis.call('XREADGROUP', 'GROUP', '${GROUP}', '${CONSUMER}', 'COUNT', count, 'STREAMS', KEYS[2], '0')[1][2]
+if #entries < count then
+  local fresh = redis.call('XREADGROUP', 'GROUP', '${GROUP}', '${CONSUMER}', 'COUNT', count - #entries, 'STREAMS', KEYS[2], '>')
+  if fresh then
+    for _, entry in ipairs(fresh[1][2]) do entries[#entries + 1] = entry end
+  end
+end
+return entries
 `
 
 const UNLEASE = `#!lua
@@ -102,11 +115,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `
 
-type StreamReply = [key: string, entries: [id: string, fields: string[] | null][]][] | null
+type StreamEntries = [id: string, fields: string[] | null][]
 
-function parseEntries(reply: StreamReply): QueuedEntry[] {
+function parseEntries(entries: StreamEntries): QueuedEntry[] {
   const out: QueuedEntry[] = []
-  for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+  for (const [id, fields] of entries) {
     if (!fields) continue
     const value: Record<string, string> = {}
     for (let i = 0; i < fields.length; i += 2) value[fields[i]!] = fields[i + 1]!
@@ -122,14 +135,15 @@ const parseView = (stored: string, status: string): QueuedEntryView => {
 
 /**
  * Redis Streams: `commands` serves the hot path (auto-pipelined); `consumer` is the
- * allocator's own connection, because a blocking XREADGROUP stalls everything behind it.
+ * allocator's own connection, because a blocking XREADGROUP stalls everything behind it, and
+ * so that its steps do not queue behind a stampede's entries pipelined on `commands`.
  */
 export function redisQueue(commands: Redis, consumer: Redis): FlashSaleQueue {
   // EVALSHA with a fallback to EVAL: the script text crosses the wire once per connection.
-  const scripts = { ENTER, OPEN, RESTORE, SETTLE, LEASE, UNLEASE }
-  for (const [name, lua] of Object.entries(scripts)) commands.defineCommand(`flashSale${name}`, { lua })
-  const run = (script: keyof typeof scripts, keys: string[], args: (string | number)[]) =>
-    (commands as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`flashSale${script}`]!(keys.length, ...keys, ...args)
+  const scripts = { ENTER, OPEN, RESTORE, SETTLE, TAKE, UNLEASE }
+  for (const connection of [commands, consumer]) for (const [name, lua] of Object.entries(scripts)) connection.defineCommand(`flashSale${name}`, { lua })
+  const run = (script: keyof typeof scripts, keys: string[], args: (string | number)[], connection = commands) =>
+    (connection as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`flashSale${script}`]!(keys.length, ...keys, ...args)
 
   return {
     async enter(dropId, userId, entryId, now): Promise<EnterResult> {
@@ -168,25 +182,19 @@ export function redisQueue(commands: Redis, consumer: Redis): FlashSaleQueue {
       for (const key of Object.values(keysOf(dropId))) multi.pexpire(key, retainMs)
       await multi.exec()
     },
-    async replay(dropId, count) {
-      const reply = await consumer.xreadgroup('GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', keysOf(dropId).stream, '0')
-      return parseEntries(reply as StreamReply)
+    async take(dropId, owner, ttlMs, count) {
+      const k = keysOf(dropId)
+      const entries = (await run('TAKE', [k.lease, k.stream], [owner, ttlMs, count], consumer)) as StreamEntries | null
+      return entries && parseEntries(entries)
     },
-    async read(dropId, count, blockMs) {
-      const stream = keysOf(dropId).stream
-      const reply =
-        blockMs > 0
-          ? await consumer.xreadgroup('GROUP', GROUP, CONSUMER, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>')
-          : await consumer.xreadgroup('GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', stream, '>')
-      return parseEntries(reply as StreamReply)
+    async wait(dropId, blockMs) {
+      // Delivers the entry that woke it: it is pending now, and the next take replays it first.
+      return (await consumer.xreadgroup('GROUP', GROUP, CONSUMER, 'COUNT', 1, 'BLOCK', blockMs, 'STREAMS', keysOf(dropId).stream, '>')) !== null
     },
     async settle(dropId, results) {
       if (!results.length) return
       const k = keysOf(dropId)
-      await run('SETTLE', [k.results, k.stream, k.acked], [results.length, ...results.flatMap((r) => [r.userId, r.status]), ...results.map((r) => r.id)])
-    },
-    async lease(dropId, owner, ttlMs) {
-      return (await run('LEASE', [keysOf(dropId).lease], [owner, ttlMs])) === 1
+      await run('SETTLE', [k.results, k.stream, k.acked], [results.length, ...results.flatMap((r) => [r.userId, r.status]), ...results.map((r) => r.id)], consumer)
     },
     async unlease(dropId, owner) {
       await run('UNLEASE', [keysOf(dropId).lease], [owner])
