@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'libsql'
 import { createClient, type Client, type ResultSet } from '@libsql/client'
-import { localClient } from '../src/db/local-client'
+import { localClient, rawValues } from '../src/db/local-client'
 
 // The same statements through @libsql/client's own local client and through ours, on two files.
 const dir = mkdtempSync(join(tmpdir(), 'shop-local-client-'))
@@ -87,4 +87,34 @@ test('a statement is prepared once, however often it runs', async () => {
     prototype.prepare = prepare
   }
   expect(prepared).toBe(1)
+})
+
+test("firstRow gives the first row's values as execute reads them, integers as numbers and blobs as bytes; @libsql/client's rows give the same through rawValues", async () => {
+  const sql = 'SELECT id, name, n, data, NULL AS empty FROM a WHERE data IS NOT NULL ORDER BY id'
+  const expected = [1, 'first', 7, new Uint8Array([1, 2, 3]), null]
+  expect(ours.firstRow(sql, [])).toEqual(expected)
+  expect(rawValues((await theirs.execute(sql)).rows[0]!)).toEqual(expected)
+  expect(ours.firstRow('SELECT id FROM a WHERE name = ?', ['nobody'])).toBeUndefined()
+  expect(await failure(Promise.resolve().then(() => ours.firstRow(`SELECT ${2n ** 60n}`, [])))).toEqual(await failure(theirs.execute(`SELECT ${2n ** 60n}`)))
+  expect(() => ours.firstRow('UPDATE a SET n = n', [])).toThrow(TypeError)
+})
+
+test('firstRow ends its read transaction: a later commit on another connection is seen by the next read, and a checkpoint can empty the WAL', async () => {
+  const path = join(dir, 'wal.db')
+  const reader = localClient(path)
+  const writer = localClient(path)
+  try {
+    await writer.executeMultiple('PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER); WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 1000) INSERT INTO t SELECT n FROM s;')
+    // A thousand rows, of which firstRow reads one: unless the statement is reset, it keeps its read transaction open.
+    expect(reader.firstRow('SELECT n FROM t ORDER BY n', [])).toEqual([1])
+    await writer.execute('UPDATE t SET n = n + 1000')
+    // Another statement: the same one would be reset by its next run anyway.
+    expect(reader.firstRow('SELECT min(n) FROM t', [])).toEqual([1001])
+    expect(reader.firstRow('SELECT n FROM t ORDER BY n DESC', [])).toEqual([2000])
+    const [checkpoint] = (await writer.execute('PRAGMA wal_checkpoint(TRUNCATE)')).rows
+    expect({ ...checkpoint }).toMatchObject({ busy: 0, log: 0 })
+  } finally {
+    reader.close()
+    writer.close()
+  }
 })

@@ -36,13 +36,33 @@ function rowPrototype(columns: string[]): object {
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 /** Integers are read as bigint and given back as numbers only when exact, as @libsql/client's `intMode: number` does. */
+function toNumber(value: bigint) {
+  if (value > MAX_SAFE || value < -MAX_SAFE) throw new RangeError('Received integer which cannot be safely represented as a JavaScript number')
+  return Number(value)
+}
+
 function toValue(value: unknown): Value {
-  if (typeof value === 'bigint') {
-    if (value > MAX_SAFE || value < -MAX_SAFE) throw new RangeError('Received integer which cannot be safely represented as a JavaScript number')
-    return Number(value)
-  }
+  if (typeof value === 'bigint') return toNumber(value)
   if (value instanceof Uint8Array) return value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) as ArrayBuffer
   return value as Value
+}
+
+/** A row's values as `Client.firstRow` gives them: integers as numbers, blobs as bytes. */
+export type RawValue = string | number | Uint8Array | null
+
+/** The values of a @libsql/client row, as `firstRow` gives them (a remote database's reads). */
+export const rawValues = (row: Row): RawValue[] => Array.from({ length: row.length }, (_, i) => (row[i] instanceof ArrayBuffer ? new Uint8Array(row[i]) : (row[i] as RawValue)))
+
+/** `localClient`'s `Client`, with the short way to a read's first row. */
+export interface LocalClient extends Client {
+  /**
+   * The first row of a read as an array, straight from the driver: no row object and no copy
+   * of a blob. For the hottest reads (the public catalog's pages, ~8 KB of JSON as one blob),
+   * where the rows `execute` makes cost more than the statement. The statement is reset
+   * once its row is read, so the next read starts a new read transaction and sees every
+   * commit made before it.
+   */
+  firstRow(sql: string, args: InArgs): RawValue[] | undefined
 }
 
 function toArg(value: InValue): unknown {
@@ -91,7 +111,7 @@ const BEGIN: Record<TransactionMode, string> = { write: 'BEGIN IMMEDIATE', read:
  * or a `transaction()`) is one transaction: the single writer relies on it. Remote URLs
  * (`libsql://`) keep @libsql/client, which caches statements on the server.
  */
-export function localClient(path: string): Client {
+export function localClient(path: string): LocalClient {
   const db = new Database(path)
   const cache = new Map<string, Prepared>()
   let closed = false
@@ -117,10 +137,14 @@ export function localClient(path: string): Client {
     return prepared
   }
 
-  const run = (stmt: InStatement | string, args?: InArgs): ResultSet => {
+  const refuseWhenEnded = () => {
     if (closed) throw new LibsqlError('The client is closed', 'CLIENT_CLOSED')
-    const sql = typeof stmt === 'string' ? stmt : stmt.sql
     if (inTransactionHandle && !db.inTransaction) throw new LibsqlError('The transaction has been rolled back', 'TRANSACTION_CLOSED')
+  }
+
+  const run = (stmt: InStatement | string, args?: InArgs): ResultSet => {
+    refuseWhenEnded()
+    const sql = typeof stmt === 'string' ? stmt : stmt.sql
     const bound = toArgs(typeof stmt === 'string' ? args : stmt.args)
     try {
       const { statement, reader, columns, columnTypes, row } = prepare(sql)
@@ -178,8 +202,23 @@ export function localClient(path: string): Client {
   }
   const executeMultiple = (sql: string) => attempt(() => afterSchemaChange(exec(sql)))
 
-  const client: Client = {
+  const firstRow = (sql: string, args: InArgs): RawValue[] | undefined => {
+    refuseWhenEnded()
+    const bound = toArgs(args)
+    try {
+      const { statement, reader } = prepare(sql)
+      if (!reader) throw new TypeError('firstRow runs statements that return rows')
+      // A reader's statement is in raw mode (`prepare`): its row is an array. `get` resets it after the row.
+      const row = statement.get(bound) as unknown[] | undefined
+      return row?.map((value) => (typeof value === 'bigint' ? toNumber(value) : (value as RawValue)))
+    } catch (error) {
+      throw libsqlError(error)
+    }
+  }
+
+  const client: LocalClient = {
     protocol: 'file',
+    firstRow,
     get closed() {
       return closed
     },

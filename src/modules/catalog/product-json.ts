@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, isNull, lte, sql, type SQL } from 'drizzle-orm'
 import { alias, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
-import { prepared, type Queryable } from '../../db/client'
+import { prepared, type Database, type Queryable } from '../../db/client'
 import { encodeCursor } from '../../lib/models'
 import { products } from './schema'
 
@@ -28,9 +28,14 @@ const productStatement = prepared((q) =>
     .prepare(),
 )
 
-/** A live product as JSON text (`Product`), or undefined. `imageBase`: what a stored image's key is appended to. */
-export async function productJson(db: Queryable, imageBase: string, id: string) {
-  return (await productStatement(db).get({ id, image_base: imageBase }))?.json
+/** A live product as JSON text (`Product`), or undefined, read through `q` (a write's handle sees the write). `imageBase`: what a stored image's key is appended to. */
+export async function productJsonIn(q: Queryable, imageBase: string, id: string) {
+  return (await productStatement(q).get({ id, image_base: imageBase }))?.json
+}
+
+/** The same, read on the read connection by `firstRow`: the public product route's read. */
+export async function productJson(database: Database, imageBase: string, id: string) {
+  return (await database.firstRow(productStatement(database.db), { id, image_base: imageBase }))?.[0] as string | undefined
 }
 
 /** What a page asks for; `match` is an FTS5 query (search.ts), `after` the cursor's key. */
@@ -84,7 +89,7 @@ const pageStatement = (shape: number, fromCursor: boolean) =>
       .as('page')
     const summary = q
       .select({
-        items: sql<ArrayBuffer | null>`CAST(group_concat(${page.json}, ',') AS BLOB)`.as('items'),
+        items: sql<Uint8Array | null>`CAST(group_concat(${page.json}, ',') AS BLOB)`.as('items'),
         last: sql<string | null>`max(${page.id})`.as('last'),
         count: sql<number>`count(*)`.as('count'),
       })
@@ -112,24 +117,25 @@ const PAGE_HEAD = encoder.encode('{"data":[')
  * that the Response then encoded back (~10 µs of a 9.5 KB page in a loop, and the Response's
  * encoding besides).
  */
-function pageBody(items: ArrayBuffer | null, next: string) {
+function pageBody(items: Uint8Array | null, next: string) {
   const tail = encoder.encode(`],"next_cursor":${next}}`)
   const length = items?.byteLength ?? 0
   const body = new Uint8Array(PAGE_HEAD.length + length + tail.length)
   body.set(PAGE_HEAD)
-  if (items) body.set(new Uint8Array(items), PAGE_HEAD.length)
+  if (items) body.set(items, PAGE_HEAD.length)
   body.set(tail, PAGE_HEAD.length + length)
   return body
 }
 
 export const EMPTY_PAGE = pageBody(null, 'null')
 
-/** A page of live products as UTF-8 JSON (`ProductPage`), in id order. `imageBase`: what a stored image's key is appended to. */
-export async function pageJson(db: Queryable, imageBase: string, params: PageParams) {
+/** A page of live products as UTF-8 JSON (`ProductPage`), in id order, read by `firstRow`. `imageBase`: what a stored image's key is appended to. */
+export async function pageJson(database: Database, imageBase: string, params: PageParams) {
   const key = (shapeOf(params) << 1) | (params.after === undefined ? 0 : 1)
   let statement = pageStatements.get(key)
   if (!statement) pageStatements.set(key, (statement = pageStatement(key >> 1, (key & 1) === 1)))
   const { limit, region_id, type, category_id, match, min_price, max_price, after } = params
-  const row = await statement(db).get({ limit, region_id, type, category_id, match, min_price, max_price, after, image_base: imageBase })
-  return pageBody(row?.items ?? null, row?.more ? JSON.stringify(encodeCursor(row.last)) : 'null')
+  const values = { limit, region_id, type, category_id, match, min_price, max_price, after, image_base: imageBase }
+  const [items = null, last, more] = (await database.firstRow(statement(database.db), values)) ?? []
+  return pageBody(items as Uint8Array | null, more ? JSON.stringify(encodeCursor(last)) : 'null')
 }

@@ -13,7 +13,7 @@ import { moveStock } from './ledger'
 import type { CreateProductInput, PatchProductInput, ProductDto, ProductsFilter } from './model'
 import { productCategories, products } from './schema'
 import { ftsQuery } from './search'
-import { EMPTY_PAGE, pageJson, productJson } from './product-json'
+import { EMPTY_PAGE, pageJson, productJson, productJsonIn } from './product-json'
 import { TtlCache } from '../../lib/ttl-cache'
 import type { Attributes, ProductType, ProductTypes } from './types'
 
@@ -100,7 +100,7 @@ export class CatalogService {
     const after = cursorAfter(filter.cursor, isStringKey)
     const match = filter.q?.trim() ? ftsQuery(filter.q) : undefined
     if (match === null) return EMPTY_PAGE
-    return pageJson(this.deps.database.db, this.imageBase, {
+    return pageJson(this.deps.database, this.imageBase, {
       limit,
       region_id: filter.region_id,
       type: filter.type,
@@ -115,7 +115,7 @@ export class CatalogService {
 
   /** A live product as JSON text (`Product`), served from the cache when fresh. */
   async productJson(id: string) {
-    const json = await this.products.get(id, () => productJson(this.deps.database.db, this.imageBase, id))
+    const json = await this.products.get(id, () => productJson(this.deps.database, this.imageBase, id))
     if (!json) throw notFound('Product')
     return json
   }
@@ -133,7 +133,7 @@ export class CatalogService {
 
   /** A live product as the API shows it, read as the public reads it. */
   private async liveProduct(db: Queryable, id: string): Promise<ProductDto | undefined> {
-    const json = await productJson(db, this.imageBase, id)
+    const json = await productJsonIn(db, this.imageBase, id)
     return json === undefined ? undefined : JSON.parse(json)
   }
 
