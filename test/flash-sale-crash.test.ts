@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { eq, inArray } from 'drizzle-orm'
 import Redis from 'ioredis'
-import { allocateBatch, claimDrop, OutOfOrder, StaleAllocator } from '../src/modules/flash-sale/allocation'
-import { orders } from '../src/modules/orders/schema'
+import { allocateBatch, claimDrop, OutOfOrder, rehearseAllocation, StaleAllocator } from '../src/modules/flash-sale/allocation'
+import { orderItems, orders } from '../src/modules/orders/schema'
 import { startShop, type TestShop } from './support/harness'
 import { testRedis } from './support/redis'
 import { createDrop, decidedCount, entriesOf, until } from './support/flash-sale'
@@ -149,4 +149,24 @@ test('a batch with more winners than one transaction places is decided in seq or
         ),
       ),
   ).toHaveLength(2)
+})
+
+test('a rehearsal of the allocation before the drop opens writes nothing: the drop is then allocated from seq 1', async () => {
+  const { dropId, product } = await createDrop(s, { units: 2 })
+  await s.shop.services.flashSale.scheduler.tick()
+  const buyers = await Promise.all(Array.from({ length: 3 }, () => s.createUser()))
+  const deps = { orders: s.shop.services.orderLifecycle }
+  const epoch = (await s.database.write((tx) => claimDrop(tx, dropId)))!
+  const itemsOfDrop = () => s.database.db.select({ orderId: orderItems.orderId }).from(orderItems).where(eq(orderItems.productId, product.id))
+  await rehearseAllocation(s.database, deps, dropId, epoch, Date.now(), 4, 2)
+  expect(await entriesOf(s, dropId)).toEqual([])
+  expect(await itemsOfDrop()).toEqual([])
+  const batch = buyers.map((b, i) => ({ id: `${i + 1}-0`, entryId: `entry-${i + 1}-${dropId}`, seq: i + 1, userId: b.id, at: Date.now() }))
+  const settled = await s.database.write((tx) => allocateBatch(tx, deps, dropId, epoch, batch, Date.now()))
+  expect(settled.map((e) => [e.userId, e.status])).toEqual([
+    [buyers[0]!.id, 'won'],
+    [buyers[1]!.id, 'won'],
+    [buyers[2]!.id, 'waitlisted'],
+  ])
+  expect(await itemsOfDrop()).toHaveLength(2)
 })

@@ -20,6 +20,10 @@ const contactsIn = prepared((q) =>
  */
 export const contactsOf = (q: Queryable, userIds: string[]) => contactsIn(q).all({ ids: JSON.stringify(userIds) })
 
+const someIds = prepared((q) => q.select({ id: users.id }).from(users).limit(sql.placeholder('n')).prepare())
+/** Up to `n` account ids, whichever: for a rehearsal that needs rows its statements can reference. */
+export const someAccountIds = async (q: Queryable, n: number) => (await someIds(q).all({ n })).map((row) => row.id)
+
 /** The ids of erased accounts (DELETE /v1/me), for another module's statement to test against (`inArray`). */
 export const erasedAccountIds = new QueryBuilder().select({ id: users.id }).from(users).where(isNotNull(users.deletedAt))
 

@@ -5,7 +5,7 @@ import type { Clock } from '../../lib/clock'
 import { newId } from '../../lib/ids'
 import type { Logger } from '../../lib/logger'
 import type { Worker } from '../../lib/worker'
-import { allocateBatch, claimDrop, OutOfOrder, StaleAllocator, type WinnerOrders } from './allocation'
+import { allocateBatch, claimDrop, OutOfOrder, rehearseAllocation, StaleAllocator, type WinnerOrders } from './allocation'
 import type { EntryEvents } from './events'
 import type { FlashSaleMetrics } from './metrics'
 import { flashSaleDrops } from './schema'
@@ -37,6 +37,14 @@ export interface AllocatorOptions extends WinnerOrders {
  */
 const WINNERS_PER_TRANSACTION = 128
 
+const REHEARSAL_MARGIN_MS = 200
+
+interface OpenDrop {
+  id: string
+  /** Epoch ms. */
+  opensAt: number
+}
+
 /**
  * The one consumer of each open drop across all instances. Per drop, each step takes in one
  * queue call the lease (renewed) and a batch: whatever was delivered and never settled, then
@@ -54,7 +62,7 @@ export class Allocator implements Worker {
   private loop?: Promise<void>
   /** The last settle in flight: settles resolve in the order made, so awaiting it awaits all. */
   private settling = Promise.resolve()
-  private drops: string[] = []
+  private drops: OpenDrop[] = []
   private dropsReadAt = Number.NEGATIVE_INFINITY
 
   constructor(private readonly options: AllocatorOptions) {
@@ -81,7 +89,7 @@ export class Allocator implements Worker {
       try {
         const drops = await this.openDrops()
         let busy = false
-        for (const dropId of drops) if (this.running && (await this.step(dropId, drops.length === 1)) !== 'idle') busy = true
+        for (const drop of drops) if (this.running && (await this.step(drop, drops.length === 1)) !== 'idle') busy = true
         if (!busy) await Bun.sleep(drops.length ? 50 : this.pollMs)
       } catch (error) {
         logger.error('flash-sale allocator step failed', { error: String(error) })
@@ -92,21 +100,21 @@ export class Allocator implements Worker {
 
   private async openDrops() {
     if (Date.now() - this.dropsReadAt >= this.pollMs) {
-      const rows = await this.options.database.db.select({ id: flashSaleDrops.id }).from(flashSaleDrops).where(eq(flashSaleDrops.status, 'open'))
-      this.drops = rows.map((r) => r.id)
+      this.drops = await this.options.database.db.select({ id: flashSaleDrops.id, opensAt: flashSaleDrops.opensAt }).from(flashSaleDrops).where(eq(flashSaleDrops.status, 'open'))
       this.dropsReadAt = Date.now()
     }
     return this.drops
   }
 
   /** One batch of one drop: `decided` something, `waited` for entries in a blocking read, or stayed `idle`. */
-  private async step(dropId: string, mayBlock: boolean): Promise<'decided' | 'waited' | 'idle'> {
-    let held = await this.take(dropId)
+  private async step(drop: OpenDrop, mayBlock: boolean): Promise<'decided' | 'waited' | 'idle'> {
+    const dropId = drop.id
+    let held = await this.take(drop)
     if (held?.batch.length === 0 && mayBlock) {
       // The entry that woke it comes back with the next take, and with it whatever entered
       // meanwhile: under a stampede the first batch holds the burst, not its first entry.
       if (!(await this.options.queue.wait(dropId, 200))) return 'waited'
-      held = await this.take(dropId)
+      held = await this.take(drop)
     }
     if (!held) return 'idle'
     if (!held.batch.length) return mayBlock ? 'waited' : 'idle'
@@ -124,10 +132,11 @@ export class Allocator implements Worker {
   /**
    * The lease, renewed, with a batch of entries and the fencing epoch to decide them under;
    * null while another allocator holds the drop. Taking the drop over claims a new epoch in
-   * SQL first; entries delivered to a claim that failed stay pending for the next take.
+   * SQL first (and, before the drop opens, rehearses a batch); entries delivered to a claim
+   * that failed stay pending for the next take.
    */
-  private async take(dropId: string) {
-    const { database, queue, logger, leaseMs = 3000, batchSize = 500 } = this.options
+  private async take({ id: dropId, opensAt }: OpenDrop) {
+    const { database, queue, clock, logger, leaseMs = 3000, batchSize = 500 } = this.options
     const batch = await queue.take(dropId, this.owner, leaseMs, batchSize)
     if (!batch) {
       this.epochs.delete(dropId)
@@ -140,6 +149,13 @@ export class Allocator implements Worker {
       epoch = claimed
       this.epochs.set(dropId, epoch)
       logger.info('flash-sale allocator took a drop', { drop_id: dropId, epoch, owner: this.owner })
+      // Only well before the opening: a rehearsal holds the thread as long as the batch it warms.
+      const now = clock.now()
+      if (now + REHEARSAL_MARGIN_MS < opensAt) {
+        await rehearseAllocation(database, this.options, dropId, epoch, now, 2 * WINNERS_PER_TRANSACTION, WINNERS_PER_TRANSACTION).catch((error) =>
+          logger.warn('flash-sale allocation rehearsal failed', { drop_id: dropId, error: String(error) }),
+        )
+      }
     }
     return { batch, epoch }
   }
