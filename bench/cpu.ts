@@ -4,15 +4,16 @@
  * served. Steadier than req/s on a shared box (another tenant slows the load generator and
  * the server alike, but hardly changes what a request costs), so use it to compare changes;
  * the budget itself stays req/s against the baseline (`bun run bench`).
- * `bun bench/cpu.ts [baseline,health,list,entry,list-uncached,detail-uncached,search-uncached] [--duration 4s] [--rounds 3]`
+ * `bun bench/cpu.ts [baseline,health,list,entry,entry-limited,list-uncached,detail-uncached,search-uncached] [--duration 4s] [--rounds 3]`
  * The `-uncached` targets run against a second shop with `CATALOG_CACHE_MS=0`: every request reads SQL.
+ * `entry-limited`: the entry on a shop with `RATE_LIMIT=on`, as production runs (the bench's shops run with it off).
  */
 import { parseArgs } from 'node:util'
 import { DEFAULT_OUT } from './lib/cli'
 import { spawnBaseline } from './lib/server'
 import { pidOf } from './lib/proc'
 import { CPU_WRK, serverCpu } from './lib/server-cpu'
-import { ownTarget } from './lib/target'
+import { ownTarget, type Target } from './lib/target'
 import type { WrkOptions } from './lib/wrk'
 import { seedCatalog } from './catalog'
 import { SEARCH_TERMS } from './lib/shop'
@@ -31,6 +32,12 @@ async function measure(name: string, pid: number, options: WrkOptions) {
   console.log(`${name.padEnd(15)} µs of server CPU a request: ${rounds.map((r) => `${r.perRequest.toFixed(1)} (system ${r.system.toFixed(1)}, ${Math.round(r.rps)} req/s)`).join(' · ')}`)
 }
 
+/** As in a stampede: 100 units, the default waitlist, then sold_out. */
+async function measureEntry(name: string, target: Target, pid: number) {
+  const drop = await prepareDrop(target, { customers: 50_000, units: 100, openSeconds: 300 })
+  await measure(name, pid, { ...wrk, method: 'POST', url: `${drop.base}/v1/flash-sales/drops/${drop.dropId}/entries`, tokens: drop.customers.map((c) => c.token) })
+}
+
 if (what.includes('baseline')) {
   const baseline = await spawnBaseline(DEFAULT_OUT)
   try {
@@ -47,13 +54,19 @@ try {
     await seedCatalog(target)
     await measure('list', pid, { ...wrk, url: `${target.url}/v1/products?limit=20` })
   }
-  if (what.includes('entry')) {
-    // As in a stampede: 100 units, the default waitlist, then sold_out.
-    const drop = await prepareDrop(target, { customers: 50_000, units: 100, openSeconds: 300 })
-    await measure('entry', pid, { ...wrk, method: 'POST', url: `${drop.base}/v1/flash-sales/drops/${drop.dropId}/entries`, tokens: drop.customers.map((c) => c.token) })
-  }
+  if (what.includes('entry')) await measureEntry('entry', target, pid)
 } finally {
   await target.close()
+}
+
+if (what.includes('entry-limited')) {
+  // 50,000 customers in turn stay under the per-user entry limit (20 a minute by default): every answer is still sold_out.
+  const limited = await ownTarget(DEFAULT_OUT, undefined, { env: { RATE_LIMIT: 'on' } })
+  try {
+    await measureEntry('entry-limited', limited, pidOf(limited.url))
+  } finally {
+    await limited.close()
+  }
 }
 
 if (what.some((w) => w.endsWith('-uncached'))) {

@@ -288,6 +288,7 @@ test("flash-sale entries are counted per user in their own bucket; each request'
         clientIpHeader: 'x-forwarded-for',
         tokens,
         routes: routeIndex(() => app.routes),
+        peerOf: (request) => app.server?.requestIP(request)?.address,
         rates: { anonymous: rate(100), user: rate(100), authIp: rate(100), authEmail: rate(100), authEmailBackstop: rate(100), register: rate(100), flashSaleEntry: rate(2) },
       }),
     )

@@ -43,6 +43,7 @@ export function edge({ config, tokens, clock, logger, metrics, limiter }: EdgeOp
         clientIpHeader: config.CLIENT_IP_HEADER,
         tokens,
         routes,
+        peerOf: (request) => app?.server?.requestIP(request)?.address,
         rates: {
           anonymous: parseRate(config.RATE_LIMIT_ANONYMOUS),
           user: parseRate(config.RATE_LIMIT_USER),

@@ -43,6 +43,12 @@ export interface RateLimitOptions {
   /** The app's access tokens: a request's user is known from its token before auth runs. */
   tokens: AccessTokens
   routes: RouteIndex
+  /**
+   * The address of the socket a request came on (the app's server's `requestIP`). Passed in
+   * rather than read from the hook's `server`: a hook asking for `server` makes the framework
+   * define it on every request's context, on every route.
+   */
+  peerOf(request: Request): string | undefined
 }
 
 /**
@@ -63,10 +69,13 @@ interface Rule {
   checks: LimitCheck[]
   /**
    * Login and register: refused when the limiter cannot answer (password guessing must never
-   * go unthrottled; elsewhere the request goes through), and the email is charged later.
+   * go unthrottled; elsewhere the request goes through), and the email is charged later, from
+   * this address.
    */
-  credential: boolean
+  credential?: { ip: string }
 }
+
+type HookContext = { request: Request; set: { headers: Record<string, string | number> } }
 
 const bucket = (key: string, rate: Rate): LimitCheck => ({ key: `ratelimit:${key}`, ...rate })
 
@@ -87,18 +96,33 @@ const tightest = (a: LimitDecision, b: LimitDecision): LimitDecision => ({ ...(b
  * no personal data) once the body is read, before the password hash. Past the limit, 429
  * `rate_limited` with `Retry-After`.
  */
-export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clientIpHeader, tokens, routes }: RateLimitOptions) => {
+export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clientIpHeader, tokens, routes, peerOf }: RateLimitOptions) => {
   let lastOutageLog = 0
   const onArrival = new WeakMap<Request, { decision: LimitDecision; ip: string }>()
 
-  const ruleFor = (request: Request, kind: RateLimitClass | undefined, ip: string): Rule => {
-    if (kind === 'credentials') return { checks: [bucket(`auth-ip:${ip}`, rates.authIp)], credential: true }
-    if (kind === 'registration') return { checks: [bucket(`auth-ip:${ip}`, rates.authIp), bucket(`register:${ip}`, rates.register)], credential: true }
+  const addressOf = (request: Request) => addressKey(clientIp(peerOf(request), request.headers, trustedProxies, clientIpHeader))
+  // The address is worked out only for the buckets keyed by it: a signed-in user's request (a stampede's entry) never needs it.
+  const ruleFor = (request: Request, kind: RateLimitClass | undefined): Rule => {
+    if (kind === 'credentials' || kind === 'registration') {
+      const ip = addressOf(request)
+      const checks = [bucket(`auth-ip:${ip}`, rates.authIp)]
+      if (kind === 'registration') checks.push(bucket(`register:${ip}`, rates.register))
+      return { checks, credential: { ip } }
+    }
     // Auth's own check, made once for the request (auth finds it done): a forged token counts against the address.
     const user = bearerOf(request, tokens)?.id
-    if (!user) return { checks: [bucket(`ip:${ip}`, rates.anonymous)], credential: false }
-    if (kind === 'flash-sale-entry') return { checks: [bucket(`entry:${user}`, rates.flashSaleEntry)], credential: false }
-    return { checks: [bucket(`user:${user}`, rates.user)], credential: false }
+    if (!user) return { checks: [bucket(`ip:${addressOf(request)}`, rates.anonymous)] }
+    if (kind === 'flash-sale-entry') return { checks: [bucket(`entry:${user}`, rates.flashSaleEntry)] }
+    return { checks: [bucket(`user:${user}`, rates.user)] }
+  }
+
+  /** The decision when it lets the request through; 429 when not. */
+  const allowed = (decision: LimitDecision) => {
+    if (!decision.allowed) {
+      const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))
+      throw new AppError(429, 'rate_limited', `Too many requests; retry in ${retryAfter} s`, { headers: { ...headersOf(decision), 'retry-after': retryAfter } })
+    }
+    return decision
   }
 
   /** The decision, or undefined when the limiter is down and the request may go through. Throws 429 or 503. */
@@ -115,40 +139,48 @@ export const rateLimit = ({ limiter, clock, logger, rates, trustedProxies, clien
       if (!credential) return undefined
       throw new AppError(503, 'service_unavailable', 'Sign-in is paused for a moment; try again shortly', { headers: { 'retry-after': '5' } })
     }
-    if (!decision.allowed) {
-      const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))
-      throw new AppError(429, 'rate_limited', `Too many requests; retry in ${retryAfter} s`, { headers: { ...headersOf(decision), 'retry-after': retryAfter } })
-    }
-    return decision
+    return allowed(decision)
   }
 
-  return new Elysia({ name: 'rate-limit' })
-    .onRequest(async ({ request, server, set }) => {
-      const kind = (routes.routeOf(request.method, pathOf(request.url))?.hooks as { rateLimit?: RateLimitClass } | undefined)?.rateLimit
-      if (kind === 'exempt') return
-      const ip = addressKey(clientIp(server?.requestIP(request)?.address, request.headers, trustedProxies, clientIpHeader))
-      const rule = ruleFor(request, kind, ip)
-      const decision = await charge(rule)
-      if (!decision) return
-      Object.assign(set.headers, headersOf(decision))
-      if (rule.credential) onArrival.set(request, { decision, ip })
-    })
-    .onBeforeHandle({ as: 'global' }, async ({ request, body, set }) => {
-      // Only a credentials route has an arrival charge kept (it fails closed: there always is one).
-      const arrival = request.method === 'POST' && onArrival.get(request)
-      if (!arrival) return
-      // The OAuth token route names the email `username` (RFC 6749).
-      const { email, username } = (body ?? {}) as { email?: unknown; username?: unknown }
-      const account = typeof email === 'string' ? email : username
-      if (typeof account !== 'string') return
-      const hashed = sha256Hex(account.trim().toLowerCase())
-      const strict = await charge({ checks: [bucket(`auth-email:${hashed}:${arrival.ip}`, rates.authEmail)], credential: true })
-      if (!strict) return
-      Object.assign(set.headers, headersOf(tightest(arrival.decision, strict)))
-      // The backstop refuses nothing by itself: spent, it only narrows each address to its first tries.
-      const backstop = await limiter.take([bucket(`auth-email:${hashed}`, rates.authEmailBackstop)], clock.now())
-      if (backstop.allowed || rates.authEmail.limit - strict.remaining <= UNDER_ATTACK_TRIES) return
-      const retryAfter = String(Math.max(1, Math.ceil(backstop.retryAfterMs / 1000)))
-      throw new AppError(429, 'rate_limited', `Too many attempts for this account; retry in ${retryAfter} s`, { headers: { ...headersOf({ ...strict, remaining: 0 }), 'retry-after': retryAfter } })
-    })
+  /** What the request is charged against, or undefined for an exempt route. */
+  const ruleOf = (request: Request) => {
+    const kind = (routes.routeOf(request.method, pathOf(request.url))?.hooks as { rateLimit?: RateLimitClass } | undefined)?.rateLimit
+    return kind === 'exempt' ? undefined : ruleFor(request, kind)
+  }
+  const charged = (request: Request, set: HookContext['set'], rule: Rule, decision: LimitDecision | undefined) => {
+    if (!decision) return
+    Object.assign(set.headers, headersOf(decision))
+    if (rule.credential) onArrival.set(request, { decision, ip: rule.credential.ip })
+  }
+  const takeNow = limiter.takeNow?.bind(limiter)
+  // An in-process limiter answers at once: the hook then stays synchronous, and so does every
+  // route's start (the framework awaits an async request hook on every request of every route).
+  const onArrivalHook = takeNow
+    ? ({ request, set }: HookContext) => {
+        const rule = ruleOf(request)
+        if (rule) charged(request, set, rule, allowed(takeNow(rule.checks, clock.now())))
+      }
+    : async ({ request, set }: HookContext) => {
+        const rule = ruleOf(request)
+        if (rule) charged(request, set, rule, await charge(rule))
+      }
+
+  return new Elysia({ name: 'rate-limit' }).onRequest(onArrivalHook).onBeforeHandle({ as: 'global' }, async ({ request, body, set }) => {
+    // Only a credentials route has an arrival charge kept (it fails closed: there always is one).
+    const arrival = request.method === 'POST' && onArrival.get(request)
+    if (!arrival) return
+    // The OAuth token route names the email `username` (RFC 6749).
+    const { email, username } = (body ?? {}) as { email?: unknown; username?: unknown }
+    const account = typeof email === 'string' ? email : username
+    if (typeof account !== 'string') return
+    const hashed = sha256Hex(account.trim().toLowerCase())
+    const strict = await charge({ checks: [bucket(`auth-email:${hashed}:${arrival.ip}`, rates.authEmail)], credential: arrival })
+    if (!strict) return
+    Object.assign(set.headers, headersOf(tightest(arrival.decision, strict)))
+    // The backstop refuses nothing by itself: spent, it only narrows each address to its first tries.
+    const backstop = await limiter.take([bucket(`auth-email:${hashed}`, rates.authEmailBackstop)], clock.now())
+    if (backstop.allowed || rates.authEmail.limit - strict.remaining <= UNDER_ATTACK_TRIES) return
+    const retryAfter = String(Math.max(1, Math.ceil(backstop.retryAfterMs / 1000)))
+    throw new AppError(429, 'rate_limited', `Too many attempts for this account; retry in ${retryAfter} s`, { headers: { ...headersOf({ ...strict, remaining: 0 }), 'retry-after': retryAfter } })
+  })
 }

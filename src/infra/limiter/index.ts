@@ -23,4 +23,6 @@ export interface LimitDecision {
  */
 export interface Limiter {
   take(checks: LimitCheck[], now: number): Promise<LimitDecision>
+  /** The same, answered at once: only a limiter that never waits (in-process) has it. */
+  takeNow?(checks: LimitCheck[], now: number): LimitDecision
 }

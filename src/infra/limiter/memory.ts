@@ -43,16 +43,15 @@ export function memoryLimiter(maxKeys = 100_000): Limiter {
   const sweep = (now: number) => {
     for (const [key, tat] of tats) if (tat <= now) tats.delete(key)
   }
-  return {
-    async take(checks, now) {
-      const stored = checks.map((c) => tats.get(c.key))
-      const charges = checks.map((c, i) => charge(stored[i], c, now))
-      const decision = decide(checks, charges, stored, now)
-      if (decision.allowed) {
-        if (tats.size >= maxKeys) sweep(now)
-        checks.forEach((c, i) => tats.set(c.key, charges[i]!.tat))
-      }
-      return decision
-    },
+  const takeNow = (checks: LimitCheck[], now: number) => {
+    const stored = checks.map((c) => tats.get(c.key))
+    const charges = checks.map((c, i) => charge(stored[i], c, now))
+    const decision = decide(checks, charges, stored, now)
+    if (decision.allowed) {
+      if (tats.size >= maxKeys) sweep(now)
+      checks.forEach((c, i) => tats.set(c.key, charges[i]!.tat))
+    }
+    return decision
   }
+  return { takeNow, take: async (checks, now) => takeNow(checks, now) }
 }
