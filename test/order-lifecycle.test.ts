@@ -181,3 +181,24 @@ describe('transitions', () => {
     expect((await s.database.db.select().from(orders).where(eq(orders.id, id)).get())!.status).toBe('pending_payment')
   })
 })
+
+test('a write answered at its commit (detach) publishes its events before a later write publishes its own: one order’s live events stay in id order', async () => {
+  // A bus with a Redis-like round trip: each publish is acknowledged 5 ms after it was sent, in the order sent.
+  const sent: OrderStatusEvent[] = []
+  const slowBus = { ...memoryEventBus(), publish: async (_channel: string, message: unknown) => void (sent.push(message as OrderStatusEvent), await Bun.sleep(5)) }
+  const slow = new OrderLifecycle({ database: s.database, events: slowBus, logger: createLogger('silent') })
+  const [first, second] = [await placed('flash_sale'), await placed('flash_sale')]
+  // A webhook batch noting two orders, answered at its commit; then what that answer lets happen: a later write for the second order.
+  await slow.write(
+    async (_tx, _transition, moves) => {
+      await moves.note(first.id, 'payment_voided', 'p1', at)
+      await moves.note(second.id, 'payment_voided', 'p2', at)
+    },
+    { detach: true },
+  )
+  await slow.write(async (_tx, _transition, moves) => moves.note(second.id, 'payment_refunded', 'p2', at))
+  await slow.settled()
+  const ids = sent.filter((event) => event.order_id === second.id).map((event) => event.event_id)
+  expect(ids).toHaveLength(2)
+  expect(ids).toEqual(ids.toSorted((a, b) => a - b))
+})

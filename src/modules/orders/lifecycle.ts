@@ -202,7 +202,9 @@ export class OrderLifecycle {
   /** Never rejects: a failure is logged, publishing is best effort and the work is backed by its durable job. */
   private afterCommit(changes: OrderStatusEvent[], after: (() => Promise<unknown>)[]) {
     const run: Promise<void> = (async () => {
-      for (const change of changes) await this.publish(change)
+      // All sent at the commit, in order: awaiting each one let a later write's events (a detached
+      // batch answers first) reach the bus before the rest, and a live stream drops an older id.
+      await Promise.all(changes.map((change) => this.publish(change)))
       for (const work of after) await work().catch((error) => this.deps.logger.warn('after-commit work failed; its durable job retries it', { error: String(error) }))
     })().finally(() => this.running.delete(run))
     this.running.add(run)
