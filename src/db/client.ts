@@ -39,6 +39,8 @@ export interface Database {
    * statement runs as `.get` would run it, in a read transaction of its own.
    */
   firstRow(query: PreparedRead, values: Record<string, unknown>): Promise<RawValue[] | undefined>
+  /** A file on this machine, not a `libsql://` server: statements stay prepared and a statement costs no round trip. */
+  readonly local: boolean
   ping(): Promise<void>
   /** Closes the connections at once; resolves when the checkpoint worker has closed its own. */
   close(): Promise<void>
@@ -184,6 +186,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
   return {
     db: reader,
+    local,
     write: groupCommit(local ? localTransactions(writerClient, writer) : (fn) => writer.transaction((tx) => fn(tx as unknown as Tx))),
     firstRow(query, values) {
       const { sql, params } = query.getQuery()

@@ -64,6 +64,7 @@ export class Allocator implements Worker {
   private settling = Promise.resolve()
   private drops: OpenDrop[] = []
   private dropsReadAt = Number.NEGATIVE_INFINITY
+  private rehearsed = false
 
   constructor(private readonly options: AllocatorOptions) {
     this.owner = options.owner ?? newId()
@@ -150,8 +151,11 @@ export class Allocator implements Worker {
       this.epochs.set(dropId, epoch)
       logger.info('flash-sale allocator took a drop', { drop_id: dropId, epoch, owner: this.owner })
       // Only well before the opening: a rehearsal holds the thread as long as the batch it warms.
+      // Once a process (what it warms stays warm) and on a local file only: on a remote database
+      // it warms nothing and its ~35 round trips would hold the writer into the opening.
       const now = clock.now()
-      if (now + REHEARSAL_MARGIN_MS < opensAt) {
+      if (!this.rehearsed && database.local && now + REHEARSAL_MARGIN_MS < opensAt) {
+        this.rehearsed = true
         await rehearseAllocation(database, this.options, dropId, epoch, now, 2 * WINNERS_PER_TRANSACTION, WINNERS_PER_TRANSACTION).catch((error) =>
           logger.warn('flash-sale allocation rehearsal failed', { drop_id: dropId, error: String(error) }),
         )
